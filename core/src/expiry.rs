@@ -1,0 +1,163 @@
+//! Expiry: when a token stops working, chosen once at creation.
+//!
+//! Times are milliseconds since the Unix epoch as plain `i64`s; the caller
+//! supplies `now`. A token is expired when `now >= expires_at`.
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
+/// Days ahead an "expires at" without a date lands on.
+pub const DEFAULT_DAYS: i64 = 365;
+
+/// The expiry asked for at creation. JSON: `"never"`, `{ "days": 30 }`,
+/// `{ "at": 1767225600000 }` or `{ "at": null }` (one year ahead).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Expiry {
+    /// The token never expires (when the policy allows that). The default.
+    #[default]
+    Never,
+    /// The token expires this many days from `now`; `-1` means never.
+    Days(i64),
+    /// The token expires at this time; without one, a year ahead (or the
+    /// policy's or parent's limit, whichever is sooner).
+    At(Option<i64>),
+}
+
+/// What a deployment allows. Every field is optional in JSON:
+/// `{ "allowNonExpiring": true, "maxLifetimeDays": 366, "maxTokensPerUser": 50 }`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Policy {
+    /// Whether tokens may be created without an expiry. Default `true`.
+    pub allow_non_expiring: bool,
+    /// The longest lifetime of a token that expires, in days.
+    pub max_lifetime_days: Option<u32>,
+    /// The most tokens one user may hold.
+    pub max_tokens_per_user: Option<u32>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            allow_non_expiring: true,
+            max_lifetime_days: None,
+            max_tokens_per_user: None,
+        }
+    }
+}
+
+/// Why an expiry was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExpiryFault {
+    Invalid,
+    ExceedsPolicy,
+    ExceedsParent,
+}
+
+impl Policy {
+    /// The latest expiry the policy allows for a token created at `now`.
+    pub(crate) fn latest(&self, now: i64) -> Option<i64> {
+        self.max_lifetime_days
+            .map(|days| now.saturating_add(i64::from(days).saturating_mul(DAY_MS)))
+    }
+}
+
+/// Turns an expiry choice into an `expires_at`, checking it against the
+/// policy and, for a token made by a token, the parent's `expires_at`.
+pub(crate) fn resolve(
+    expiry: Expiry,
+    now: i64,
+    policy: &Policy,
+    parent: Option<Option<i64>>,
+) -> Result<Option<i64>, ExpiryFault> {
+    let policy_latest = policy.latest(now);
+    let parent_latest = parent.flatten();
+    let requested = match expiry {
+        Expiry::Never | Expiry::Days(-1) => None,
+        Expiry::Days(days) if days >= 1 => Some(
+            days.checked_mul(DAY_MS)
+                .and_then(|span| now.checked_add(span))
+                .ok_or(ExpiryFault::Invalid)?,
+        ),
+        Expiry::Days(_) => return Err(ExpiryFault::Invalid),
+        Expiry::At(Some(at)) if at > now => Some(at),
+        Expiry::At(Some(_)) => return Err(ExpiryFault::Invalid),
+        Expiry::At(None) => {
+            let default = now.saturating_add(DEFAULT_DAYS * DAY_MS);
+            let capped = [Some(default), policy_latest, parent_latest]
+                .into_iter()
+                .flatten()
+                .min();
+            return Ok(capped);
+        }
+    };
+    match requested {
+        None if !policy.allow_non_expiring => Err(ExpiryFault::ExceedsPolicy),
+        None if parent_latest.is_some() => Err(ExpiryFault::ExceedsParent),
+        Some(at) if policy_latest.is_some_and(|latest| at > latest) => {
+            Err(ExpiryFault::ExceedsPolicy)
+        }
+        Some(at) if parent_latest.is_some_and(|latest| at > latest) => {
+            Err(ExpiryFault::ExceedsParent)
+        }
+        resolved => Ok(resolved),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    #[test]
+    fn choices_resolve_as_documented() {
+        let open = Policy::default();
+        assert_eq!(resolve(Expiry::Never, NOW, &open, None), Ok(None));
+        assert_eq!(resolve(Expiry::Days(-1), NOW, &open, None), Ok(None));
+        assert_eq!(resolve(Expiry::Days(2), NOW, &open, None), Ok(Some(NOW + 2 * DAY_MS)));
+        assert_eq!(
+            resolve(Expiry::At(None), NOW, &open, None),
+            Ok(Some(NOW + 365 * DAY_MS))
+        );
+        assert_eq!(resolve(Expiry::At(Some(NOW + 1)), NOW, &open, None), Ok(Some(NOW + 1)));
+    }
+
+    #[test]
+    fn meaningless_choices_are_invalid() {
+        let open = Policy::default();
+        for bad in [
+            Expiry::Days(0),
+            Expiry::Days(-2),
+            Expiry::Days(i64::MAX),
+            Expiry::At(Some(NOW)),
+            Expiry::At(Some(NOW - 1)),
+        ] {
+            assert_eq!(resolve(bad, NOW, &open, None), Err(ExpiryFault::Invalid), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn policy_and_parent_cap_the_lifetime() {
+        let strict = Policy {
+            allow_non_expiring: false,
+            max_lifetime_days: Some(30),
+            max_tokens_per_user: None,
+        };
+        assert_eq!(resolve(Expiry::Never, NOW, &strict, None), Err(ExpiryFault::ExceedsPolicy));
+        assert_eq!(resolve(Expiry::Days(31), NOW, &strict, None), Err(ExpiryFault::ExceedsPolicy));
+        assert_eq!(resolve(Expiry::Days(30), NOW, &strict, None), Ok(Some(NOW + 30 * DAY_MS)));
+        assert_eq!(
+            resolve(Expiry::At(None), NOW, &strict, None),
+            Ok(Some(NOW + 30 * DAY_MS))
+        );
+        let open = Policy::default();
+        let parent = Some(Some(NOW + DAY_MS));
+        assert_eq!(resolve(Expiry::Never, NOW, &open, parent), Err(ExpiryFault::ExceedsParent));
+        assert_eq!(resolve(Expiry::Days(2), NOW, &open, parent), Err(ExpiryFault::ExceedsParent));
+        assert_eq!(resolve(Expiry::At(None), NOW, &open, parent), Ok(Some(NOW + DAY_MS)));
+        assert_eq!(resolve(Expiry::Never, NOW, &open, Some(None)), Ok(None));
+    }
+}

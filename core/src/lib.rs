@@ -1,0 +1,83 @@
+//! Tessera's core: personal access tokens that are issued, hashed, scoped
+//! and verified as pure functions over data.
+//!
+//! # What this crate does not do
+//!
+//! It performs no I/O. It never reads a clock, never draws randomness and
+//! never talks to a store: the caller passes `now` (milliseconds since the
+//! Unix epoch), 32 bytes of entropy from a CSPRNG, and the records it looked
+//! up. Every adapter (the npm package, the wasmtime plugin, the Envoy
+//! filter) moves data in and out of these functions and maps their errors;
+//! none of them holds token logic of its own.
+//!
+//! # The flow
+//!
+//! ```
+//! use tessera_core::{Catalog, Creator, Deployment, Expiry, IssueRequest, Prefix, Request, ScopeSpec};
+//!
+//! let catalog = Catalog::from_pairs([("apps.read", &["read"][..]), ("apps.write", &[][..])])?;
+//! let deployment = Deployment::new(Prefix::new("tsr")?, catalog);
+//!
+//! // Issue: the token is shown once; the record is what a store keeps.
+//! let now = 1_800_000_000_000;
+//! let entropy = [42u8; 32]; // from a CSPRNG in real use
+//! let scope = ScopeSpec::actions(["apps.read"]);
+//! let issued = deployment.issue(
+//!     &IssueRequest {
+//!         user_id: "u1",
+//!         name: "CI",
+//!         description: None,
+//!         expires: Expiry::Days(30),
+//!         scope: &scope,
+//!         creator: Creator::User,
+//!         tokens_held: 0,
+//!     },
+//!     now,
+//!     &entropy,
+//! )?;
+//! let header = format!("Bearer {}", issued.token.expose());
+//!
+//! // Verify: parse and checksum, hash, look up, then check.
+//! let presented = deployment.parse(&header)?;
+//! let hash = deployment.hash(&presented);
+//! let found = (issued.record.hash() == &hash).then_some(&issued.record); // your store
+//! let verified = deployment.verify(&hash, found, &Request::action("apps.read"), now + 1)?;
+//! assert_eq!(verified.principal.user_id, "u1");
+//!
+//! let denied = deployment.verify(&hash, found, &Request::action("apps.write"), now + 1);
+//! assert_eq!(denied.unwrap_err().code(), "SCOPE_DENIED");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod base62;
+mod catalog;
+pub mod code;
+mod deployment;
+mod expiry;
+mod hash;
+mod issue;
+mod prefix;
+mod record;
+mod resource;
+mod rotate;
+mod scope;
+mod token;
+mod verify;
+
+pub use catalog::{Catalog, CatalogEntry, CatalogError, KIND_CLI, KIND_READ};
+pub use deployment::{DEFAULT_CREATION_ACTION, Deployment};
+pub use expiry::{DAY_MS, DEFAULT_DAYS, Expiry, Policy};
+pub use hash::{Pepper, PepperError, TokenHash, hash, token_id};
+pub use issue::{Creator, IssueError, IssueRequest, Issued};
+pub use prefix::{Prefix, PrefixError};
+pub use record::{CreatedBy, EditError, Status, TOUCH_INTERVAL_MS, TokenInfo, TokenRecord};
+pub use resource::{PatternError, ResourcePattern};
+pub use rotate::{RotateError, Rotated};
+pub use scope::{Preset, Request, Scope, ScopeError, ScopeSpec};
+pub use token::{ParseError, Presented, Token, token_len, token_pattern};
+pub use verify::{Authenticated, Denial, Principal, Verified};

@@ -1,0 +1,298 @@
+//! The record a store keeps for each token, and its edits.
+//!
+//! A record holds metadata and the token's hash, never the token. Only name,
+//! description, status and last-used time change after creation; expiry and
+//! scope have no setters at all.
+
+use alloc::string::String;
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::code;
+use crate::hash::TokenHash;
+use crate::scope::Scope;
+
+/// The longest token name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// The longest token description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+/// The longest user id, in bytes.
+pub const MAX_USER_ID_LEN: usize = 256;
+/// How long after a recorded use another one is worth writing.
+pub const TOUCH_INTERVAL_MS: i64 = 60_000;
+
+/// Whether a token is accepted at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Accepted (subject to expiry and scope).
+    #[default]
+    Active,
+    /// Refused until reactivated.
+    Inactive,
+}
+
+/// Who created a token. JSON: `{ "kind": "user" }` or `{ "kind": "token",
+/// "tokenId": "…" }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", rename_all_fields = "camelCase")]
+pub enum CreatedBy {
+    /// The user, authenticated by the host (a password, a session).
+    User,
+    /// Another token of the same user.
+    Token {
+        /// The parent token's id.
+        token_id: String,
+    },
+}
+
+/// A stored token record; the JSON shape is documented in the README.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenRecord {
+    pub(crate) id: String,
+    pub(crate) user_id: String,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) hash: TokenHash,
+    pub(crate) hint: String,
+    pub(crate) created_by: CreatedBy,
+    pub(crate) created_at: i64,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) scope: Scope,
+    pub(crate) status: Status,
+    pub(crate) last_used_at: Option<i64>,
+    pub(crate) rotated_from: Option<String>,
+}
+
+impl TokenRecord {
+    /// The public id (32 hex digits), usable in URLs and logs.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// The owner.
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    /// The display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The optional description.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    /// The lookup key. Never show it to users.
+    pub fn hash(&self) -> &TokenHash {
+        &self.hash
+    }
+    /// The non-secret hint, such as `tsr_AbCd…`.
+    pub fn hint(&self) -> &str {
+        &self.hint
+    }
+    /// Who created the token.
+    pub fn created_by(&self) -> &CreatedBy {
+        &self.created_by
+    }
+    /// When the token was created (ms since the epoch).
+    pub fn created_at(&self) -> i64 {
+        self.created_at
+    }
+    /// When the token expires (ms since the epoch), or `None` for never.
+    pub fn expires_at(&self) -> Option<i64> {
+        self.expires_at
+    }
+    /// What the token allows.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+    /// Active or inactive.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+    /// The last recorded use (ms since the epoch), if any.
+    pub fn last_used_at(&self) -> Option<i64> {
+        self.last_used_at
+    }
+    /// The id of the token this one replaced by rotation, if any.
+    pub fn rotated_from(&self) -> Option<&str> {
+        self.rotated_from.as_deref()
+    }
+
+    /// Whether the token is expired at `now` (`now >= expires_at`).
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+
+    /// Whether the token is still valid at `now` but expires within
+    /// `window_ms`: the "expiring soon" query.
+    pub fn expires_within(&self, now: i64, window_ms: i64) -> bool {
+        self.expires_at
+            .is_some_and(|at| now < at && at <= now.saturating_add(window_ms))
+    }
+
+    /// Activates or deactivates the token.
+    pub fn set_status(&mut self, status: Status) {
+        self.status = status;
+    }
+
+    /// Renames the token.
+    pub fn rename(&mut self, name: &str) -> Result<(), EditError> {
+        self.name = check_name(name).ok_or(EditError::Name)?;
+        Ok(())
+    }
+
+    /// Replaces the description; `None` or an empty one removes it.
+    pub fn describe(&mut self, description: Option<&str>) -> Result<(), EditError> {
+        self.description = check_description(description).ok_or(EditError::Description)?;
+        Ok(())
+    }
+
+    /// Records a use at `now`.
+    pub fn touch(&mut self, now: i64) {
+        self.last_used_at = Some(now);
+    }
+
+    /// Whether a use at `now` is worth writing: none recorded yet, or the
+    /// last is at least a minute old.
+    pub fn touch_due(&self, now: i64) -> bool {
+        self.last_used_at
+            .is_none_or(|last| now >= last.saturating_add(TOUCH_INTERVAL_MS))
+    }
+
+    /// The record as lists and details show it: everything but the hash.
+    pub fn info(&self) -> TokenInfo<'_> {
+        TokenInfo {
+            id: &self.id,
+            user_id: &self.user_id,
+            name: &self.name,
+            description: self.description.as_deref(),
+            hint: &self.hint,
+            created_by: &self.created_by,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            scope: &self.scope,
+            status: self.status,
+            last_used_at: self.last_used_at,
+            rotated_from: self.rotated_from.as_deref(),
+        }
+    }
+}
+
+/// A record without its hash: what lists and detail views serialize.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct TokenInfo<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub hint: &'a str,
+    pub created_by: &'a CreatedBy,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub scope: &'a Scope,
+    pub status: Status,
+    pub last_used_at: Option<i64>,
+    pub rotated_from: Option<&'a str>,
+}
+
+/// A name, trimmed, if it is 1 to 100 characters without control characters.
+pub(crate) fn check_name(name: &str) -> Option<String> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    ((1..=MAX_NAME_CHARS).contains(&chars) && !name.chars().any(char::is_control))
+        .then(|| name.into())
+}
+
+/// A description, trimmed (`None` when empty), if it is at most 1,000
+/// characters with no control characters but newlines and tabs.
+pub(crate) fn check_description(description: Option<&str>) -> Option<Option<String>> {
+    let Some(text) = description.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Some(None);
+    };
+    let fits = text.chars().count() <= MAX_DESCRIPTION_CHARS
+        && !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t');
+    fits.then(|| Some(text.into()))
+}
+
+/// Whether a user id is 1 to 256 bytes without control characters.
+pub(crate) fn check_user_id(user_id: &str) -> bool {
+    (1..=MAX_USER_ID_LEN).contains(&user_id.len()) && !user_id.chars().any(char::is_control)
+}
+
+/// Why an edit of name or description was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EditError {
+    /// The name is empty, longer than 100 characters or has control
+    /// characters.
+    Name,
+    /// The description is longer than 1,000 characters or has control
+    /// characters.
+    Description,
+}
+
+impl EditError {
+    /// The stable code: `NAME_INVALID` or `DESCRIPTION_INVALID`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Name => code::NAME_INVALID,
+            Self::Description => code::DESCRIPTION_INVALID,
+        }
+    }
+}
+
+impl fmt::Display for EditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Name => write!(
+                f,
+                "a token name must be 1 to {MAX_NAME_CHARS} characters without control characters"
+            ),
+            Self::Description => write!(
+                f,
+                "a description must be at most {MAX_DESCRIPTION_CHARS} characters without control characters"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for EditError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(check_name("  CI  ").as_deref(), Some("CI"));
+        assert_eq!(check_name("   "), None);
+        assert_eq!(check_name("a\u{7}b"), None);
+        assert!(check_name(&"é".repeat(100)).is_some());
+        assert_eq!(check_name(&"é".repeat(101)), None);
+    }
+
+    #[test]
+    fn descriptions_allow_newlines_and_drop_empties() {
+        assert_eq!(check_description(None), Some(None));
+        assert_eq!(check_description(Some("  ")), Some(None));
+        assert_eq!(
+            check_description(Some("line\nline")),
+            Some(Some("line\nline".into()))
+        );
+        assert_eq!(check_description(Some("bad\u{0}")), None);
+    }
+
+    #[test]
+    fn user_ids_are_bounded() {
+        assert!(check_user_id("u1"));
+        assert!(!check_user_id(""));
+        assert!(!check_user_id(&"u".repeat(257)));
+        assert!(!check_user_id("u\n1"));
+    }
+}

@@ -1,0 +1,155 @@
+//! Verification: from a presented token and the record found by its hash to
+//! a principal, or a denial with a stable code.
+//!
+//! The steps run in PRODUCT order: constant-time hash comparison, status,
+//! expiry, scope. [`Deployment::authenticate`] stops before scope, for
+//! callers that authorize differently (such as creating a token with a
+//! token); [`Deployment::verify`] runs them all.
+
+use core::fmt;
+
+use crate::code;
+use crate::deployment::Deployment;
+use crate::hash::TokenHash;
+use crate::record::{Status, TokenRecord};
+use crate::scope::{Request, Scope};
+
+/// A token whose record matched, and which was active and unexpired at the
+/// time it was checked. Only [`Deployment::authenticate`] makes one.
+#[derive(Clone, Copy, Debug)]
+pub struct Authenticated<'r> {
+    record: &'r TokenRecord,
+}
+
+impl<'r> Authenticated<'r> {
+    /// The authenticated token's record.
+    pub fn record(&self) -> &'r TokenRecord {
+        self.record
+    }
+
+    /// Whose token it is and what it may do.
+    pub fn principal(&self) -> Principal<'r> {
+        Principal {
+            user_id: &self.record.user_id,
+            token_id: &self.record.id,
+            scope: &self.record.scope,
+        }
+    }
+}
+
+/// Who is calling: the outcome of a successful verification. It borrows the
+/// record, so producing it allocates nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Principal<'r> {
+    /// The token's owner.
+    pub user_id: &'r str,
+    /// The token's public id.
+    pub token_id: &'r str,
+    /// The token's scope.
+    pub scope: &'r Scope,
+}
+
+/// A successful verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verified<'r> {
+    /// Who is calling.
+    pub principal: Principal<'r>,
+    /// Whether the caller should record this use as the token's last-used
+    /// time (at most once a minute per token; see [`TokenRecord::touch`]).
+    pub touch: bool,
+}
+
+/// Why a presented token was refused after parsing.
+///
+/// Callers answer the first three with one undifferentiated 401 and
+/// [`Denial::ScopeDenied`] with a 403; see [`Denial::is_unauthenticated`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Denial {
+    /// No record, or a record whose hash does not match.
+    Unknown,
+    /// The token was deactivated.
+    Inactive,
+    /// The token expired.
+    Expired {
+        /// When it expired (ms since the epoch).
+        expires_at: i64,
+    },
+    /// The scope does not allow the request.
+    ScopeDenied,
+}
+
+impl Denial {
+    /// The stable code: `TOKEN_UNKNOWN`, `TOKEN_INACTIVE`, `TOKEN_EXPIRED` or
+    /// `SCOPE_DENIED`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unknown => code::TOKEN_UNKNOWN,
+            Self::Inactive => code::TOKEN_INACTIVE,
+            Self::Expired { .. } => code::TOKEN_EXPIRED,
+            Self::ScopeDenied => code::SCOPE_DENIED,
+        }
+    }
+
+    /// Whether the denial means "not authenticated" (HTTP 401) rather than
+    /// "authenticated but not allowed" (HTTP 403).
+    pub fn is_unauthenticated(&self) -> bool {
+        !matches!(self, Self::ScopeDenied)
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unknown => f.write_str("the token is not known"),
+            Self::Inactive => f.write_str("the token is inactive"),
+            Self::Expired { expires_at } => write!(f, "the token expired at {expires_at} ms"),
+            Self::ScopeDenied => f.write_str("the token's scope does not allow this request"),
+        }
+    }
+}
+
+impl core::error::Error for Denial {}
+
+impl Deployment {
+    /// Checks that `record`, looked up by `hash`, is the presented token's
+    /// and that it is active and unexpired at `now`.
+    pub fn authenticate<'r>(
+        &self,
+        hash: &TokenHash,
+        record: Option<&'r TokenRecord>,
+        now: i64,
+    ) -> Result<Authenticated<'r>, Denial> {
+        let record = record.ok_or(Denial::Unknown)?;
+        if !record.hash.ct_eq(hash) {
+            return Err(Denial::Unknown);
+        }
+        if record.status != Status::Active {
+            return Err(Denial::Inactive);
+        }
+        if let Some(expires_at) = record.expires_at.filter(|&at| now >= at) {
+            return Err(Denial::Expired { expires_at });
+        }
+        Ok(Authenticated { record })
+    }
+
+    /// Runs every verification step: [`Deployment::authenticate`], then the
+    /// scope against the deployment's catalog.
+    pub fn verify<'r>(
+        &self,
+        hash: &TokenHash,
+        record: Option<&'r TokenRecord>,
+        request: &Request<'_>,
+        now: i64,
+    ) -> Result<Verified<'r>, Denial> {
+        let authenticated = self.authenticate(hash, record, now)?;
+        let record = authenticated.record;
+        if !record.scope.allows(request, self.catalog()) {
+            return Err(Denial::ScopeDenied);
+        }
+        Ok(Verified {
+            principal: authenticated.principal(),
+            touch: record.touch_due(now),
+        })
+    }
+}
