@@ -66,7 +66,10 @@ impl Catalog {
                 cli: entry.kinds.iter().any(|k| k == KIND_CLI),
                 kinds: entry.kinds.iter().map(|k| k.as_str().into()).collect(),
             };
-            if actions.insert(entry.action.into_boxed_str(), info).is_some() {
+            if actions
+                .insert(entry.action.into_boxed_str(), info)
+                .is_some()
+            {
                 return Err(CatalogError::Duplicate);
             }
         }

@@ -117,12 +117,18 @@ mod tests {
         let open = Policy::default();
         assert_eq!(resolve(Expiry::Never, NOW, &open, None), Ok(None));
         assert_eq!(resolve(Expiry::Days(-1), NOW, &open, None), Ok(None));
-        assert_eq!(resolve(Expiry::Days(2), NOW, &open, None), Ok(Some(NOW + 2 * DAY_MS)));
+        assert_eq!(
+            resolve(Expiry::Days(2), NOW, &open, None),
+            Ok(Some(NOW + 2 * DAY_MS))
+        );
         assert_eq!(
             resolve(Expiry::At(None), NOW, &open, None),
             Ok(Some(NOW + 365 * DAY_MS))
         );
-        assert_eq!(resolve(Expiry::At(Some(NOW + 1)), NOW, &open, None), Ok(Some(NOW + 1)));
+        assert_eq!(
+            resolve(Expiry::At(Some(NOW + 1)), NOW, &open, None),
+            Ok(Some(NOW + 1))
+        );
     }
 
     #[test]
@@ -135,7 +141,11 @@ mod tests {
             Expiry::At(Some(NOW)),
             Expiry::At(Some(NOW - 1)),
         ] {
-            assert_eq!(resolve(bad, NOW, &open, None), Err(ExpiryFault::Invalid), "{bad:?}");
+            assert_eq!(
+                resolve(bad, NOW, &open, None),
+                Err(ExpiryFault::Invalid),
+                "{bad:?}"
+            );
         }
     }
 
@@ -146,18 +156,36 @@ mod tests {
             max_lifetime_days: Some(30),
             max_tokens_per_user: None,
         };
-        assert_eq!(resolve(Expiry::Never, NOW, &strict, None), Err(ExpiryFault::ExceedsPolicy));
-        assert_eq!(resolve(Expiry::Days(31), NOW, &strict, None), Err(ExpiryFault::ExceedsPolicy));
-        assert_eq!(resolve(Expiry::Days(30), NOW, &strict, None), Ok(Some(NOW + 30 * DAY_MS)));
+        assert_eq!(
+            resolve(Expiry::Never, NOW, &strict, None),
+            Err(ExpiryFault::ExceedsPolicy)
+        );
+        assert_eq!(
+            resolve(Expiry::Days(31), NOW, &strict, None),
+            Err(ExpiryFault::ExceedsPolicy)
+        );
+        assert_eq!(
+            resolve(Expiry::Days(30), NOW, &strict, None),
+            Ok(Some(NOW + 30 * DAY_MS))
+        );
         assert_eq!(
             resolve(Expiry::At(None), NOW, &strict, None),
             Ok(Some(NOW + 30 * DAY_MS))
         );
         let open = Policy::default();
         let parent = Some(Some(NOW + DAY_MS));
-        assert_eq!(resolve(Expiry::Never, NOW, &open, parent), Err(ExpiryFault::ExceedsParent));
-        assert_eq!(resolve(Expiry::Days(2), NOW, &open, parent), Err(ExpiryFault::ExceedsParent));
-        assert_eq!(resolve(Expiry::At(None), NOW, &open, parent), Ok(Some(NOW + DAY_MS)));
+        assert_eq!(
+            resolve(Expiry::Never, NOW, &open, parent),
+            Err(ExpiryFault::ExceedsParent)
+        );
+        assert_eq!(
+            resolve(Expiry::Days(2), NOW, &open, parent),
+            Err(ExpiryFault::ExceedsParent)
+        );
+        assert_eq!(
+            resolve(Expiry::At(None), NOW, &open, parent),
+            Ok(Some(NOW + DAY_MS))
+        );
         assert_eq!(resolve(Expiry::Never, NOW, &open, Some(None)), Ok(None));
     }
 }

@@ -60,26 +60,18 @@ impl TokenHash {
 
     /// The hash as 64 lowercase hex digits.
     pub fn to_hex(&self) -> String {
-        hex(&self.0)
+        crate::hex::encode(&self.0)
     }
 
     /// Reads 64 hex digits (either case).
     pub fn from_hex(text: &str) -> Option<Self> {
-        let bytes = text.as_bytes();
-        if bytes.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-            *slot = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-        }
-        Some(Self(out))
+        crate::hex::decode(text)?.try_into().ok().map(Self)
     }
 }
 
 impl fmt::Debug for TokenHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TokenHash({}…)", &hex(&self.0[..4]))
+        write!(f, "TokenHash({}…)", &crate::hex::encode(&self.0[..4]))
     }
 }
 
@@ -172,26 +164,7 @@ pub fn token_id(token: &str) -> String {
         .chain_update(ID_CONTEXT)
         .chain_update(token.as_bytes())
         .finalize();
-    hex(&digest[..ID_BYTES])
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
-    }
-    out
-}
-
-fn nibble(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
+    crate::hex::encode(&digest[..ID_BYTES])
 }
 
 #[cfg(test)]

@@ -8,9 +8,7 @@ use crate::code;
 use crate::deployment::Deployment;
 use crate::expiry::{self, Expiry, ExpiryFault};
 use crate::hash::{TokenHash, token_id};
-use crate::record::{
-    CreatedBy, Status, TokenRecord, check_description, check_name, check_user_id,
-};
+use crate::record::{CreatedBy, Status, TokenRecord, check_description, check_name, check_user_id};
 use crate::scope::{Scope, ScopeError, ScopeSpec};
 use crate::token::Token;
 use crate::verify::Authenticated;
@@ -115,16 +113,34 @@ impl From<ExpiryFault> for IssueError {
 impl fmt::Display for IssueError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::UserInvalid => f.write_str("the user id must be 1 to 256 bytes without control characters"),
-            Self::NameInvalid => f.write_str("a token name must be 1 to 100 characters without control characters"),
-            Self::DescriptionInvalid => f.write_str("a description must be at most 1000 characters without control characters"),
+            Self::UserInvalid => {
+                f.write_str("the user id must be 1 to 256 bytes without control characters")
+            }
+            Self::NameInvalid => {
+                f.write_str("a token name must be 1 to 100 characters without control characters")
+            }
+            Self::DescriptionInvalid => f.write_str(
+                "a description must be at most 1000 characters without control characters",
+            ),
             Self::Scope(error) => write!(f, "{error}"),
-            Self::ParentInvalid => f.write_str("the parent token may not create tokens for this user"),
-            Self::ScopeExceedsParent => f.write_str("the scope asks for more than the parent token's scope"),
-            Self::ExpiryInvalid => f.write_str("the expiry must be a future time, a number of days of at least 1, -1 or never"),
-            Self::ExpiryExceedsPolicy => f.write_str("the expiry is later than the deployment's policy allows"),
-            Self::ExpiryExceedsParent => f.write_str("a token made by a token may not outlive its parent"),
-            Self::LimitReached { limit } => write!(f, "the user already holds {limit} tokens, the most allowed"),
+            Self::ParentInvalid => {
+                f.write_str("the parent token may not create tokens for this user")
+            }
+            Self::ScopeExceedsParent => {
+                f.write_str("the scope asks for more than the parent token's scope")
+            }
+            Self::ExpiryInvalid => f.write_str(
+                "the expiry must be a future time, a number of days of at least 1, -1 or never",
+            ),
+            Self::ExpiryExceedsPolicy => {
+                f.write_str("the expiry is later than the deployment's policy allows")
+            }
+            Self::ExpiryExceedsParent => {
+                f.write_str("a token made by a token may not outlive its parent")
+            }
+            Self::LimitReached { limit } => {
+                write!(f, "the user already holds {limit} tokens, the most allowed")
+            }
         }
     }
 }
@@ -174,10 +190,10 @@ impl Deployment {
             }
         };
         let expires_at = expiry::resolve(request.expires, now, self.policy(), parent_expiry)?;
-        if let Some(limit) = self.policy().max_tokens_per_user {
-            if request.tokens_held >= limit as usize {
-                return Err(IssueError::LimitReached { limit });
-            }
+        if let Some(limit) = self.policy().max_tokens_per_user
+            && request.tokens_held >= limit as usize
+        {
+            return Err(IssueError::LimitReached { limit });
         }
         let token = Token::compose(self.prefix(), entropy);
         let (id, hash, hint) = self.identify(&token);

@@ -36,7 +36,11 @@ pub enum Status {
 /// Who created a token. JSON: `{ "kind": "user" }` or `{ "kind": "token",
 /// "tokenId": "…" }`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "lowercase",
+    rename_all_fields = "camelCase"
+)]
 pub enum CreatedBy {
     /// The user, authenticated by the host (a password, a session).
     User,

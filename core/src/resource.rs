@@ -235,7 +235,14 @@ mod tests {
 
     #[test]
     fn malformed_resources_match_nothing() {
-        for resource in ["", "orgs//acme", "orgs/acme/", "orgs/../x", "orgs/a b", "orgs/*"] {
+        for resource in [
+            "",
+            "orgs//acme",
+            "orgs/acme/",
+            "orgs/../x",
+            "orgs/a b",
+            "orgs/*",
+        ] {
             assert!(!p("**").matches(resource), "{resource}");
         }
     }

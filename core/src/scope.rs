@@ -351,17 +351,23 @@ impl ScopeError {
 impl fmt::Display for ScopeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Shape => f.write_str("a scope needs exactly one of a preset or a list of actions"),
+            Self::Shape => {
+                f.write_str("a scope needs exactly one of a preset or a list of actions")
+            }
             Self::Empty => f.write_str("a custom scope needs at least one action"),
             Self::TooMany => write!(
                 f,
                 "a scope may list at most {MAX_ACTIONS} actions and {MAX_RESOURCES} resource patterns"
             ),
-            Self::ActionName => f.write_str("an action name must be 1 to 128 characters of [a-z0-9_.-]"),
+            Self::ActionName => {
+                f.write_str("an action name must be 1 to 128 characters of [a-z0-9_.-]")
+            }
             Self::UnknownAction(name) => {
                 write!(f, "the catalog has no action or resource named \"{name}\"")
             }
-            Self::NoResources => f.write_str("a narrowed scope needs at least one resource pattern"),
+            Self::NoResources => {
+                f.write_str("a narrowed scope needs at least one resource pattern")
+            }
             Self::Pattern(error) => write!(f, "{error}"),
         }
     }

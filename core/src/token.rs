@@ -119,15 +119,11 @@ impl<'a> Presented<'a> {
         }
         let token = credentials(input)?;
         let bytes = token.as_bytes();
-        let Some(prefix_len) = bytes.iter().position(|&b| b == b'_') else {
-            return Err(ParseError::NoPrefix);
-        };
-        if &bytes[..prefix_len] != prefix.as_str().as_bytes() {
-            return Err(if is_prefix(&bytes[..prefix_len]) {
-                ParseError::Prefix
-            } else {
-                ParseError::NoPrefix
-            });
+        let prefix_len = prefix.as_str().len();
+        if bytes.get(..prefix_len) != Some(prefix.as_str().as_bytes())
+            || bytes.get(prefix_len) != Some(&b'_')
+        {
+            return Err(prefix_error(bytes));
         }
         let tail = &bytes[prefix_len + 1..];
         if tail.len() != TAIL_LEN {
@@ -136,9 +132,15 @@ impl<'a> Presented<'a> {
                 actual: bytes.len(),
             });
         }
-        if let Some(at) = tail.iter().position(|b| !b.is_ascii_alphanumeric()) {
+        // A fold without early exit, so the compiler can check many bytes
+        // at once; the position is only looked for when there is one.
+        if !tail
+            .iter()
+            .fold(true, |ok, b| ok & b.is_ascii_alphanumeric())
+        {
+            let at = tail.iter().position(|b| !b.is_ascii_alphanumeric());
             return Err(ParseError::Charset {
-                position: prefix_len + 1 + at,
+                position: prefix_len + 1 + at.unwrap_or(0),
             });
         }
         let (body, checksum) = tail.split_at(BODY_LEN);
@@ -170,7 +172,24 @@ impl<'a> Presented<'a> {
 
 impl fmt::Debug for Presented<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Presented({}_<redacted>)", &self.token[..self.prefix_len])
+        write!(
+            f,
+            "Presented({}_<redacted>)",
+            &self.token[..self.prefix_len]
+        )
+    }
+}
+
+/// Classifies input that does not start with this deployment's prefix:
+/// another scheme, another deployment's prefix, or no prefix at all.
+#[cold]
+fn prefix_error(bytes: &[u8]) -> ParseError {
+    if bytes.iter().any(|&b| b == b' ' || b == b'\t') {
+        return ParseError::Scheme;
+    }
+    match bytes.iter().position(|&b| b == b'_') {
+        Some(end) if is_prefix(&bytes[..end]) => ParseError::Prefix,
+        _ => ParseError::NoPrefix,
     }
 }
 
@@ -181,24 +200,24 @@ fn credentials(input: &str) -> Result<&str, ParseError> {
     if input.is_empty() {
         return Err(ParseError::Empty);
     }
-    let is_scheme =
-        |s: &str| s.eq_ignore_ascii_case("bearer") || s.eq_ignore_ascii_case("usertoken");
-    let Some(space) = input.find([' ', '\t']) else {
-        // A scheme with nothing after it presents no token at all.
-        return if is_scheme(input) {
-            Err(ParseError::Empty)
-        } else {
-            Ok(input)
+    for scheme in [&b"bearer"[..], b"usertoken"] {
+        let Some(head) = input.as_bytes().get(..scheme.len()) else {
+            continue;
         };
-    };
-    if !is_scheme(&input[..space]) {
-        return Err(ParseError::Scheme);
+        if !head.eq_ignore_ascii_case(scheme) {
+            continue;
+        }
+        // The scheme is ASCII, so its end is a character boundary.
+        let rest = &input[scheme.len()..];
+        if rest.is_empty() {
+            return Err(ParseError::Empty);
+        }
+        if rest.starts_with([' ', '\t']) {
+            // Not empty: the input was trimmed at the end.
+            return Ok(rest.trim_ascii_start());
+        }
     }
-    let token = input[space..].trim_ascii_start();
-    if token.is_empty() {
-        return Err(ParseError::Empty);
-    }
-    Ok(token)
+    Ok(input)
 }
 
 /// Why a presented string is not a token of this deployment.
@@ -250,9 +269,7 @@ impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("no token was presented"),
-            Self::Scheme => {
-                f.write_str("the authorization scheme must be Bearer or UserToken")
-            }
+            Self::Scheme => f.write_str("the authorization scheme must be Bearer or UserToken"),
             Self::NoPrefix => f.write_str("the token does not start with a prefix and '_'"),
             Self::Prefix => f.write_str("the token carries another deployment's prefix"),
             Self::Length { expected, actual } => {
@@ -337,12 +354,18 @@ mod tests {
         let text = token.expose();
         let p = tsr();
         assert_eq!(Presented::parse("", &p).unwrap_err(), ParseError::Empty);
-        assert_eq!(Presented::parse("Bearer   ", &p).unwrap_err(), ParseError::Empty);
+        assert_eq!(
+            Presented::parse("Bearer   ", &p).unwrap_err(),
+            ParseError::Empty
+        );
         assert_eq!(
             Presented::parse(&format!("Basic {text}"), &p).unwrap_err(),
             ParseError::Scheme
         );
-        assert_eq!(Presented::parse("tsr", &p).unwrap_err(), ParseError::NoPrefix);
+        assert_eq!(
+            Presented::parse("tsr", &p).unwrap_err(),
+            ParseError::NoPrefix
+        );
         assert_eq!(
             Presented::parse(&text.replacen("tsr", "ghp", 1), &p).unwrap_err(),
             ParseError::Prefix
@@ -363,11 +386,17 @@ mod tests {
         let mut big = String::from("tsr_");
         big.push_str(&"z".repeat(43));
         big.push_str("000000");
-        assert_eq!(Presented::parse(&big, &p).unwrap_err(), ParseError::BodyRange);
+        assert_eq!(
+            Presented::parse(&big, &p).unwrap_err(),
+            ParseError::BodyRange
+        );
         let mut wrong = text.to_string();
         let last = if wrong.ends_with('0') { "1" } else { "0" };
         wrong.replace_range(52..53, last);
-        assert_eq!(Presented::parse(&wrong, &p).unwrap_err(), ParseError::Checksum);
+        assert_eq!(
+            Presented::parse(&wrong, &p).unwrap_err(),
+            ParseError::Checksum
+        );
         assert_eq!(
             Presented::parse(&"a".repeat(5000), &p).unwrap_err().code(),
             code::TOKEN_MALFORMED

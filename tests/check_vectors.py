@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""An independent oracle for the shared vectors.
+
+Recomputes, with nothing but Python's standard library (hashlib, hmac,
+zlib), every value the Rust generator derived from entropy: token bodies in
+base62, CRC32 checksums, SHA-256 and HMAC-SHA-256 hashes, token ids, hints
+and day-based expiries. A bug shared by the core and its own vectors would
+still be caught here.
+
+Run: python3 tests/check_vectors.py
+"""
+
+import hashlib
+import hmac
+import json
+import pathlib
+import re
+import sys
+import zlib
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+ID_CONTEXT = b"tessera.token-id.v1\0"
+DAY_MS = 86_400_000
+VECTORS = pathlib.Path(__file__).resolve().parent / "vectors"
+
+passed = 0
+failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}")
+
+
+def base62(value, width):
+    digits = ""
+    while value:
+        value, digit = divmod(value, 62)
+        digits = ALPHABET[digit] + digits
+    return digits.rjust(width, "0")
+
+
+def token_from(prefix, entropy_hex):
+    head = f"{prefix}_{base62(int(entropy_hex, 16), 43)}"
+    return head + base62(zlib.crc32(head.encode()), 6)
+
+
+def token_id(token):
+    return hashlib.sha256(ID_CONTEXT + token.encode()).hexdigest()[:32]
+
+
+def hint(token):
+    prefix, body = token.split("_", 1)
+    return f"{prefix}_{body[:4]}\u2026"
+
+
+def stored_hash(token, pepper_hex):
+    if pepper_hex is None:
+        return hashlib.sha256(token.encode()).hexdigest()
+    return hmac.new(bytes.fromhex(pepper_hex), token.encode(), hashlib.sha256).hexdigest()
+
+
+def load(name):
+    return json.loads((VECTORS / name).read_text())
+
+
+def check_format():
+    v = load("format.json")
+    pattern = re.compile(f"^{v['pattern']}$")
+    for case in v["issued"]:
+        token = token_from(v["prefix"], case["entropy"])
+        check(token == case["token"], f"token from entropy {case['entropy']}")
+        check(len(token) == v["length"], "token length")
+        check(pattern.match(token) is not None, "pattern matches")
+        check(token_id(token) == case["id"], f"id of {case['id']}")
+        check(hint(token) == case["hint"], "hint")
+    for case in v["parse"]:
+        if "token" in case["expect"]:
+            token = case["expect"]["token"]
+            head, checksum = token[:-6], token[-6:]
+            check(base62(zlib.crc32(head.encode()), 6) == checksum, f"checksum in {case['name']}")
+
+
+def check_hash():
+    for case in load("hash.json")["cases"]:
+        check(stored_hash(case["token"], case["pepper"]) == case["hash"], "stored hash")
+
+
+def check_issue():
+    v = load("issue.json")
+    for case in v["cases"]:
+        expect = case["expect"]
+        if "record" not in expect:
+            continue
+        config = v["deployments"][case["deployment"]]
+        token = token_from(config["prefix"], case["entropy"])
+        record = expect["record"]
+        name = case["name"]
+        check(token == expect["token"], f"issued token in {name}")
+        check(record["hash"] == stored_hash(token, config.get("pepper")), f"hash in {name}")
+        check(record["id"] == token_id(token), f"id in {name}")
+        check(record["hint"] == hint(token), f"hint in {name}")
+        check(record["createdAt"] == case["now"], f"createdAt in {name}")
+        expires = case["request"].get("expires", "never")
+        if isinstance(expires, dict) and expires.get("days", -1) > 0:
+            want = case["now"] + expires["days"] * DAY_MS
+            check(record["expiresAt"] == want, f"expiresAt in {name}")
+        if expires == "never" or expires == {"days": -1}:
+            check(record["expiresAt"] is None, f"never expires in {name}")
+
+
+def check_rotate():
+    v = load("rotate.json")
+    for case in v["cases"]:
+        expect = case["expect"]
+        if "record" not in expect:
+            continue
+        old, new = case["record"], expect["record"]
+        token = token_from("tsr", case["entropy"])
+        check(token == expect["token"], f"rotated token in {case['name']}")
+        check(new["rotatedFrom"] == old["id"], "rotatedFrom")
+        if old["expiresAt"] is not None:
+            lifetime = old["expiresAt"] - old["createdAt"]
+            check(new["expiresAt"] == case["now"] + lifetime, "lifetime kept")
+        sunset = case["now"] + case["graceMs"]
+        want = sunset if old["expiresAt"] is None else min(old["expiresAt"], sunset)
+        check(expect["retired"]["expiresAt"] == want, "retired expiry")
+
+
+for step in (check_format, check_hash, check_issue, check_rotate):
+    step()
+print(f"vectors: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
