@@ -84,3 +84,8 @@ pub use rotate::{RotateError, Rotated};
 pub use scope::{Preset, Request, Scope, ScopeError, ScopeSpec};
 pub use token::{ParseError, Presented, Token, token_len, token_pattern};
 pub use verify::{Authenticated, Denial, Principal, Verified};
+
+/// Compiles and runs the Rust examples of the repository README.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

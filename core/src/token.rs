@@ -154,6 +154,26 @@ impl<'a> Presented<'a> {
         Ok(Self { token, prefix_len })
     }
 
+    /// Parses a token of any well-formed prefix, for tools that recognise
+    /// tokens without knowing the deployment (secret scanners, CLIs). The
+    /// same checks run; only the prefix is taken from the input.
+    pub fn parse_any(input: &'a str) -> Result<Self, ParseError> {
+        let token = credentials(input.get(..MAX_INPUT_LEN).unwrap_or(input))?;
+        let end = token.find('_').ok_or(ParseError::NoPrefix)?;
+        let prefix = Prefix::new(&token[..end]).map_err(|_| prefix_error(token.as_bytes()))?;
+        Self::parse(input, &prefix)
+    }
+
+    /// The token's prefix, such as `tsr`.
+    pub fn prefix(&self) -> &'a str {
+        &self.token[..self.prefix_len]
+    }
+
+    /// The token's public id (see [`crate::token_id`]).
+    pub fn id(&self) -> String {
+        crate::hash::token_id(self.token)
+    }
+
     /// The token text. It is as secret as the input it was parsed from.
     pub fn expose(&self) -> &'a str {
         self.token
@@ -423,6 +443,30 @@ mod tests {
         assert_eq!(hint.chars().count(), 9);
         assert!(hint.ends_with('…'));
         assert!(token.expose().starts_with(hint.trim_end_matches('…')));
+    }
+
+    #[test]
+    fn parse_any_takes_the_prefix_from_the_input() {
+        let acme = Prefix::new("acme2").unwrap();
+        let token = Token::compose(&acme, &[5; 32]);
+        let presented = Presented::parse_any(token.expose()).unwrap();
+        assert_eq!(presented.prefix(), "acme2");
+        assert_eq!(presented.id(), crate::hash::token_id(token.expose()));
+        let mut bad = token.expose().to_string();
+        bad.replace_range(10..11, if &bad[10..11] == "a" { "b" } else { "a" });
+        assert_eq!(
+            Presented::parse_any(&bad).unwrap_err(),
+            ParseError::Checksum
+        );
+        assert_eq!(
+            Presented::parse_any("Basic x_y").unwrap_err(),
+            ParseError::Scheme
+        );
+        assert_eq!(
+            Presented::parse_any("NOPE_x").unwrap_err(),
+            ParseError::NoPrefix
+        );
+        assert_eq!(Presented::parse_any("").unwrap_err(), ParseError::Empty);
     }
 
     #[test]

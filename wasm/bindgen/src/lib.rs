@@ -1,0 +1,2 @@
+//! The wasm-bindgen adapter of `tessera-core` (work in progress).
+#![forbid(unsafe_code)]
