@@ -56,6 +56,65 @@ pub const RECORD_INVALID: &str = "RECORD_INVALID";
 /// The storage behind an adapter failed; adapters use it to fail closed.
 pub const STORE_FAILED: &str = "STORE_FAILED";
 
+/// No token with this id belongs to the caller (adapters: lookups by id).
+pub const NOT_FOUND: &str = "NOT_FOUND";
+/// The one HTTP 401 body, whatever the reason (the log has the reason).
+pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+/// An edit tried to change a field that is fixed at creation (scope,
+/// expiry).
+pub const IMMUTABLE_FIELD: &str = "IMMUTABLE_FIELD";
+/// A request body or argument that cannot be read at all.
+pub const BAD_REQUEST: &str = "BAD_REQUEST";
+/// The caller is authenticated but may not do this (an admin-only setting,
+/// token creation disabled for members).
+pub const FORBIDDEN: &str = "FORBIDDEN";
+/// A request body over the size limit.
+pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+/// An unexpected failure inside a host; details are in its log.
+pub const INTERNAL: &str = "INTERNAL";
+
+/// Codes that only adapters produce (HTTP hosts, plugins, packages), kept
+/// here so that every surface spells them the same way.
+pub const ADAPTER: &[&str] = &[
+    NOT_FOUND,
+    UNAUTHENTICATED,
+    IMMUTABLE_FIELD,
+    BAD_REQUEST,
+    FORBIDDEN,
+    PAYLOAD_TOO_LARGE,
+    INTERNAL,
+];
+
+/// An error with a stable code, implemented by every error type of the
+/// core so that adapters can map them all the same way.
+pub trait ErrorCode: core::fmt::Display {
+    /// The stable code.
+    fn code(&self) -> &'static str;
+}
+
+macro_rules! error_codes {
+    ($($error:ty),* $(,)?) => {
+        $(impl ErrorCode for $error {
+            fn code(&self) -> &'static str {
+                <$error>::code(self)
+            }
+        })*
+    };
+}
+
+error_codes!(
+    crate::ParseError,
+    crate::Denial,
+    crate::IssueError,
+    crate::RotateError,
+    crate::EditError,
+    crate::ScopeError,
+    crate::ConfigError,
+    crate::PrefixError,
+    crate::PepperError,
+    crate::CatalogError,
+);
+
 /// Every code the core can produce, in a fixed order, so that adapters can
 /// check their own lists (a TypeScript union, a WIT enum) against it.
 pub const ALL: &[&str] = &[
