@@ -1,2 +1,41 @@
-//! The wasm-bindgen adapter of `tessera-core` (work in progress).
+//! The wasm-bindgen adapter of `tessera-core`, compiled into the
+//! `tessera-tokens` npm package.
+//!
+//! # What this crate does not do
+//!
+//! It holds no token logic. Every function moves data between JavaScript and
+//! the core (JSON text for records and requests, plain numbers for times) and
+//! maps the core's errors onto its stable codes. It reads no clock and draws
+//! no randomness: the TypeScript layer passes `now` and 32 bytes from
+//! `crypto.getRandomValues`, so the module needs no `getrandom` backend.
+//!
+//! # How errors cross
+//!
+//! Functions that may fail throw a string `CODE: message` (see [`fail`]),
+//! which the TypeScript layer turns into a `TokenError`. The verification
+//! hot paths never throw: they return a number, non-negative for success and
+//! `-1 - i` for the `i`-th code of [`codes`], because a thrown JavaScript
+//! exception costs microseconds.
+
 #![forbid(unsafe_code)]
+
+mod deployment;
+mod fail;
+mod index;
+mod record;
+mod token;
+
+pub use deployment::Deployment;
+pub use index::RecordIndex;
+pub use record::{record_edit, record_expires_within, record_info, record_set_status};
+pub use token::{hash_token, present, token_pattern};
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Every stable error code of the core, comma-separated and in the core's
+/// order: the table the hot paths' negative return values index into, and
+/// what the package's tests compare its TypeScript union against.
+#[wasm_bindgen]
+pub fn codes() -> String {
+    tessera_core::code::ALL.join(",")
+}

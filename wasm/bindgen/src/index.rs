@@ -1,0 +1,183 @@
+//! An in-memory record index that lives inside the module, behind the
+//! package's `MemoryStore`.
+//!
+//! Keeping the records on this side means a verification crosses into
+//! WebAssembly once, with two short strings, and comes back with a number:
+//! the slot of the record, whose principal the TypeScript layer has cached.
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use tessera_core::{TokenHash, TokenRecord, code};
+use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use crate::fail::{fail, millis, read_record, write};
+
+/// A hasher for keys that are already uniform: SHA-256 outputs. It folds the
+/// bytes it is given into one word, which is as good as any keyed hash here
+/// because nobody can choose a key (the hash of a token no one can predict).
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+        }
+    }
+}
+
+/// A record and the slot it occupies.
+struct Entry {
+    record: TokenRecord,
+    slot: u32,
+}
+
+/// Records by hash, with indexes by id and by user.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct RecordIndex {
+    by_hash: HashMap<TokenHash, Entry, BuildHasherDefault<FoldHasher>>,
+    by_id: HashMap<String, TokenHash>,
+    by_user: HashMap<String, BTreeSet<String>>,
+    free_slots: Vec<u32>,
+    next_slot: u32,
+}
+
+impl RecordIndex {
+    /// The record stored under `hash` and its slot.
+    pub(crate) fn find(&self, hash: &TokenHash) -> Option<(&TokenRecord, u32)> {
+        self.by_hash.get(hash).map(|e| (&e.record, e.slot))
+    }
+
+    /// Records a use of the token stored under `hash`.
+    pub(crate) fn touch_hash(&mut self, hash: &TokenHash, now: i64) {
+        if let Some(entry) = self.by_hash.get_mut(hash) {
+            entry.record.touch(now);
+        }
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Entry> {
+        let hash = self.by_id.remove(id)?;
+        let entry = self.by_hash.remove(&hash)?;
+        if let Some(ids) = self.by_user.get_mut(entry.record.user_id()) {
+            ids.remove(id);
+            if ids.is_empty() {
+                self.by_user.remove(entry.record.user_id());
+            }
+        }
+        Some(entry)
+    }
+}
+
+#[wasm_bindgen]
+impl RecordIndex {
+    /// An empty index.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> RecordIndex {
+        Self::default()
+    }
+
+    /// Inserts a record, or replaces the one with the same id (keeping its
+    /// slot). Returns the slot. A record whose hash is already stored under
+    /// another id is refused (`STORE_FAILED`).
+    pub fn put(&mut self, record: &str) -> Result<u32, JsValue> {
+        let record = read_record(record)?;
+        if let Some(other) = self.by_hash.get(record.hash())
+            && other.record.id() != record.id()
+        {
+            return Err(fail(
+                code::STORE_FAILED,
+                "another record is stored under this hash",
+            ));
+        }
+        let slot = match self.remove(record.id()) {
+            Some(old) => old.slot,
+            None => self.free_slots.pop().unwrap_or_else(|| {
+                self.next_slot += 1;
+                self.next_slot - 1
+            }),
+        };
+        self.by_id.insert(record.id().into(), *record.hash());
+        self.by_user
+            .entry(record.user_id().into())
+            .or_default()
+            .insert(record.id().into());
+        self.by_hash.insert(*record.hash(), Entry { record, slot });
+        Ok(slot)
+    }
+
+    /// The record with this id, as JSON.
+    pub fn get_by_id(&self, id: &str) -> Result<Option<String>, JsValue> {
+        let Some(hash) = self.by_id.get(id) else {
+            return Ok(None);
+        };
+        self.by_hash.get(hash).map(|e| write(&e.record)).transpose()
+    }
+
+    /// The record stored under this hex hash, as JSON.
+    pub fn get_by_hash(&self, hash: &str) -> Result<Option<String>, JsValue> {
+        let Some(hash) = TokenHash::from_hex(hash) else {
+            return Ok(None);
+        };
+        self.by_hash
+            .get(&hash)
+            .map(|e| write(&e.record))
+            .transpose()
+    }
+
+    /// Removes the record with this id. Returns its freed slot, or -1 when
+    /// there was none.
+    pub fn delete(&mut self, id: &str) -> i32 {
+        match self.remove(id) {
+            Some(entry) => {
+                self.free_slots.push(entry.slot);
+                i32::try_from(entry.slot).unwrap_or(-1)
+            }
+            None => -1,
+        }
+    }
+
+    /// The user's records, as a JSON array ordered by id.
+    pub fn list_by_user(&self, user_id: &str) -> Result<String, JsValue> {
+        let records: Vec<&TokenRecord> = self
+            .by_user
+            .get(user_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.by_id.get(id))
+            .filter_map(|hash| self.by_hash.get(hash))
+            .map(|entry| &entry.record)
+            .collect();
+        write(&records)
+    }
+
+    /// How many records the user holds.
+    pub fn count_by_user(&self, user_id: &str) -> u32 {
+        self.by_user
+            .get(user_id)
+            .map_or(0, |ids| u32::try_from(ids.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Sets the last-used time of the record with this id. Returns whether
+    /// there was one.
+    pub fn touch(&mut self, id: &str, now: f64) -> bool {
+        let Some(hash) = self.by_id.get(id).copied() else {
+            return false;
+        };
+        self.touch_hash(&hash, millis(now));
+        true
+    }
+
+    /// How many records the index holds.
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.by_hash.len()).unwrap_or(u32::MAX)
+    }
+}
