@@ -1,0 +1,15 @@
+/**
+ * The compiled module as the entry points receive it; the build script
+ * resolves these names (see scripts/build.mjs).
+ */
+declare module "tessera:wasm-bytes" {
+  /** The module's bytes, embedded in the bundle. */
+  const bytes: Uint8Array;
+  export default bytes;
+}
+
+declare module "tessera:wasm-module" {
+  /** The module compiled by the runtime from a `.wasm` import (workerd, Vercel Edge). */
+  const module: WebAssembly.Module;
+  export default module;
+}

@@ -1,0 +1,108 @@
+import { call } from "./errors.js";
+import type { TokenStore } from "./store.js";
+import type { Principal, ScopeSpec, StoredRecord } from "./types.js";
+import { RecordIndex } from "./wasm.js";
+
+/** @internal What `TokenService` reads of a `MemoryStore` to verify in one call. */
+export interface MemoryFastPath {
+  readonly index: RecordIndex;
+  principal(slot: number): Principal | undefined;
+}
+
+/** Reads the fast path of a plain `MemoryStore`; set by its static block. */
+let fastPathOf: (store: unknown) => MemoryFastPath | undefined = () => undefined;
+
+/**
+ * @internal The fast path of `store` when it is a `MemoryStore` itself (a subclass
+ * may override methods, so it goes through the ordinary interface).
+ */
+export function memoryFastPath(store: unknown): MemoryFastPath | undefined {
+  return fastPathOf(store);
+}
+
+/** @internal A frozen principal for a record, shared by every verification of it. */
+export function principalOf(record: StoredRecord): Principal {
+  const scope = structuredClone(record.scope) as ScopeSpec;
+  deepFreeze(scope);
+  return Object.freeze({ userId: record.userId, tokenId: record.id, scope });
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value === "object" && value !== null) {
+    for (const inner of Object.values(value)) {
+      deepFreeze(inner);
+    }
+    Object.freeze(value);
+  }
+}
+
+/**
+ * A `TokenStore` that keeps records in memory, inside the WebAssembly
+ * module: for tests, single-process services and caches of nothing.
+ *
+ * `TokenService` verifies against it in a single call into the module, and
+ * last-used writes happen there too. Records are checked against the record
+ * format when put (`RECORD_INVALID`).
+ */
+export class MemoryStore implements TokenStore {
+  readonly #index = new RecordIndex();
+  readonly #principals: (Principal | undefined)[] = [];
+
+  static {
+    fastPathOf = (store) => {
+      if (!(store instanceof MemoryStore) || Object.getPrototypeOf(store) !== MemoryStore.prototype) {
+        return undefined;
+      }
+      const principals = store.#principals;
+      return { index: store.#index, principal: (slot) => principals[slot] };
+    };
+  }
+
+  /** How many records the store holds. */
+  get size(): number {
+    return this.#index.size();
+  }
+
+  async getByHash(hash: string): Promise<StoredRecord | null> {
+    return parse(this.#index.get_by_hash(hash));
+  }
+
+  async getById(id: string): Promise<StoredRecord | null> {
+    return parse(this.#index.get_by_id(id));
+  }
+
+  async put(record: StoredRecord): Promise<void> {
+    const slot = call(() => this.#index.put(JSON.stringify(record)));
+    this.#principals[slot] = principalOf(record);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const slot = this.#index.delete(id);
+    if (slot < 0) {
+      return false;
+    }
+    this.#principals[slot] = undefined;
+    return true;
+  }
+
+  async listByUser(userId: string): Promise<StoredRecord[]> {
+    return JSON.parse(this.#index.list_by_user(userId)) as StoredRecord[];
+  }
+
+  async countByUser(userId: string): Promise<number> {
+    return this.#index.count_by_user(userId);
+  }
+
+  async touch(id: string, lastUsedAt: number): Promise<void> {
+    this.#index.touch(id, lastUsedAt);
+  }
+
+  /** Shows the size only: records hold hashes, which lists never show. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `MemoryStore { size: ${this.size} }`;
+  }
+}
+
+function parse(json: string | undefined): StoredRecord | null {
+  return json === undefined ? null : (JSON.parse(json) as StoredRecord);
+}

@@ -1,0 +1,117 @@
+import type { TokenErrorCode } from "./codes.js";
+
+/** One action of the deployment's catalog, such as `apps.read` tagged `read`. */
+export interface CatalogEntry {
+  /** The action's name: 1 to 128 characters of `[a-z0-9_.-]`, `resource.action` or similar. */
+  action: string;
+  /** Kind tags such as `read` or `cli`, which the presets of the same name follow. */
+  kinds?: string[];
+}
+
+/** What a deployment allows. Every field is optional. */
+export interface Policy {
+  /** Whether tokens may be created without an expiry. Default `true`. */
+  allowNonExpiring?: boolean;
+  /** The longest lifetime of a token that expires, in days. */
+  maxLifetimeDays?: number;
+  /** The most tokens one user may hold. */
+  maxTokensPerUser?: number;
+}
+
+/**
+ * A scope: a preset that follows the catalog as it grows, or a custom list
+ * of actions frozen at creation (a whole resource such as `"apps"` selects
+ * its actions of that moment), either narrowed to resource patterns such
+ * as `orgs/acme/**`.
+ */
+export type ScopeSpec =
+  | { preset: "all" | "read" | "cli"; actions?: undefined; resources?: string[] }
+  | { actions: string[]; preset?: undefined; resources?: string[] };
+
+/**
+ * When a new token expires: `"never"` (the default, when the policy allows
+ * it), a number of days from now (`-1` means never), or a time (`null`:
+ * a year ahead, or the policy's or parent's limit if sooner).
+ */
+export type ExpiryChoice = "never" | { days: number } | { at: Date | number | null };
+
+/** Who created a token: the user, or another token of the same user. */
+export type CreatedBy = { kind: "user" } | { kind: "token"; tokenId: string };
+
+/**
+ * What lists and details show of a token: metadata and a non-secret hint,
+ * never the token or its hash. Times are milliseconds since the epoch.
+ */
+export interface TokenInfo {
+  /** The public id: 32 hex digits, usable in URLs and logs. */
+  id: string;
+  userId: string;
+  name: string;
+  description: string | null;
+  /** The prefix and first four body characters, such as `tsr_AbCd…`. */
+  hint: string;
+  createdBy: CreatedBy;
+  createdAt: number;
+  /** `null` for a token that never expires. */
+  expiresAt: number | null;
+  /** The scope as frozen at creation (custom actions sorted). */
+  scope: ScopeSpec;
+  status: "active" | "inactive";
+  lastUsedAt: number | null;
+  /** The id of the token this one replaced by rotation. */
+  rotatedFrom: string | null;
+}
+
+/**
+ * What a store keeps: the token's metadata and the 64-hex-digit SHA-256 (or
+ * peppered HMAC) it is looked up by. Stores treat it as an opaque JSON
+ * object: save it whole, return it whole.
+ */
+export interface StoredRecord extends TokenInfo {
+  hash: string;
+}
+
+/** A request to issue a token. */
+export interface IssueRequest {
+  /** The owner. */
+  userId: string;
+  /** The display name (required; trimmed; 1 to 100 characters). */
+  name: string;
+  /** An optional description (at most 1,000 characters). */
+  description?: string | null;
+  /** When the token expires; `"never"` when absent. */
+  expires?: ExpiryChoice;
+  /** What the token allows. */
+  scope: ScopeSpec;
+  /**
+   * Another token of the same user, whose scope includes the token-creation
+   * action: the new token may not exceed it in scope or lifetime.
+   */
+  parentToken?: string;
+}
+
+/** A freshly issued token: show `token` once, never store or log it. */
+export interface Issued {
+  token: string;
+  record: TokenInfo;
+}
+
+/** What a verified request asks to do. */
+export interface VerifyRequest {
+  /** A catalog action, such as `apps.read`. */
+  action: string;
+  /** The resource acted on, such as `orgs/acme/apps/1`, for narrowed scopes. */
+  resource?: string | null;
+}
+
+/** Who is calling: the outcome of a successful verification. Frozen. */
+export interface Principal {
+  readonly userId: string;
+  readonly tokenId: string;
+  readonly scope: Readonly<ScopeSpec>;
+}
+
+/** The outcome of `check`: a principal, or a denial's code. */
+export type CheckResult =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly code: TokenErrorCode };

@@ -1,0 +1,363 @@
+// Behaviour of the whole public API, beyond what the shared vectors pin.
+
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { describe, test } from "node:test";
+import { inspect } from "node:util";
+import {
+  MemoryStore,
+  TOKEN_ERROR_CODES,
+  TokenError,
+  TokenService,
+  errorCodes,
+  hashToken,
+  isUnauthenticated,
+  parseToken,
+  tokenPattern,
+} from "tessera-tokens";
+import { CATALOG, MapStore, STORES, manualClock } from "./support.mjs";
+
+const DAY = 86_400_000;
+
+function service(store, clock, extra = {}) {
+  return new TokenService({ prefix: "tsr", catalog: CATALOG, store, now: clock.read, ...extra });
+}
+
+async function rejectsWith(promise, code) {
+  await assert.rejects(promise, (error) => error instanceof TokenError && error.code === code);
+}
+
+describe("error codes", () => {
+  test("the TypeScript list is the core's code::ALL, in order", () => {
+    assert.deepEqual([...TOKEN_ERROR_CODES], errorCodes());
+    assert.equal(new Set(TOKEN_ERROR_CODES).size, TOKEN_ERROR_CODES.length);
+  });
+
+  test("TokenError is an Error with a code", () => {
+    const error = new TokenError("TOKEN_EXPIRED", "expired");
+    assert.ok(error instanceof Error);
+    assert.equal(error.name, "TokenError");
+    assert.equal(error.code, "TOKEN_EXPIRED");
+    assert.equal(isUnauthenticated("TOKEN_EXPIRED"), true);
+    assert.equal(isUnauthenticated("SCOPE_DENIED"), false);
+    assert.equal(isUnauthenticated("STORE_FAILED"), false);
+  });
+});
+
+for (const [kind, makeStore] of STORES) {
+  describe(`the service over ${kind}`, () => {
+    test("issue, verify, check and a denial", async () => {
+      const clock = manualClock();
+      const tokens = service(makeStore(), clock);
+      const { token, record } = await tokens.issue({
+        userId: "u1",
+        name: "CI",
+        description: "deploys",
+        expires: { days: 30 },
+        scope: { actions: ["apps.read"], resources: ["orgs/acme/**"] },
+      });
+      assert.match(token, /^tsr_[0-9A-Za-z]{49}$/);
+      assert.equal(record.expiresAt, clock.now + 30 * DAY);
+      const principal = await tokens.verify(`Bearer ${token}`, { action: "apps.read", resource: "orgs/acme/apps/1" });
+      assert.deepEqual(principal, { userId: "u1", tokenId: record.id, scope: record.scope });
+      assert.ok(Object.isFrozen(principal));
+      const denied = await tokens.check(`Bearer ${token}`, { action: "apps.read", resource: "orgs/other" });
+      assert.deepEqual(denied, { ok: false, code: "SCOPE_DENIED" });
+      await rejectsWith(tokens.verify(token, { action: "apps.write", resource: "orgs/acme" }), "SCOPE_DENIED");
+      assert.deepEqual(await tokens.check(null, { action: "apps.read" }), { ok: false, code: "TOKEN_MALFORMED" });
+      assert.deepEqual(await tokens.check("Bearer garbage", { action: "apps.read" }), {
+        ok: false,
+        code: "TOKEN_MALFORMED",
+      });
+      const typo = token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
+      assert.deepEqual(await tokens.check(typo, { action: "apps.read" }), { ok: false, code: "TOKEN_CHECKSUM" });
+    });
+
+    test("presets follow a catalog that grows after issue; custom scopes do not", async () => {
+      const clock = manualClock();
+      const store = makeStore();
+      const before = service(store, clock);
+      const read = await before.issue({ userId: "u1", name: "read", scope: { preset: "read" } });
+      const apps = await before.issue({ userId: "u1", name: "apps", scope: { actions: ["apps"] } });
+      const grown = service(store, clock, {
+        catalog: [...CATALOG, { action: "apps.logs", kinds: ["read"] }, { action: "apps.delete" }],
+      });
+      assert.equal((await grown.check(read.token, { action: "apps.logs" })).ok, true);
+      assert.equal((await grown.check(read.token, { action: "apps.delete" })).ok, false);
+      assert.equal((await grown.check(apps.token, { action: "apps.write" })).ok, true);
+      assert.equal((await grown.check(apps.token, { action: "apps.logs" })).ok, false);
+      assert.equal((await grown.check(apps.token, { action: "apps.delete" })).ok, false);
+    });
+
+    test("a child token can never exceed its parent", async () => {
+      const clock = manualClock();
+      const tokens = service(makeStore(), clock);
+      const parent = await tokens.issue({
+        userId: "u1",
+        name: "parent",
+        expires: { days: 10 },
+        scope: { actions: ["apps.read", "tokens.create"], resources: ["orgs/acme/**"] },
+      });
+      const child = await tokens.issue({
+        userId: "u1",
+        name: "child",
+        expires: { days: 5 },
+        scope: { actions: ["apps.read"], resources: ["orgs/acme/apps/*"] },
+        parentToken: parent.token,
+      });
+      assert.deepEqual(child.record.createdBy, { kind: "token", tokenId: parent.record.id });
+      const ask = (scope, expires = { days: 5 }, userId = "u1") =>
+        tokens.issue({ userId, name: "child", expires, scope, parentToken: parent.token });
+      await rejectsWith(ask({ actions: ["apps.write"], resources: ["orgs/acme/**"] }), "SCOPE_EXCEEDS_PARENT");
+      await rejectsWith(ask({ actions: ["apps.read"] }), "SCOPE_EXCEEDS_PARENT");
+      await rejectsWith(ask({ preset: "read", resources: ["orgs/acme/**"] }), "SCOPE_EXCEEDS_PARENT");
+      await rejectsWith(ask({ actions: ["apps.read"], resources: ["orgs/acme/**"] }, "never"), "EXPIRY_EXCEEDS_PARENT");
+      await rejectsWith(ask({ actions: ["apps.read"], resources: ["orgs/acme/**"] }, { days: 11 }), "EXPIRY_EXCEEDS_PARENT");
+      await rejectsWith(ask({ actions: ["apps.read"], resources: ["orgs/acme/**"] }, { days: 1 }, "u2"), "PARENT_INVALID");
+      await rejectsWith(
+        tokens.issue({ userId: "u1", name: "c", scope: { actions: ["apps.read"] }, parentToken: child.token }),
+        "PARENT_INVALID",
+      );
+      await tokens.setStatus(parent.record.id, "inactive");
+      await rejectsWith(ask({ actions: ["apps.read"], resources: ["orgs/acme/**"] }), "TOKEN_INACTIVE");
+    });
+
+    test("inactive, expired, deleted and rotated-out tokens are refused", async () => {
+      const clock = manualClock();
+      const store = makeStore();
+      const tokens = service(store, clock);
+      const request = { action: "apps.read" };
+      const a = await tokens.issue({ userId: "u1", name: "a", expires: { days: 1 }, scope: { preset: "all" } });
+      assert.equal((await tokens.check(a.token, request)).ok, true);
+
+      await tokens.setStatus(a.record.id, "inactive");
+      assert.deepEqual(await tokens.check(a.token, request), { ok: false, code: "TOKEN_INACTIVE" });
+      await tokens.setStatus(a.record.id, "active");
+      assert.equal((await tokens.check(a.token, request)).ok, true);
+
+      clock.now += DAY;
+      assert.deepEqual(await tokens.check(a.token, request), { ok: false, code: "TOKEN_EXPIRED" });
+
+      const b = await tokens.issue({ userId: "u1", name: "b", scope: { preset: "all" } });
+      assert.equal(await tokens.delete(b.record.id), true);
+      assert.equal(await tokens.delete(b.record.id), false);
+      assert.deepEqual(await tokens.check(b.token, request), { ok: false, code: "TOKEN_UNKNOWN" });
+
+      const c = await tokens.issue({ userId: "u1", name: "c", expires: { days: 30 }, scope: { preset: "read" } });
+      const next = await tokens.rotate(c.record.id, { graceSeconds: 60 });
+      assert.equal(next.record.rotatedFrom, c.record.id);
+      assert.equal(next.record.name, "c");
+      assert.deepEqual(next.record.scope, { preset: "read" });
+      assert.equal(next.record.expiresAt, clock.now + 30 * DAY);
+      assert.equal((await tokens.check(c.token, request)).ok, true, "the old token works during the grace period");
+      clock.now += 60_000;
+      assert.deepEqual(await tokens.check(c.token, request), { ok: false, code: "TOKEN_EXPIRED" });
+      assert.equal((await tokens.check(next.token, request)).ok, true);
+    });
+
+    test("last-used is written at most once a minute", async () => {
+      const clock = manualClock();
+      const store = makeStore();
+      const tokens = service(store, clock);
+      const { token, record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+      const used = async () => (await tokens.get(record.id)).lastUsedAt;
+      assert.equal(await used(), null);
+      await tokens.verify(token, { action: "apps.read" });
+      assert.equal(await used(), clock.now);
+      const first = clock.now;
+      clock.now += 59_999;
+      await tokens.verify(token, { action: "apps.read" });
+      assert.equal(await used(), first);
+      clock.now += 1;
+      await tokens.verify(token, { action: "apps.read" });
+      assert.equal(await used(), clock.now);
+    });
+
+    test("lists and views never contain the token or its hash", async () => {
+      const clock = manualClock();
+      const pepper = new Uint8Array(32).fill(7);
+      const tokens = service(makeStore(), clock, { pepper });
+      const { token, record } = await tokens.issue({
+        userId: "u1",
+        name: "secretive",
+        expires: { days: 3 },
+        scope: { preset: "all" },
+      });
+      const hash = hashToken(token, pepper);
+      const views = [
+        record,
+        await tokens.get(record.id),
+        await tokens.list("u1"),
+        await tokens.expiringWithin("u1", { days: 7 }),
+        await tokens.setStatus(record.id, "active"),
+        await tokens.rename(record.id, { name: "renamed", description: "now described" }),
+      ];
+      assert.equal((await tokens.list("u1")).length, 1);
+      assert.equal((await tokens.expiringWithin("u1", { days: 7 })).length, 1);
+      assert.equal((await tokens.expiringWithin("u1", { days: 2 })).length, 0);
+      const body = token.slice(4, 20);
+      for (const view of views) {
+        const text = JSON.stringify(view);
+        assert.ok(!text.includes(body), "no token");
+        assert.ok(!text.includes(hash), "no hash");
+        assert.ok(!("hash" in (Array.isArray(view) ? view[0] : view)));
+      }
+      for (const shown of [inspect(tokens), inspect(parseToken(token)), JSON.stringify(parseToken(token)), String(parseToken(token))]) {
+        assert.ok(!shown.includes(body), shown);
+        assert.ok(!shown.includes("070707"), shown);
+      }
+      const failure = await tokens.verify(token.slice(0, -1) + "0", { action: "apps.read" }).catch((e) => e);
+      assert.ok(!failure.message.includes(body) && !failure.stack.includes(body));
+    });
+
+    test("rename edits name and description only", async () => {
+      const tokens = service(makeStore(), manualClock());
+      const { record } = await tokens.issue({ userId: "u1", name: "a", description: "d", scope: { preset: "all" } });
+      const renamed = await tokens.rename(record.id, { name: "  b  " });
+      assert.equal(renamed.name, "b");
+      assert.equal(renamed.description, "d");
+      assert.equal((await tokens.rename(record.id, { description: null })).description, null);
+      await rejectsWith(tokens.rename(record.id, { name: "   " }), "NAME_INVALID");
+      await rejectsWith(tokens.rename(record.id, { description: "bell\u0007" }), "DESCRIPTION_INVALID");
+      await rejectsWith(tokens.rename("nope", { name: "x" }), "TOKEN_UNKNOWN");
+      assert.equal(await tokens.get("nope"), null);
+    });
+
+    test("the policy caps lifetime and count", async () => {
+      const tokens = service(makeStore(), manualClock(), {
+        policy: { allowNonExpiring: false, maxLifetimeDays: 30, maxTokensPerUser: 2 },
+      });
+      await rejectsWith(tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } }), "EXPIRY_EXCEEDS_POLICY");
+      await rejectsWith(
+        tokens.issue({ userId: "u1", name: "a", expires: { days: 31 }, scope: { preset: "all" } }),
+        "EXPIRY_EXCEEDS_POLICY",
+      );
+      const at = new Date(manualClock().now + 2 * DAY);
+      const dated = await tokens.issue({ userId: "u1", name: "a", expires: { at }, scope: { preset: "all" } });
+      assert.equal(dated.record.expiresAt, at.getTime());
+      await tokens.issue({ userId: "u1", name: "b", expires: { at: null }, scope: { preset: "all" } });
+      await rejectsWith(
+        tokens.issue({ userId: "u1", name: "c", expires: { days: 1 }, scope: { preset: "all" } }),
+        "LIMIT_REACHED",
+      );
+      await tokens.issue({ userId: "u2", name: "c", expires: { days: 1 }, scope: { preset: "all" } });
+    });
+  });
+}
+
+describe("a failing store fails closed", () => {
+  const failures = {
+    throws: () => {
+      throw new Error("connection refused");
+    },
+    rejects: async () => {
+      throw new Error("timeout");
+    },
+  };
+  for (const [how, fail] of Object.entries(failures)) {
+    test(`when a lookup ${how}`, async () => {
+      const store = new MapStore();
+      const tokens = service(store, manualClock());
+      const { token } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+      store.getByHash = fail;
+      assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "STORE_FAILED" });
+      await rejectsWith(tokens.verify(token, { action: "apps.read" }), "STORE_FAILED");
+      await rejectsWith(tokens.issue({ userId: "u1", name: "b", scope: { preset: "all" }, parentToken: token }), "STORE_FAILED");
+    });
+
+    test(`when a last-used write ${how}`, async () => {
+      const store = new MapStore();
+      const tokens = service(store, manualClock());
+      const { token } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+      store.touch = fail;
+      assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "STORE_FAILED" });
+    });
+  }
+
+  test("when other operations fail", async () => {
+    const store = new MapStore();
+    const tokens = service(store, manualClock());
+    const { record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+    store.put = failures.rejects;
+    await rejectsWith(tokens.issue({ userId: "u1", name: "b", scope: { preset: "all" } }), "STORE_FAILED");
+    await rejectsWith(tokens.setStatus(record.id, "inactive"), "STORE_FAILED");
+    store.listByUser = failures.throws;
+    await rejectsWith(tokens.list("u1"), "STORE_FAILED");
+  });
+
+  test("a corrupt record is refused, not half-read", async () => {
+    const store = new MapStore();
+    const tokens = service(store, manualClock());
+    const { token, record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+    store.records.get(record.id).extra = "field";
+    assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "RECORD_INVALID" });
+    await assert.rejects(new MemoryStore().put({ ...record, hash: "zz" }), { code: "RECORD_INVALID" });
+  });
+
+  test("a MemoryStore subclass goes through its own methods", async () => {
+    class Failing extends MemoryStore {
+      async getByHash() {
+        throw new Error("down");
+      }
+    }
+    const tokens = service(new Failing(), manualClock());
+    const { token } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+    assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "STORE_FAILED" });
+  });
+});
+
+describe("arguments", () => {
+  test("TypeError for the wrong type, RangeError for a bad value", async () => {
+    const store = new MemoryStore();
+    assert.throws(() => new TokenService(), TypeError);
+    assert.throws(() => new TokenService({ prefix: "tsr", catalog: CATALOG }), TypeError);
+    assert.throws(() => new TokenService({ prefix: "tsr", catalog: "x", store }), TypeError);
+    assert.throws(() => new TokenService({ prefix: "tsr", catalog: CATALOG, store, pepper: "k" }), TypeError);
+    assert.throws(() => new TokenService({ prefix: "tsr", catalog: CATALOG, store, policy: { maxTokensPerUser: -1 } }), RangeError);
+    assert.throws(() => new TokenService({ prefix: "tsr", catalog: CATALOG, store, policy: { maxTokens: 1 } }), TypeError);
+    assert.throws(() => new TokenService({ prefix: "TSR", catalog: CATALOG, store }), { code: "PREFIX_INVALID" });
+    assert.throws(() => new TokenService({ prefix: "tsr", catalog: [{ action: "Bad" }], store }), { code: "CATALOG_INVALID" });
+    assert.throws(
+      () => new TokenService({ prefix: "tsr", catalog: CATALOG, store, pepper: new Uint8Array(15) }),
+      { code: "PEPPER_INVALID" },
+    );
+    const tokens = new TokenService({ prefix: "tsr", catalog: CATALOG, store, now: () => 1.5 });
+    await assert.rejects(tokens.check("x", { action: "apps.read" }), RangeError);
+    const ok = service(store, manualClock());
+    await assert.rejects(ok.check(42, { action: "apps.read" }), TypeError);
+    await assert.rejects(ok.check("x", {}), TypeError);
+    await assert.rejects(ok.issue({ userId: "u1", name: "a", scope: { preset: "all" }, expires: { days: 1.5 } }), RangeError);
+    await assert.rejects(ok.issue({ userId: 1, name: "a", scope: { preset: "all" } }), TypeError);
+    await assert.rejects(ok.setStatus("x", "paused"), TypeError);
+    assert.throws(() => hashToken(42), TypeError);
+    assert.throws(() => tokenPattern("T"), { code: "PREFIX_INVALID" });
+  });
+});
+
+describe("standalone functions", () => {
+  test("parseToken, hashToken and tokenPattern", async () => {
+    const store = new MemoryStore();
+    const tokens = service(store, manualClock());
+    const { token, record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+    const presented = parseToken(`UserToken ${token}`);
+    assert.equal(presented.expose(), token);
+    assert.equal(presented.prefix, "tsr");
+    assert.equal(presented.id, record.id);
+    assert.equal((await store.getById(record.id)).hash, hashToken(`Bearer ${token}`));
+    assert.ok(tokenPattern("tsr").test(`leaked: ${token} in a log`));
+    const other = token.replace("tsr_", "ghp_");
+    assert.throws(() => parseToken(other, { prefix: "tsr" }), { code: "TOKEN_PREFIX" });
+    assert.throws(() => parseToken(other), { code: "TOKEN_CHECKSUM" });
+    assert.throws(() => hashToken(token, new Uint8Array(4)), { code: "PEPPER_INVALID" });
+  });
+
+  test("CommonJS require resolves the same API", () => {
+    const require = createRequire(import.meta.url);
+    const cjs = require("tessera-tokens");
+    for (const name of ["TokenService", "MemoryStore", "TokenError", "parseToken", "hashToken", "tokenPattern"]) {
+      assert.equal(typeof cjs[name], "function", name);
+    }
+    const { token } = { token: "tsr_00000000000000000000000000000000000000000000MyxfL" };
+    assert.equal(cjs.parseToken(token).hint, "tsr_0000…");
+  });
+});

@@ -1,0 +1,197 @@
+// Replays every shared vector in tests/vectors through the package's public
+// API, against both a MemoryStore and a plain TokenStore.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { MemoryStore, TokenError, hashToken, parseToken, tokenPattern } from "tessera-tokens";
+import { STORES, bytes, serviceFor, vector, withoutHash } from "./support.mjs";
+
+/** Asserts that `promise` rejects with a TokenError carrying `code`. */
+async function rejectsWith(promise, code) {
+  await assert.rejects(promise, (error) => {
+    assert.ok(error instanceof TokenError, `expected a TokenError, got ${error}`);
+    assert.equal(error.code, code);
+    return true;
+  });
+}
+
+describe("format vectors", () => {
+  const v = vector("format");
+
+  test("every parse case", () => {
+    assert.ok(v.parse.length > 0);
+    for (const c of v.parse) {
+      if (c.expect.error) {
+        assert.throws(
+          () => parseToken(c.input, { prefix: v.prefix }),
+          (e) => e instanceof TokenError && e.code === c.expect.error,
+          c.name,
+        );
+      } else {
+        assert.equal(parseToken(c.input, { prefix: v.prefix }).expose(), c.expect.token, c.name);
+      }
+    }
+  });
+
+  test("the published pattern and length", () => {
+    assert.equal(tokenPattern(v.prefix).source, v.pattern);
+    for (const c of v.issued) {
+      assert.equal(c.token.length, v.length);
+      assert.match(c.token, new RegExp(`^${v.pattern}$`));
+    }
+  });
+
+  for (const [kind, makeStore] of STORES) {
+    test(`tokens composed from entropy (${kind})`, async () => {
+      for (const c of v.issued) {
+        const deployment = { prefix: v.prefix, catalog: [{ action: "a.b" }] };
+        const service = serviceFor(deployment, makeStore(), { now: 1_800_000_000_000, entropy: c.entropy });
+        const { token, record } = await service.issue({ userId: "u", name: "n", scope: { preset: "all" } });
+        assert.equal(token, c.token);
+        assert.equal(record.id, c.id);
+        assert.equal(record.hint, c.hint);
+        const presented = parseToken(token);
+        assert.equal(presented.id, c.id);
+        assert.equal(presented.hint, c.hint);
+      }
+    });
+  }
+});
+
+describe("hash vectors", () => {
+  test("SHA-256 and peppered HMAC-SHA-256", () => {
+    const v = vector("hash");
+    assert.ok(v.cases.length > 0);
+    for (const c of v.cases) {
+      const pepper = c.pepper === null ? undefined : bytes(c.pepper);
+      assert.equal(hashToken(c.token, pepper), c.hash);
+    }
+  });
+});
+
+describe("scope vectors", () => {
+  const v = vector("scope");
+  const base = { prefix: "tsr", catalog: v.catalog, policy: {} };
+  const grown = { prefix: "tsr", catalog: v.grownCatalog, policy: {} };
+  const now = 1_800_000_000_000;
+
+  for (const [kind, makeStore] of STORES) {
+    test(`allows, under the catalog at issue or a grown one (${kind})`, async () => {
+      assert.ok(v.allows.length > 0);
+      for (const [i, c] of v.allows.entries()) {
+        const store = makeStore();
+        const entropy = i.toString(16).padStart(2, "0").repeat(32);
+        const issuer = serviceFor(base, store, { now, entropy });
+        const { token, record } = await issuer.issue({ userId: "u1", name: "scope", scope: c.scope });
+        assert.deepEqual(record.scope, c.resolved, JSON.stringify(c.scope));
+        const checker = serviceFor(c.catalog === "grown" ? grown : base, store, { now });
+        const result = await checker.check(token, c.request);
+        assert.equal(result.ok, c.expect, `${JSON.stringify(c.scope)} ${JSON.stringify(c.request)}`);
+        if (!c.expect) assert.equal(result.code, "SCOPE_DENIED");
+      }
+    });
+  }
+
+  test("invalid scopes are refused at issue", async () => {
+    assert.ok(v.invalid.length > 0);
+    const service = serviceFor(base, new MemoryStore(), { now });
+    for (const c of v.invalid) {
+      await rejectsWith(service.issue({ userId: "u1", name: "scope", scope: c.scope }), c.expect.error);
+    }
+  });
+
+  test("subset", () => {
+    assert.ok(v.subset.length > 0);
+    const service = serviceFor(base, new MemoryStore(), { now });
+    for (const c of v.subset) {
+      assert.equal(service.isSubset(c.a, c.b), c.expect, `${JSON.stringify(c.a)} within ${JSON.stringify(c.b)}`);
+    }
+  });
+});
+
+describe("issue vectors", () => {
+  const v = vector("issue");
+
+  for (const [kind, makeStore] of STORES) {
+    test(`every case (${kind})`, async () => {
+      assert.ok(v.cases.length > 0);
+      for (const c of v.cases) {
+        const store = makeStore();
+        const parent = c.parent === null ? undefined : v.parents[c.parent];
+        if (parent) await store.put(parent.record);
+        // The vectors state how many tokens the user holds; the service counts them in the store.
+        const template = Object.values(v.parents)[0].record;
+        for (let i = 0; i < c.request.tokensHeld; i++) {
+          assert.equal(parent, undefined, "fillers and parents are not mixed");
+          const hash = (i + 1).toString(16).padStart(64, "0");
+          await store.put({ ...template, id: `filler${i}`, hash, userId: c.request.userId });
+        }
+        const service = serviceFor(v.deployments[c.deployment], store, { now: c.now, entropy: c.entropy });
+        const { tokensHeld: _held, ...request } = c.request;
+        if (parent) request.parentToken = parent.token;
+        const issuing = service.issue(request);
+        if (c.expect.error) {
+          await rejectsWith(issuing, c.expect.error);
+          continue;
+        }
+        const { token, record } = await issuing;
+        assert.equal(token, c.expect.token, c.name);
+        assert.deepEqual(record, withoutHash(c.expect.record), c.name);
+        assert.deepEqual(await store.getById(record.id), c.expect.record, c.name);
+      }
+    });
+  }
+});
+
+describe("verify vectors", () => {
+  const v = vector("verify");
+
+  for (const [kind, makeStore] of STORES) {
+    test(`every case (${kind})`, async () => {
+      assert.ok(v.cases.length > 0);
+      for (const c of v.cases) {
+        const store = makeStore();
+        for (const record of v.records) await store.put(record);
+        const service = serviceFor(v.deployments[c.deployment], store, { now: c.now });
+        const result = await service.check(c.input, c.request);
+        if (c.expect.error) {
+          assert.deepEqual(result, { ok: false, code: c.expect.error }, c.name);
+          await assert.rejects(service.verify(c.input, c.request), { name: "TokenError", code: c.expect.error });
+          continue;
+        }
+        assert.equal(result.ok, true, `${c.name}: ${result.code}`);
+        assert.equal(result.principal.userId, c.expect.userId, c.name);
+        assert.equal(result.principal.tokenId, c.expect.tokenId, c.name);
+        const before = v.records.find((r) => r.id === c.expect.tokenId).lastUsedAt;
+        const after = (await store.getById(c.expect.tokenId)).lastUsedAt;
+        assert.equal(after, c.expect.touch ? c.now : before, `${c.name}: last-used`);
+      }
+    });
+  }
+});
+
+describe("rotate vectors", () => {
+  const v = vector("rotate");
+
+  for (const [kind, makeStore] of STORES) {
+    test(`every case (${kind})`, async () => {
+      assert.ok(v.cases.length > 0);
+      for (const c of v.cases) {
+        const store = makeStore();
+        await store.put(c.record);
+        const service = serviceFor(v.deployments[c.deployment], store, { now: c.now, entropy: c.entropy });
+        const rotating = service.rotate(c.record.id, { graceMs: c.graceMs });
+        if (c.expect.error) {
+          await rejectsWith(rotating, c.expect.error);
+          assert.deepEqual(await store.getById(c.record.id), c.record, `${c.name}: the old record is untouched`);
+          continue;
+        }
+        const { token, record } = await rotating;
+        assert.equal(token, c.expect.token, c.name);
+        assert.deepEqual(record, withoutHash(c.expect.record), c.name);
+        assert.deepEqual(await store.getById(record.id), c.expect.record, c.name);
+        assert.deepEqual(await store.getById(c.record.id), c.expect.retired, c.name);
+      }
+    });
+  }
+});
