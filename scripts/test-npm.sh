@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds and tests the npm package `tessera-tokens` from scratch: the wasm
+# adapter, its glue and bundles, tsc --strict, clippy for the wasm target,
+# the node --test suites (every shared vector included) and the runtime-
+# conformance script under Node 20, Deno, Bun, workerd and Vercel's edge
+# runtime. Needs only Rust, Node 20 + npm and Python; installs the rest
+# (the wasm32 target, wasm-bindgen-cli at the Cargo.lock version, the npm
+# devDependencies). Safe to run again and again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== npm: %s\n' "$*"; }
+
+step "toolchain: node $(node --version), npm $(npm --version), $(rustc --version)"
+case "$(node --version)" in
+    v20.* | v2[1-9].*) ;;
+    *) echo "Node 20 or later is required" >&2; exit 1 ;;
+esac
+
+step "rustup target wasm32-unknown-unknown"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+fi
+
+step "wasm-bindgen-cli at the Cargo.lock version"
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if [ -z "$bindgen_version" ]; then
+    echo "Cargo.lock does not pin wasm-bindgen" >&2
+    exit 1
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]; then
+    cargo install wasm-bindgen-cli --version "$bindgen_version"
+fi
+wasm-bindgen --version
+
+step "npm ci (devDependencies: typescript, esbuild, binaryen, deno, bun, workerd, edge-runtime, jose)"
+# npm ci starts from a clean node_modules every time; skip it when the
+# installed tree already matches the lockfile.
+if ! (cd npm && npm ls --all >/dev/null 2>&1) ||
+    ! cmp -s npm/package-lock.json npm/node_modules/.package-lock.json.ci 2>/dev/null; then
+    (cd npm && npm ci --no-audit --no-fund)
+    cp npm/package-lock.json npm/node_modules/.package-lock.json.ci
+else
+    echo "node_modules already matches package-lock.json"
+fi
+
+step "build the package from scratch (cargo, wasm-bindgen, wasm-opt, esbuild, tsc --strict)"
+node npm/scripts/build.mjs
+
+step "tsc --strict --noEmit"
+npm/node_modules/.bin/tsc -p npm/tsconfig.json --noEmit
+
+step "clippy for the wasm target (warnings are errors)"
+cargo clippy -p tessera-wasm --target wasm32-unknown-unknown -- -D warnings
+
+step "rustfmt (the wasm adapter)"
+cargo fmt -p tessera-wasm -- --check
+
+step "node --test: the shared vectors and the API"
+(cd npm && node --test test/*.test.mjs)
+
+step "runtime conformance: Node 20, Deno, Bun, workerd, edge-runtime"
+node tests/runtimes/run.mjs
+
+printf '\nnpm package: all checks passed\n'
