@@ -1,0 +1,271 @@
+//! The command line: `serve`, `user`, `settings` and `token` subcommands,
+//! each on the database given by `--db` (default `./tessera.db`).
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::clock::{Clock, entropy};
+use crate::db::Db;
+use crate::plugin::{Expiry, IssueRequest, Plugin, Request};
+use crate::{auth, config, http, settings};
+
+/// A token service: personal access tokens issued and checked by the Tessera
+/// core, running as a WebAssembly plugin, stored in SQLite.
+#[derive(Parser)]
+#[command(name = "tessera-host", version)]
+pub struct Cli {
+    /// The SQLite database (created if missing).
+    #[arg(long, global = true, default_value = "tessera.db")]
+    db: PathBuf,
+    /// A deployment configuration JSON file (prefix, catalog, policy,
+    /// pepper); the built-in sample deployment when absent.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Shifts the clock by this many milliseconds (for tests of expiry).
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 0,
+        hide = true,
+        allow_negative_numbers = true
+    )]
+    clock_offset_ms: i64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serves the HTTP API.
+    Serve {
+        /// The address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Manages users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Changes deployment settings (a running server sees them at once).
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Creates, lists, revokes and verifies tokens, for scripts.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a user; the password is read from standard input.
+    Add {
+        /// The user name.
+        name: String,
+        /// Makes the user an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Sets a user's password, read from standard input. Tokens keep working.
+    Passwd {
+        /// The user name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Sets a setting: `members-can-create-tokens true|false`.
+    Set {
+        /// The setting's name.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Creates a token for a user and prints it (shown once).
+    Create {
+        /// The owner.
+        #[arg(long)]
+        user: String,
+        /// The token's name.
+        #[arg(long)]
+        name: String,
+        /// A description.
+        #[arg(long)]
+        description: Option<String>,
+        /// `never`, a number of days, or an RFC 3339 time.
+        #[arg(long, default_value = "never")]
+        expires: String,
+        /// The scope as JSON.
+        #[arg(long, default_value = r#"{"preset":"all"}"#)]
+        scope: String,
+    },
+    /// Lists a user's tokens (never their values).
+    List {
+        /// The owner.
+        #[arg(long)]
+        user: String,
+    },
+    /// Deletes a token for good.
+    Revoke {
+        /// The owner.
+        #[arg(long)]
+        user: String,
+        /// The token's id.
+        id: String,
+    },
+    /// Verifies a token (or `Authorization` value) for an action.
+    Verify {
+        /// The token, or `-` to read it from standard input.
+        token: String,
+        /// The action to check; without one, only authenticates.
+        #[arg(long)]
+        action: Option<String>,
+        /// The resource the action is on.
+        #[arg(long)]
+        resource: Option<String>,
+    },
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let db = Arc::new(Db::open(&cli.db)?);
+    let clock = Clock::with_offset(cli.clock_offset_ms);
+    let plugin = || Plugin::new(db.clone(), config::load(cli.config.as_deref())?);
+    match cli.command {
+        Command::Serve { listen } => {
+            let app = Arc::new(http::App {
+                plugin: plugin()?,
+                db: db.clone(),
+                clock,
+                apps: Mutex::new(Vec::new()),
+            });
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(http::serve(app, listen))
+        }
+        Command::User(UserCommand::Add { name, admin }) => {
+            if name.is_empty()
+                || name.len() > 256
+                || name.contains(':')
+                || name.chars().any(char::is_control)
+            {
+                bail!("a user name is 1 to 256 bytes without ':' or control characters");
+            }
+            db.add_user(
+                &name,
+                &auth::hash_password(&read_secret("password")?)?,
+                admin,
+            )?;
+            println!("added {}{name}", if admin { "administrator " } else { "" });
+            Ok(())
+        }
+        Command::User(UserCommand::Passwd { name }) => {
+            if !db.set_password(&name, &auth::hash_password(&read_secret("new password")?)?)? {
+                bail!("no user named {name:?}");
+            }
+            println!("password changed for {name}; their tokens are unaffected");
+            Ok(())
+        }
+        Command::Settings(SettingsCommand::Set { name, value }) => {
+            settings::set_by_name(&db, &name, &value)?;
+            println!("{name} = {value}");
+            Ok(())
+        }
+        Command::Token(command) => token(command, &plugin()?, clock),
+    }
+}
+
+fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
+    let failed = |e: crate::plugin::TokenError| anyhow::anyhow!("{} ({})", e.message, e.code);
+    match command {
+        TokenCommand::Create {
+            user,
+            name,
+            description,
+            expires,
+            scope,
+        } => {
+            let request = IssueRequest {
+                user_id: user,
+                name,
+                description,
+                expires: parse_expiry(&expires)?,
+                scope,
+                parent_token: None,
+            };
+            let issued = plugin
+                .issue(&request, clock.now(), &entropy()?)?
+                .map_err(failed)?;
+            println!("{}", issued.token);
+            eprintln!("record: {}", issued.record);
+        }
+        TokenCommand::List { user } => {
+            for record in plugin.list(&user)?.map_err(failed)? {
+                println!("{record}");
+            }
+        }
+        TokenCommand::Revoke { user, id } => {
+            plugin.delete(&user, &id)?.map_err(failed)?;
+            println!("revoked {id}");
+        }
+        TokenCommand::Verify {
+            token,
+            action,
+            resource,
+        } => {
+            let token = if token == "-" {
+                read_secret("token")?
+            } else {
+                token
+            };
+            let request = action.map(|action| Request { action, resource });
+            let principal = plugin
+                .verify(&token, request.as_ref(), clock.now())?
+                .map_err(failed)?;
+            println!(
+                "valid: user {} token {} scope {}",
+                principal.user_id, principal.token_id, principal.scope
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `never`, a number of days, or an RFC 3339 time.
+fn parse_expiry(text: &str) -> Result<Expiry> {
+    if text == "never" {
+        return Ok(Expiry::Never);
+    }
+    if let Ok(days) = text.parse::<i64>() {
+        return Ok(Expiry::Days(days));
+    }
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .with_context(|| {
+            format!("--expires {text:?} is not never, a number of days or an RFC 3339 time")
+        })?;
+    Ok(Expiry::At(Some(i64::try_from(
+        at.unix_timestamp_nanos() / 1_000_000,
+    )?)))
+}
+
+/// One line from standard input, without its line ending.
+fn read_secret(what: &str) -> Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprintln!("{what} (input is shown; pipe it in to hide it):");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let secret = line.trim_end_matches(['\r', '\n']).to_string();
+    if secret.is_empty() {
+        bail!("no {what} on standard input");
+    }
+    Ok(secret)
+}

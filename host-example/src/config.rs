@@ -1,0 +1,52 @@
+//! The deployment configuration the host hands its plugin: a built-in
+//! default, or a JSON file of the same shape (`--config FILE`).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+/// The action that lets a token read its user's token list.
+pub const TOKENS_READ: &str = "tokens.read";
+/// The action that lets a token create (and rotate) tokens.
+pub const TOKENS_CREATE: &str = "tokens.create";
+/// The action that lets a token edit or delete its user's tokens.
+pub const TOKENS_WRITE: &str = "tokens.write";
+/// The sample API's actions.
+pub const APPS_READ: &str = "apps.read";
+/// Creating an app in the sample API.
+pub const APPS_WRITE: &str = "apps.write";
+/// Starting a deploy in the sample API.
+pub const DEPLOY_RUN: &str = "deploy.run";
+
+/// The built-in deployment: prefix `tsr`, the sample API's catalog, the
+/// default policy (tokens may never expire, no limits).
+pub fn default_config() -> Value {
+    json!({
+        "prefix": "tsr",
+        "catalog": [
+            { "action": APPS_READ, "kinds": ["read", "cli"] },
+            { "action": APPS_WRITE, "kinds": [] },
+            { "action": DEPLOY_RUN, "kinds": ["cli"] },
+            { "action": TOKENS_READ, "kinds": ["read"] },
+            { "action": TOKENS_CREATE, "kinds": [] },
+            { "action": TOKENS_WRITE, "kinds": [] }
+        ],
+        "policy": {}
+    })
+}
+
+/// The configuration JSON: from `path` if given, else the default. The
+/// plugin checks it at start-up.
+pub fn load(path: Option<&Path>) -> Result<String> {
+    let value = match path {
+        None => default_config(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not valid JSON", path.display()))?
+        }
+    };
+    Ok(value.to_string())
+}

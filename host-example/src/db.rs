@@ -1,0 +1,327 @@
+//! SQLite storage: token records, users and settings.
+//!
+//! One connection behind a mutex (statements take microseconds), WAL
+//! journaling with `synchronous = FULL`, so a write acknowledged to a client
+//! survives a crash of the process or the machine. The schema is versioned
+//! with `PRAGMA user_version` and migrated in code at open.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Each migration brings the schema from its index to the next version.
+const MIGRATIONS: &[&str] = &[
+    // 1: tokens, users, settings.
+    "CREATE TABLE tokens (
+         id TEXT PRIMARY KEY,
+         user_id TEXT NOT NULL,
+         hash TEXT NOT NULL UNIQUE,
+         expires_at INTEGER,
+         record TEXT NOT NULL
+     ) STRICT;
+     CREATE INDEX tokens_by_user ON tokens (user_id);
+     CREATE TABLE users (
+         name TEXT PRIMARY KEY,
+         password_hash TEXT NOT NULL,
+         admin INTEGER NOT NULL DEFAULT 0
+     ) STRICT;
+     CREATE TABLE settings (
+         key TEXT PRIMARY KEY,
+         value TEXT NOT NULL
+     ) STRICT;",
+];
+
+/// A stored token: the indexed columns and the record JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The token's public id.
+    pub id: String,
+    /// The owner.
+    pub user_id: String,
+    /// The lookup hash, hex.
+    pub hash: String,
+    /// When it expires, ms since the epoch.
+    pub expires_at: Option<i64>,
+    /// The record in its stable JSON shape.
+    pub json: String,
+}
+
+/// A user who can sign in with a password.
+#[derive(Clone, Debug)]
+pub struct User {
+    /// The user name, which is also the user id tokens belong to.
+    pub name: String,
+    /// The argon2 PHC string.
+    pub password_hash: String,
+    /// Whether the user administers the deployment.
+    pub admin: bool,
+}
+
+/// The database.
+pub struct Db {
+    conn: Mutex<Connection>,
+}
+
+impl Db {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        Self::setup(conn)
+    }
+
+    /// An in-memory database, for tests and benchmarks.
+    pub fn in_memory() -> Result<Self> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written:
+        // every statement is atomic, so the connection stays usable.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The token with this hash.
+    pub fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>> {
+        self.token_where("hash", hash)
+    }
+
+    /// The token with this id.
+    pub fn token_by_id(&self, id: &str) -> Result<Option<StoredToken>> {
+        self.token_where("id", id)
+    }
+
+    fn token_where(&self, column: &str, value: &str) -> Result<Option<StoredToken>> {
+        let sql =
+            format!("SELECT id, user_id, hash, expires_at, record FROM tokens WHERE {column} = ?1");
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&sql)?;
+        Ok(statement.query_row([value], read_token).optional()?)
+    }
+
+    /// Inserts or replaces a token by id.
+    pub fn put_token(&self, token: &StoredToken) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO tokens (id, user_id, hash, expires_at, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET user_id = ?2, hash = ?3, expires_at = ?4, record = ?5",
+            )?
+            .execute(params![
+                token.id,
+                token.user_id,
+                token.hash,
+                token.expires_at,
+                token.json
+            ])?;
+        Ok(())
+    }
+
+    /// Deletes a token; false when there was none.
+    pub fn delete_token(&self, id: &str) -> Result<bool> {
+        let deleted = self
+            .conn()
+            .prepare_cached("DELETE FROM tokens WHERE id = ?1")?
+            .execute([id])?;
+        Ok(deleted > 0)
+    }
+
+    /// Every token of a user.
+    pub fn tokens_of(&self, user_id: &str) -> Result<Vec<StoredToken>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT id, user_id, hash, expires_at, record FROM tokens WHERE user_id = ?1",
+        )?;
+        let rows = statement.query_map([user_id], read_token)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many tokens a user holds.
+    pub fn count_tokens(&self, user_id: &str) -> Result<u32> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT COUNT(*) FROM tokens WHERE user_id = ?1")?
+            .query_row([user_id], |row| row.get(0))?)
+    }
+
+    /// Records a use of a token in its record's `lastUsedAt`.
+    pub fn touch_token(&self, id: &str, at: i64) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE tokens SET record = json_set(record, '$.lastUsedAt', ?2) WHERE id = ?1",
+            )?
+            .execute(params![id, at])?;
+        Ok(())
+    }
+
+    /// Adds a user; refuses a name that exists.
+    pub fn add_user(&self, name: &str, password_hash: &str, admin: bool) -> Result<()> {
+        let added = self
+            .conn()
+            .execute(
+                "INSERT INTO users (name, password_hash, admin) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO NOTHING",
+                params![name, password_hash, admin],
+            )
+            .context("cannot add the user")?;
+        if added == 0 {
+            bail!("a user named {name:?} already exists");
+        }
+        Ok(())
+    }
+
+    /// Replaces a user's password hash; false when there is no such user.
+    pub fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        let changed = self.conn().execute(
+            "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+            params![name, password_hash],
+        )?;
+        Ok(changed > 0)
+    }
+
+    /// The user with this name.
+    pub fn user(&self, name: &str) -> Result<Option<User>> {
+        let conn = self.conn();
+        let mut statement =
+            conn.prepare_cached("SELECT name, password_hash, admin FROM users WHERE name = ?1")?;
+        Ok(statement
+            .query_row([name], |row| {
+                Ok(User {
+                    name: row.get(0)?,
+                    password_hash: row.get(1)?,
+                    admin: row.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// How many users exist.
+    pub fn user_count(&self) -> Result<u64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM users", [], |row| row.get(0))?)
+    }
+
+    /// A setting's value.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+            .query_row([key], |row| row.get(0))
+            .optional()?)
+    }
+
+    /// Sets a setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = ?2",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+fn read_token(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {
+    Ok(StoredToken {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        hash: row.get(2)?,
+        expires_at: row.get(3)?,
+        json: row.get(4)?,
+    })
+}
+
+/// Applies the migrations the database has not seen, each in a transaction.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version > MIGRATIONS.len() {
+        bail!(
+            "the database is at schema version {version}, newer than this build knows ({})",
+            MIGRATIONS.len()
+        );
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("migration {}", index + 1))?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(id: &str, user: &str) -> StoredToken {
+        StoredToken {
+            id: id.into(),
+            user_id: user.into(),
+            hash: format!("hash-{id}"),
+            expires_at: None,
+            json: r#"{"lastUsedAt":null}"#.into(),
+        }
+    }
+
+    #[test]
+    fn tokens_round_trip_and_touch_updates_the_record() {
+        let db = Db::in_memory().unwrap();
+        db.put_token(&token("a", "u1")).unwrap();
+        db.put_token(&token("b", "u1")).unwrap();
+        db.put_token(&token("c", "u2")).unwrap();
+        assert_eq!(db.count_tokens("u1").unwrap(), 2);
+        assert_eq!(db.token_by_hash("hash-a").unwrap(), Some(token("a", "u1")));
+        db.touch_token("a", 42).unwrap();
+        let touched = db.token_by_id("a").unwrap().unwrap();
+        assert_eq!(touched.json, r#"{"lastUsedAt":42}"#);
+        assert!(db.delete_token("a").unwrap());
+        assert!(!db.delete_token("a").unwrap());
+        assert_eq!(db.tokens_of("u1").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn users_are_unique() {
+        let db = Db::in_memory().unwrap();
+        db.add_user("ann", "h", true).unwrap();
+        assert!(db.add_user("ann", "h", false).is_err());
+        assert!(db.user("ann").unwrap().unwrap().admin);
+        assert!(db.set_password("ann", "h2").unwrap());
+        assert!(!db.set_password("bob", "h2").unwrap());
+    }
+
+    #[test]
+    fn migrations_run_once_and_refuse_newer_schemas() {
+        let dir = std::env::temp_dir().join(format!("tessera-db-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        Db::open(&path).unwrap().set_setting("k", "v").unwrap();
+        assert_eq!(
+            Db::open(&path).unwrap().setting("k").unwrap().as_deref(),
+            Some("v")
+        );
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(Db::open(&path).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

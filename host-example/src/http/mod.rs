@@ -1,0 +1,101 @@
+//! The HTTP API: token management under `/api/usertokens`, a sample API
+//! whose routes map to catalog actions, and administration.
+
+mod admin;
+mod body;
+mod caller;
+mod error;
+mod sample;
+mod tokens;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::log;
+use crate::plugin::Plugin;
+
+pub use error::ApiError;
+
+/// The largest request body accepted; larger ones get 413.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// What every handler can reach.
+pub struct App {
+    /// The token plugin.
+    pub plugin: Plugin,
+    /// Users, settings (and the plugin's token storage).
+    pub db: Arc<Db>,
+    /// The host's clock.
+    pub clock: Clock,
+    /// The sample API's apps, kept in memory.
+    pub apps: Mutex<Vec<String>>,
+}
+
+/// The router with every route.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", get(sample::healthz))
+        .route("/api/whoami", get(sample::whoami))
+        .route("/api/apps", get(sample::list_apps).post(sample::create_app))
+        .route("/api/deploys", post(sample::deploy))
+        .route(
+            "/api/settings",
+            get(admin::settings).put(admin::update_settings),
+        )
+        .route("/api/usertokens", get(tokens::list).post(tokens::create))
+        .route("/api/usertokens/expiring", get(tokens::expiring))
+        .route(
+            "/api/usertokens/{id}",
+            get(tokens::detail)
+                .patch(tokens::update)
+                .delete(tokens::delete),
+        )
+        .route("/api/usertokens/{id}/rotate", post(tokens::rotate))
+        .route("/api/password", put(admin::change_password))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(app)
+}
+
+/// Serves until SIGINT or SIGTERM. Prints the bound address on standard
+/// output first (tests read it when they bind port 0).
+pub async fn serve(app: Arc<App>, listen: SocketAddr) -> Result<()> {
+    let listener = TcpListener::bind(listen).await?;
+    let bound = listener.local_addr()?;
+    println!("tessera-host listening on http://{bound}");
+    if app.db.user_count()? == 0 {
+        println!(
+            "no users yet: add one with `tessera-host user add NAME --admin` (password on standard input)"
+        );
+    }
+    log::info(format_args!("serving on {bound}"));
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return interrupt.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await.unwrap_or(());
+}

@@ -1,0 +1,112 @@
+//! A sample protected API whose routes map to catalog actions, to show
+//! scopes at work: `GET /api/apps` needs `apps.read`, `POST /api/apps`
+//! `apps.write`, `POST /api/deploys` `deploy.run`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use super::body::JsonBody;
+use super::caller::{Accept, Via, authenticate};
+use super::{ApiError, App};
+use crate::config::{APPS_READ, APPS_WRITE, DEPLOY_RUN};
+
+/// `GET /healthz`: no authentication.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /api/whoami`: any valid token.
+pub async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Err(ApiError::unauthenticated("no Authorization header"));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthenticated("an Authorization header that is not text"))?;
+    if crate::auth::is_basic(value) {
+        return Err(ApiError::unauthenticated(
+            "a password where only tokens are accepted",
+        ));
+    }
+    let principal = app
+        .plugin
+        .verify(value, None, app.clock.now())?
+        .map_err(ApiError::from_auth)?;
+    let scope =
+        RawValue::from_string(principal.scope).map_err(|e| ApiError::internal(&e.into()))?;
+    Ok(axum::Json(json!({
+        "userId": principal.user_id,
+        "tokenId": principal.token_id,
+        "scope": scope,
+    }))
+    .into_response())
+}
+
+/// `GET /api/apps`: `apps.read`.
+pub async fn list_apps(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authenticate(&app, &headers, Accept::Token(Some(APPS_READ))).await?;
+    let apps = app.apps.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    Ok(axum::Json(json!({ "apps": apps })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppBody {
+    name: String,
+}
+
+/// `POST /api/apps`: `apps.write`.
+pub async fn create_app(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&app, &headers, Accept::Token(Some(APPS_WRITE))).await?;
+    let body: AppBody = body.parse()?;
+    if body.name.trim().is_empty() || body.name.len() > 100 {
+        return Err(ApiError::bad_request("an app name is 1 to 100 bytes"));
+    }
+    app.apps
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(body.name.clone());
+    let by = match caller.via {
+        Via::Token { token_id, .. } => token_id,
+        Via::Password { .. } => caller.user,
+    };
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({ "name": body.name, "createdBy": by })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeployBody {
+    app: String,
+}
+
+/// `POST /api/deploys`: `deploy.run`.
+pub async fn deploy(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    authenticate(&app, &headers, Accept::Token(Some(DEPLOY_RUN))).await?;
+    let body: DeployBody = body.parse()?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({ "app": body.app, "status": "started" })),
+    )
+        .into_response())
+}
