@@ -78,7 +78,9 @@ pub use expiry::{DAY_MS, DEFAULT_DAYS, Expiry, Policy};
 pub use hash::{Pepper, PepperError, TokenHash, hash, token_id};
 pub use issue::{Creator, IssueError, IssueRequest, Issued};
 pub use prefix::{Prefix, PrefixError};
-pub use record::{CreatedBy, EditError, Status, TOUCH_INTERVAL_MS, TokenInfo, TokenRecord};
+pub use record::{
+    CreatedBy, EditError, RecordParts, Status, TOUCH_INTERVAL_MS, TokenInfo, TokenRecord,
+};
 pub use resource::{PatternError, ResourcePattern};
 pub use rotate::{RotateError, Rotated};
 pub use scope::{Preset, Request, Scope, ScopeError, ScopeSpec};

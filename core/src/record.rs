@@ -70,7 +70,66 @@ pub struct TokenRecord {
     pub(crate) rotated_from: Option<String>,
 }
 
+/// The fields of a [`TokenRecord`], for adapters that move records as plain
+/// values instead of through serde (the npm package's WebAssembly module
+/// leaves its JSON parser out this way).
+///
+/// Building a record from parts checks exactly what reading its JSON form
+/// checks: the scope is already a checked [`Scope`] and the hash a
+/// [`TokenHash`]; the other fields are taken as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct RecordParts {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub hash: TokenHash,
+    pub hint: String,
+    pub created_by: CreatedBy,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub scope: Scope,
+    pub status: Status,
+    pub last_used_at: Option<i64>,
+    pub rotated_from: Option<String>,
+}
+
 impl TokenRecord {
+    /// Builds a record from its fields, as reading its stored JSON would.
+    pub fn from_parts(parts: RecordParts) -> Self {
+        let RecordParts {
+            id,
+            user_id,
+            name,
+            description,
+            hash,
+            hint,
+            created_by,
+            created_at,
+            expires_at,
+            scope,
+            status,
+            last_used_at,
+            rotated_from,
+        } = parts;
+        Self {
+            id,
+            user_id,
+            name,
+            description,
+            hash,
+            hint,
+            created_by,
+            created_at,
+            expires_at,
+            scope,
+            status,
+            last_used_at,
+            rotated_from,
+        }
+    }
+
     /// The public id (32 hex digits), usable in URLs and logs.
     pub fn id(&self) -> &str {
         &self.id
@@ -290,6 +349,33 @@ mod tests {
             Some(Some("line\nline".into()))
         );
         assert_eq!(check_description(Some("bad\u{0}")), None);
+    }
+
+    #[test]
+    fn from_parts_builds_what_the_json_form_reads() {
+        let json = r#"{"id":"abc","userId":"u1","name":"CI","description":null,
+            "hash":"0000000000000000000000000000000000000000000000000000000000000001",
+            "hint":"tsr_AbCd…","createdBy":{"kind":"token","tokenId":"p"},
+            "createdAt":1,"expiresAt":null,"scope":{"actions":["a.b"],"resources":["x/**"]},
+            "status":"inactive","lastUsedAt":5,"rotatedFrom":"old"}"#;
+        let read: TokenRecord = serde_json::from_str(json).unwrap();
+        let built = TokenRecord::from_parts(RecordParts {
+            id: read.id().into(),
+            user_id: read.user_id().into(),
+            name: read.name().into(),
+            description: read.description().map(Into::into),
+            hash: *read.hash(),
+            hint: read.hint().into(),
+            created_by: read.created_by().clone(),
+            created_at: read.created_at(),
+            expires_at: read.expires_at(),
+            scope: read.scope().clone(),
+            status: read.status(),
+            last_used_at: read.last_used_at(),
+            rotated_from: read.rotated_from().map(Into::into),
+        });
+        assert_eq!(built, read);
+        assert_eq!(built.status(), Status::Inactive);
     }
 
     #[test]
