@@ -1,4 +1,5 @@
 import { call } from "./errors.js";
+import { parseStored, withRecord } from "./record.js";
 import type { TokenStore } from "./store.js";
 import type { Principal, ScopeSpec, StoredRecord } from "./types.js";
 import { RecordIndex } from "./wasm.js";
@@ -22,18 +23,16 @@ export function memoryFastPath(store: unknown): MemoryFastPath | undefined {
 
 /** @internal A frozen principal for a record, shared by every verification of it. */
 export function principalOf(record: StoredRecord): Principal {
-  const scope = structuredClone(record.scope) as ScopeSpec;
-  deepFreeze(scope);
-  return Object.freeze({ userId: record.userId, tokenId: record.id, scope });
+  return Object.freeze({ userId: record.userId, tokenId: record.id, scope: frozenScope(record.scope) });
 }
 
-function deepFreeze(value: unknown): void {
-  if (typeof value === "object" && value !== null) {
-    for (const inner of Object.values(value)) {
-      deepFreeze(inner);
-    }
-    Object.freeze(value);
+/** A frozen copy of a scope, so no caller can alter a cached principal. */
+function frozenScope(scope: ScopeSpec): Readonly<ScopeSpec> {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(scope)) {
+    copy[key] = Array.isArray(value) ? Object.freeze([...value]) : value;
   }
+  return Object.freeze(copy) as Readonly<ScopeSpec>;
 }
 
 /**
@@ -72,7 +71,7 @@ export class MemoryStore implements TokenStore {
   }
 
   async put(record: StoredRecord): Promise<void> {
-    const slot = call(() => this.#index.put(JSON.stringify(record)));
+    const slot = withRecord(record, (checked) => call(() => this.#index.put(checked)));
     this.#principals[slot] = principalOf(record);
   }
 
@@ -104,5 +103,5 @@ export class MemoryStore implements TokenStore {
 }
 
 function parse(json: string | undefined): StoredRecord | null {
-  return json === undefined ? null : (JSON.parse(json) as StoredRecord);
+  return json === undefined ? null : parseStored(json);
 }

@@ -2,6 +2,7 @@ import * as args from "./args.js";
 import type { TokenErrorCode } from "./codes.js";
 import { TokenError, call, denialError } from "./errors.js";
 import { type MemoryFastPath, memoryFastPath, principalOf } from "./memory-store.js";
+import { randomSource } from "./random.js";
 import type { TokenStore } from "./store.js";
 import { codeAt } from "./token.js";
 import type {
@@ -16,7 +17,8 @@ import type {
   TokenInfo,
   VerifyRequest,
 } from "./types.js";
-import { Deployment, record_edit, record_expires_within, record_info, record_set_status } from "./wasm.js";
+import { scopeMembers, toRecord, withRecord } from "./record.js";
+import { Deployment, type Record as WasmRecord } from "./wasm.js";
 
 /** Options of a `TokenService`. */
 export interface TokenServiceOptions {
@@ -55,26 +57,28 @@ function deny(code: TokenErrorCode): CheckResult {
   return result;
 }
 
-/** The expiry as the core's JSON: `"never"`, `{ days }` or `{ at }`. */
-function expiryJson(expires: unknown): unknown {
+/** The expiry as the core takes it: `"never"`, `"days"` or `"at"`, and a number. */
+function expiryArgs(expires: unknown): [string, number | undefined] {
   if (expires === undefined || expires === "never") {
-    return "never";
+    return ["never", undefined];
   }
   const choice = args.object(expires, "expires");
   if ("days" in choice) {
-    return { days: args.integer(choice.days, "expires.days", Number.MIN_SAFE_INTEGER) };
+    return ["days", args.integer(choice.days, "expires.days", Number.MIN_SAFE_INTEGER)];
   }
   if ("at" in choice) {
     const at = choice.at;
     if (at === null) {
-      return { at: null };
+      return ["at", undefined];
     }
-    if (at instanceof Date) {
-      return { at: args.millis(at.getTime(), "expires.at") };
-    }
-    return { at: args.millis(at, "expires.at") };
+    return ["at", args.millis(at instanceof Date ? at.getTime() : at, "expires.at")];
   }
   throw new TypeError('expires must be "never", { days }, or { at }');
+}
+
+/** The members of a requested scope; a malformed one is `SCOPE_INVALID`. */
+function requestedScope(scope: unknown): [string | undefined, string[] | undefined, string[] | undefined] {
+  return scopeMembers(scope, (why) => new TokenError("SCOPE_INVALID", why));
 }
 
 /**
@@ -134,29 +138,32 @@ export class TokenService {
         throw new TypeError(`policy has no option ${key}`);
       }
     }
-    const config: Record<string, unknown> = { prefix, catalog, policy: policyJson };
+    let pepper: string | undefined;
     if (o.pepper !== undefined) {
       if (!(o.pepper instanceof Uint8Array)) {
         throw new TypeError("pepper must be a Uint8Array");
       }
-      config.pepper = args.hex(o.pepper);
+      pepper = args.hex(o.pepper);
     }
-    if (o.creationAction !== undefined) {
-      config.creationAction = args.string(o.creationAction, "creationAction");
-    }
+    const creationAction =
+      o.creationAction === undefined ? undefined : args.string(o.creationAction, "creationAction");
     this.#now = o.now === undefined ? Date.now : args.func<() => number>(o.now, "now");
-    if (o.entropy === undefined) {
-      const random = globalThis.crypto?.getRandomValues;
-      if (typeof random !== "function") {
-        throw new TypeError("this runtime has no crypto.getRandomValues: pass the entropy option");
-      }
-      this.#entropy = (bytes) => {
-        globalThis.crypto.getRandomValues(bytes);
-      };
-    } else {
-      this.#entropy = args.func<(bytes: Uint8Array) => void>(o.entropy, "entropy");
-    }
-    this.#deployment = call(() => new Deployment(JSON.stringify(config)));
+    this.#entropy =
+      o.entropy === undefined ? randomSource() : args.func<(bytes: Uint8Array) => void>(o.entropy, "entropy");
+    this.#deployment = call(
+      () =>
+        new Deployment(
+          prefix,
+          catalog.map((entry) => entry.action),
+          Uint32Array.from(catalog, (entry) => entry.kinds.length),
+          catalog.flatMap((entry) => entry.kinds as string[]),
+          (policyJson.allowNonExpiring as boolean | undefined) ?? true,
+          policyJson.maxLifetimeDays as number | undefined,
+          policyJson.maxTokensPerUser as number | undefined,
+          pepper,
+          creationAction,
+        ),
+    );
     this.#store = store;
     this.#memory = memoryFastPath(store);
     this.#prefix = prefix;
@@ -196,9 +203,18 @@ export class TokenService {
     return record;
   }
 
-  /** What lists show of a stored record, read through the core. */
+  /**
+   * What lists show of a record from the store, read through the core (so a
+   * corrupt record is `RECORD_INVALID`, never half-shown).
+   */
   #info(record: StoredRecord): TokenInfo {
-    return JSON.parse(call(() => record_info(JSON.stringify(record)))) as TokenInfo;
+    return JSON.parse(withRecord(record, (checked) => checked.info())) as TokenInfo;
+  }
+
+  /** What lists show of a record the core has just written: all but the hash. */
+  #fresh(record: StoredRecord): TokenInfo {
+    const { hash: _hash, ...info } = record;
+    return info;
   }
 
   /**
@@ -210,39 +226,50 @@ export class TokenService {
   async issue(request: IssueRequest): Promise<Issued> {
     const r = args.object(request, "request");
     const userId = args.string(r.userId, "userId");
-    const body: Record<string, unknown> = {
-      userId,
-      name: args.string(r.name, "name"),
-      expires: expiryJson(r.expires),
-      scope: args.object(r.scope, "scope"),
-      tokensHeld: 0,
-    };
-    if (r.description != null) {
-      body.description = args.string(r.description, "description");
-    }
+    const name = args.string(r.name, "name");
+    const description = r.description == null ? undefined : args.string(r.description, "description");
+    const [expiry, expiryValue] = expiryArgs(r.expires);
+    const [preset, actions, resources] = requestedScope(r.scope);
     const now = this.#time();
     let parentToken: string | undefined;
-    let parentRecord: string | undefined;
+    let parent: StoredRecord | null | undefined;
     if (r.parentToken !== undefined) {
       parentToken = args.string(r.parentToken, "parentToken");
       const key = this.#deployment.lookup_key(parentToken);
       if (key.length !== 64) {
         throw denialError(key as TokenErrorCode);
       }
-      const found = await this.#stored(() => this.#store.getByHash(key));
-      parentRecord = found == null ? undefined : JSON.stringify(found);
+      parent = await this.#stored(() => this.#store.getByHash(key));
     }
+    let tokensHeld = 0;
     if (this.#limited) {
       const store = this.#store;
-      body.tokensHeld = await this.#stored(async () =>
+      tokensHeld = await this.#stored(async () =>
         store.countByUser ? await store.countByUser(userId) : (await store.listByUser(userId)).length,
       );
     }
-    const out = JSON.parse(
-      call(() => this.#deployment.issue(JSON.stringify(body), parentToken, parentRecord, now, this.#random())),
-    ) as { token: string; record: StoredRecord };
+    const entropy = this.#random();
+    const issue = (parentRecord: WasmRecord | undefined) =>
+      this.#deployment.issue(
+        userId,
+        name,
+        description,
+        expiry,
+        expiryValue,
+        preset,
+        actions,
+        resources,
+        tokensHeld,
+        parentToken,
+        parentRecord,
+        now,
+        entropy,
+      );
+    const json = call(() => (parent == null ? issue(undefined) : issue(toRecord(parent))));
+    entropy.fill(0);
+    const out = JSON.parse(json) as { token: string; record: StoredRecord };
     await this.#stored(() => this.#store.put(out.record));
-    return { token: out.token, record: this.#info(out.record) };
+    return { token: out.token, record: this.#fresh(out.record) };
   }
 
   /**
@@ -253,6 +280,11 @@ export class TokenService {
    * never a principal. Last-used is written at most once a minute per token.
    */
   async check(header: string | null | undefined, request: VerifyRequest): Promise<CheckResult> {
+    return this.#check(header, request);
+  }
+
+  /** `check`, synchronous when the store is a `MemoryStore`. */
+  #check(header: string | null | undefined, request: VerifyRequest): CheckResult | Promise<CheckResult> {
     if (typeof header !== "string") {
       if (header == null) {
         return deny("TOKEN_MALFORMED");
@@ -286,14 +318,19 @@ export class TokenService {
       return deny(key as TokenErrorCode);
     }
     let record: StoredRecord | null | undefined;
-    let json: string | undefined;
     try {
       record = await this.#store.getByHash(key);
-      json = record == null ? undefined : JSON.stringify(record);
     } catch {
       return deny("STORE_FAILED");
     }
-    const result = this.#deployment.verify_record(header, json, action, resource, now);
+    let checked: WasmRecord | undefined;
+    try {
+      checked = record == null ? undefined : toRecord(record);
+    } catch (error) {
+      return deny(error instanceof TokenError ? error.code : "RECORD_INVALID");
+    }
+    // The record is handed over (and freed) by the call.
+    const result = this.#deployment.verify_record(header, checked, action, resource, now);
     if (result < 0 || record == null) {
       return deny(result < 0 ? codeAt(result) : "TOKEN_UNKNOWN");
     }
@@ -313,7 +350,7 @@ export class TokenService {
    * `SCOPE_DENIED` → 403; `STORE_FAILED` → 503). `check` without the throw.
    */
   async verify(header: string | null | undefined, request: VerifyRequest): Promise<Principal> {
-    const result = await this.check(header, request);
+    const result = await this.#check(header, request);
     if (result.ok) {
       return result.principal;
     }
@@ -340,9 +377,14 @@ export class TokenService {
       throw new TypeError('status must be "active" or "inactive"');
     }
     const record = await this.#record(id);
-    const edited = JSON.parse(call(() => record_set_status(JSON.stringify(record), status))) as StoredRecord;
+    const edited = JSON.parse(
+      withRecord(record, (checked) => {
+        call(() => checked.set_status(status));
+        return checked.json();
+      }),
+    ) as StoredRecord;
     await this.#stored(() => this.#store.put(edited));
-    return this.#info(edited);
+    return this.#fresh(edited);
   }
 
   /**
@@ -356,10 +398,13 @@ export class TokenService {
     const description = c.description == null ? undefined : args.string(c.description, "description");
     const record = await this.#record(id);
     const edited = JSON.parse(
-      call(() => record_edit(JSON.stringify(record), name, describe, description)),
+      withRecord(record, (checked) => {
+        call(() => checked.edit(name, describe, description));
+        return checked.json();
+      }),
     ) as StoredRecord;
     await this.#stored(() => this.#store.put(edited));
-    return this.#info(edited);
+    return this.#fresh(edited);
   }
 
   /**
@@ -377,14 +422,15 @@ export class TokenService {
     }
     const record = await this.#record(id);
     const now = this.#time();
-    const out = JSON.parse(
-      call(() => this.#deployment.rotate(JSON.stringify(record), graceMs, now, this.#random())),
-    ) as { token: string; record: StoredRecord; retired: StoredRecord };
+    const entropy = this.#random();
+    const json = withRecord(record, (checked) => call(() => this.#deployment.rotate(checked, graceMs, now, entropy)));
+    entropy.fill(0);
+    const out = JSON.parse(json) as { token: string; record: StoredRecord; retired: StoredRecord };
     // The new record first: if the second write is lost, the old token only
     // keeps its original expiry.
     await this.#stored(() => this.#store.put(out.record));
     await this.#stored(() => this.#store.put(out.retired));
-    return { token: out.token, record: this.#info(out.record) };
+    return { token: out.token, record: this.#fresh(out.record) };
   }
 
   /** Deletes a token for good; whether there was one. */
@@ -401,7 +447,7 @@ export class TokenService {
     const now = this.#time();
     const records = await this.#stored(() => this.#store.listByUser(userId));
     return this.#sorted(
-      records.filter((record) => call(() => record_expires_within(JSON.stringify(record), now, ms))),
+      records.filter((record) => withRecord(record, (checked) => checked.expires_within(now, ms))),
     );
   }
 
@@ -418,9 +464,9 @@ export class TokenService {
    * checked against the catalog (`SCOPE_INVALID`).
    */
   isSubset(a: ScopeSpec, b: ScopeSpec): boolean {
-    args.object(a, "a");
-    args.object(b, "b");
-    return call(() => this.#deployment.is_subset(JSON.stringify(a), JSON.stringify(b)));
+    const [aPreset, aActions, aResources] = requestedScope(a);
+    const [bPreset, bActions, bResources] = requestedScope(b);
+    return call(() => this.#deployment.is_subset(aPreset, aActions, aResources, bPreset, bActions, bResources));
   }
 
   /** Shows the prefix only: never the pepper. */

@@ -5,14 +5,11 @@
  */
 export {
   Deployment,
+  Record,
   RecordIndex,
   codes,
   hash_token,
   initSync,
   present,
-  record_edit,
-  record_expires_within,
-  record_info,
-  record_set_status,
   token_pattern,
 } from "./generated/tessera_wasm.js";

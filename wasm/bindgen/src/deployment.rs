@@ -1,14 +1,15 @@
 //! A deployment as a JavaScript object: issue, verify and rotate.
 
-use serde::{Deserialize, Serialize};
 use tessera_core::{
-    Creator, DeploymentConfig, Expiry, IssueRequest, Request, Scope, ScopeSpec, TokenRecord, code,
+    CatalogEntry, Creator, DeploymentConfig, Expiry, IssueRequest, Policy, Request, Scope, code,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::fail::{BAD_ARGUMENT, denial, fail, millis, read, read_record, write};
+use crate::fail::{denial, fail, millis};
 use crate::index::RecordIndex;
+use crate::json::Json;
+use crate::record::{Record, scope_spec};
 
 /// A configured deployment, built once and shared by every call.
 #[wasm_bindgen]
@@ -16,55 +17,78 @@ pub struct Deployment {
     inner: tessera_core::Deployment,
 }
 
-/// An issue request as the TypeScript layer writes it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct IssueInput {
-    user_id: String,
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    expires: Expiry,
-    scope: ScopeSpec,
-    #[serde(default)]
-    tokens_held: usize,
-}
-
-/// A freshly issued token and its record.
-#[derive(Serialize)]
-struct IssuedOutput<'a> {
-    token: &'a str,
-    record: &'a TokenRecord,
-}
-
-/// A rotation: the new token and record, and the old record to store after.
-#[derive(Serialize)]
-struct RotatedOutput<'a> {
-    token: &'a str,
-    record: &'a TokenRecord,
-    retired: &'a TokenRecord,
-}
-
 /// 32 bytes of entropy, or a bad argument.
 fn entropy(bytes: &[u8]) -> Result<[u8; 32], JsValue> {
     bytes
         .try_into()
-        .map_err(|_| fail(BAD_ARGUMENT, "entropy must be exactly 32 bytes"))
+        .map_err(|_| fail("BAD_ARGUMENT", "entropy must be exactly 32 bytes"))
 }
 
-/// A request for `action`, on `resource` when one is given.
-fn request<'a>(action: &'a str, resource: Option<&'a str>) -> Request<'a> {
-    Request { action, resource }
+/// A checked scope from its three JSON members (`SCOPE_INVALID`).
+fn checked_scope(
+    deployment: &tessera_core::Deployment,
+    preset: Option<String>,
+    actions: Option<Vec<String>>,
+    resources: Option<Vec<String>>,
+) -> Result<Scope, JsValue> {
+    let spec = scope_spec(preset, actions, resources)
+        .ok_or_else(|| fail(code::SCOPE_INVALID, "a preset is all, read or cli"))?;
+    Scope::resolve(&spec, deployment.catalog()).map_err(|e| fail(e.code(), e))
+}
+
+/// `{ "token": .., "record": .. }` and, for a rotation, `"retired"`.
+fn issued_json(token: &str, record: &Record, retired: Option<&Record>) -> String {
+    let mut json = Json::new();
+    json.open().key("token").string(token);
+    json.key("record").raw(&record.json());
+    if let Some(retired) = retired {
+        json.key("retired").raw(&retired.json());
+    }
+    json.close();
+    json.finish()
 }
 
 #[wasm_bindgen]
 impl Deployment {
-    /// Builds a deployment from its JSON configuration (see the core's
-    /// `DeploymentConfig`).
+    /// Builds a deployment from its configuration: the prefix, the catalog
+    /// (each action's kinds are the next `kind_counts[i]` entries of
+    /// `kinds`), the policy, a hex pepper and the token-creation action.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &str) -> Result<Deployment, JsValue> {
-        let config: DeploymentConfig = read(config, "deployment configuration")?;
+    #[allow(clippy::too_many_arguments)] // One argument per configuration field.
+    pub fn new(
+        prefix: String,
+        actions: Vec<String>,
+        kind_counts: Vec<u32>,
+        kinds: Vec<String>,
+        allow_non_expiring: bool,
+        max_lifetime_days: Option<u32>,
+        max_tokens_per_user: Option<u32>,
+        pepper: Option<String>,
+        creation_action: Option<String>,
+    ) -> Result<Deployment, JsValue> {
+        if actions.len() != kind_counts.len() {
+            return Err(fail("BAD_ARGUMENT", "one kind count per action"));
+        }
+        let mut kinds = kinds.into_iter();
+        let catalog = actions
+            .into_iter()
+            .zip(kind_counts)
+            .map(|(action, count)| CatalogEntry {
+                action,
+                kinds: kinds.by_ref().take(count as usize).collect(),
+            })
+            .collect();
+        let config = DeploymentConfig {
+            prefix,
+            catalog,
+            policy: Policy {
+                allow_non_expiring,
+                max_lifetime_days,
+                max_tokens_per_user,
+            },
+            pepper,
+            creation_action,
+        };
         let inner = config.build().map_err(|e| fail(e.code(), e))?;
         Ok(Self { inner })
     }
@@ -86,7 +110,7 @@ impl Deployment {
     pub fn verify_record(
         &self,
         input: &str,
-        record: Option<String>,
+        record: Option<Record>,
         action: &str,
         resource: Option<String>,
         now: f64,
@@ -95,16 +119,13 @@ impl Deployment {
             Ok(presented) => presented,
             Err(error) => return denial(error.code()),
         };
-        let record = match record.as_deref().map(read_record).transpose() {
-            Ok(record) => record,
-            Err(_) => return denial(code::RECORD_INVALID),
-        };
         let hash = self.inner.hash(&presented);
-        let request = request(action, resource.as_deref());
-        match self
-            .inner
-            .verify(&hash, record.as_ref(), &request, millis(now))
-        {
+        let request = Request {
+            action,
+            resource: resource.as_deref(),
+        };
+        let record = record.as_ref().map(|r| &r.inner);
+        match self.inner.verify(&hash, record, &request, millis(now)) {
             Ok(verified) => i32::from(verified.touch),
             Err(denied) => denial(denied.code()),
         }
@@ -128,39 +149,61 @@ impl Deployment {
         };
         let hash = self.inner.hash(&presented);
         let now = millis(now);
-        let request = request(action, resource.as_deref());
-        let Some((record, slot)) = index.find(&hash) else {
-            return match self.inner.verify(&hash, None, &request, now) {
-                Ok(_) => denial(code::STORE_FAILED),
-                Err(denied) => denial(denied.code()),
-            };
+        let request = Request {
+            action,
+            resource: resource.as_deref(),
         };
-        match self.inner.verify(&hash, Some(record), &request, now) {
+        let found = index.find(&hash);
+        let slot = found.map(|(_, slot)| slot);
+        match self
+            .inner
+            .verify(&hash, found.map(|(record, _)| record), &request, now)
+        {
             Ok(verified) => {
-                if verified.touch {
+                let touch = verified.touch;
+                if touch {
                     index.touch_hash(&hash, now);
                 }
-                i32::try_from(slot).unwrap_or_else(|_| denial(code::STORE_FAILED))
+                slot.and_then(|slot| i32::try_from(slot).ok())
+                    .unwrap_or_else(|| denial(code::STORE_FAILED))
             }
             Err(denied) => denial(denied.code()),
         }
     }
 
-    /// Issues a token. `parent_token` and `parent_record` (the record the
-    /// store holds under the parent's hash, if any) make it a token made by
-    /// a token. Returns JSON `{ token, record }`.
+    /// Issues a token. `expiry` is `"never"`, `"days"` or `"at"`, with
+    /// `expiry_value` the days or time (`None` with `"at"`: a year ahead).
+    /// `parent_token` and `parent` (the record the store holds under the
+    /// parent's hash, if any) make it a token made by a token. Returns JSON
+    /// `{ token, record }`.
+    #[allow(clippy::too_many_arguments)] // One argument per request field.
     pub fn issue(
         &self,
-        request: &str,
+        user_id: &str,
+        name: &str,
+        description: Option<String>,
+        expiry: &str,
+        expiry_value: Option<f64>,
+        scope_preset: Option<String>,
+        scope_actions: Option<Vec<String>>,
+        scope_resources: Option<Vec<String>>,
+        tokens_held: u32,
         parent_token: Option<String>,
-        parent_record: Option<String>,
+        parent: Option<Record>,
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
-        let input: IssueInput = read(request, "issue request")?;
         let entropy = entropy(entropy_bytes)?;
         let now = millis(now);
-        let parent_record = parent_record.as_deref().map(read_record).transpose()?;
+        let expires = match (expiry, expiry_value) {
+            ("never", _) => Expiry::Never,
+            ("days", Some(days)) => Expiry::Days(millis(days)),
+            ("at", at) => Expiry::At(at.map(millis)),
+            _ => return Err(fail("BAD_ARGUMENT", "expires is never, days or at")),
+        };
+        let spec = scope_spec(scope_preset, scope_actions, scope_resources)
+            .ok_or_else(|| fail(code::SCOPE_INVALID, "a preset is all, read or cli"))?;
+        let parent_record = parent.as_ref().map(|p| &p.inner);
         let creator = match &parent_token {
             None => Creator::User,
             Some(token) => {
@@ -168,7 +211,7 @@ impl Deployment {
                 let hash = self.inner.hash(&presented);
                 let parent = self
                     .inner
-                    .authenticate(&hash, parent_record.as_ref(), now)
+                    .authenticate(&hash, parent_record, now)
                     .map_err(|e| fail(e.code(), e))?;
                 Creator::Token(parent)
             }
@@ -177,55 +220,65 @@ impl Deployment {
             .inner
             .issue(
                 &IssueRequest {
-                    user_id: &input.user_id,
-                    name: &input.name,
-                    description: input.description.as_deref(),
-                    expires: input.expires,
-                    scope: &input.scope,
+                    user_id,
+                    name,
+                    description: description.as_deref(),
+                    expires,
+                    scope: &spec,
                     creator,
-                    tokens_held: input.tokens_held,
+                    tokens_held: tokens_held as usize,
                 },
                 now,
                 &entropy,
             )
             .map_err(|e| fail(e.code(), e))?;
-        write(&IssuedOutput {
-            token: issued.token.expose(),
-            record: &issued.record,
-        })
+        let record = Record {
+            inner: issued.record,
+        };
+        Ok(issued_json(issued.token.expose(), &record, None))
     }
 
     /// Rotates a stored record. Returns JSON `{ token, record, retired }`.
     pub fn rotate(
         &self,
-        record: &str,
+        old: &Record,
         grace_ms: f64,
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
-        let old = read_record(record)?;
         let entropy = entropy(entropy_bytes)?;
         let rotated = self
             .inner
-            .rotate(&old, millis(grace_ms), millis(now), &entropy)
+            .rotate(&old.inner, millis(grace_ms), millis(now), &entropy)
             .map_err(|e| fail(e.code(), e))?;
-        write(&RotatedOutput {
-            token: rotated.issued.token.expose(),
-            record: &rotated.issued.record,
-            retired: &rotated.retired,
-        })
+        let record = Record {
+            inner: rotated.issued.record,
+        };
+        let retired = Record {
+            inner: rotated.retired,
+        };
+        Ok(issued_json(
+            rotated.issued.token.expose(),
+            &record,
+            Some(&retired),
+        ))
     }
 
     /// Whether every request scope `a` allows, scope `b` allows, under this
-    /// deployment's catalog and any it grows into. Both are JSON scope
-    /// specifications, checked against the catalog (`SCOPE_INVALID`).
-    pub fn is_subset(&self, a: &str, b: &str) -> Result<bool, JsValue> {
-        let resolve = |json: &str| -> Result<Scope, JsValue> {
-            let spec: ScopeSpec = serde_json::from_str(json)
-                .map_err(|_| fail(code::SCOPE_INVALID, "a scope is malformed"))?;
-            Scope::resolve(&spec, self.inner.catalog()).map_err(|e| fail(e.code(), e))
-        };
-        let (a, b) = (resolve(a)?, resolve(b)?);
+    /// deployment's catalog and any it grows into. Both are checked against
+    /// the catalog (`SCOPE_INVALID`).
+    #[allow(clippy::too_many_arguments)] // Three members per scope.
+    pub fn is_subset(
+        &self,
+        a_preset: Option<String>,
+        a_actions: Option<Vec<String>>,
+        a_resources: Option<Vec<String>>,
+        b_preset: Option<String>,
+        b_actions: Option<Vec<String>>,
+        b_resources: Option<Vec<String>>,
+    ) -> Result<bool, JsValue> {
+        let a = checked_scope(&self.inner, a_preset, a_actions, a_resources)?;
+        let b = checked_scope(&self.inner, b_preset, b_actions, b_resources)?;
         Ok(a.is_subset(&b, self.inner.catalog()))
     }
 }

@@ -1,19 +1,11 @@
 //! How errors leave the adapter.
 
-use core::fmt::Display;
-
-use serde::de::DeserializeOwned;
 use tessera_core::code;
 use wasm_bindgen::JsValue;
 
-/// The pseudo-code for a malformed argument (the wrong JSON shape, a wrong
-/// number of entropy bytes). It is not one of the core's codes: the
-/// TypeScript layer throws a `TypeError` for it, as for any bad argument.
-pub(crate) const BAD_ARGUMENT: &str = "BAD_ARGUMENT";
-
 /// A thrown error: the string `CODE: message`. Messages come from the core's
 /// `Display` implementations, which never repeat the input.
-pub(crate) fn fail(code: &str, message: impl Display) -> JsValue {
+pub(crate) fn fail(code: &str, message: impl core::fmt::Display) -> JsValue {
     JsValue::from_str(&format!("{code}: {message}"))
 }
 
@@ -27,28 +19,6 @@ pub(crate) fn denial(code: &str) -> i32 {
         .or_else(|| position(code::STORE_FAILED))
         .unwrap_or(0);
     -1 - i32::try_from(index).unwrap_or(0)
-}
-
-/// Reads JSON written by the TypeScript layer; a shape it cannot read is a
-/// bad argument.
-pub(crate) fn read<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, JsValue> {
-    serde_json::from_str(json).map_err(|error| fail(BAD_ARGUMENT, format!("{what}: {error}")))
-}
-
-/// Reads a stored record; one that does not match the record format is
-/// `RECORD_INVALID`.
-pub(crate) fn read_record(json: &str) -> Result<tessera_core::TokenRecord, JsValue> {
-    serde_json::from_str(json).map_err(|_| {
-        fail(
-            code::RECORD_INVALID,
-            "a stored record does not match the record format",
-        )
-    })
-}
-
-/// Writes a value as JSON for the TypeScript layer.
-pub(crate) fn write<T: serde::Serialize>(value: &T) -> Result<String, JsValue> {
-    serde_json::to_string(value).map_err(|error| fail(BAD_ARGUMENT, error))
 }
 
 /// Milliseconds from JavaScript as the core's `i64`. The TypeScript layer

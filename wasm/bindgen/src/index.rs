@@ -5,14 +5,16 @@
 //! WebAssembly once, with two short strings, and comes back with a number:
 //! the slot of the record, whose principal the TypeScript layer has cached.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use tessera_core::{TokenHash, TokenRecord, code};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::fail::{fail, millis, read_record, write};
+use crate::fail::{fail, millis};
+use crate::json;
+use crate::record::Record;
 
 /// A hasher for keys that are already uniform: SHA-256 outputs. It folds the
 /// bytes it is given into one word, which is as good as any keyed hash here
@@ -46,7 +48,7 @@ struct Entry {
 pub struct RecordIndex {
     by_hash: HashMap<TokenHash, Entry, BuildHasherDefault<FoldHasher>>,
     by_id: HashMap<String, TokenHash>,
-    by_user: HashMap<String, BTreeSet<String>>,
+    by_user: HashMap<String, Vec<String>>,
     free_slots: Vec<u32>,
     next_slot: u32,
 }
@@ -68,7 +70,7 @@ impl RecordIndex {
         let hash = self.by_id.remove(id)?;
         let entry = self.by_hash.remove(&hash)?;
         if let Some(ids) = self.by_user.get_mut(entry.record.user_id()) {
-            ids.remove(id);
+            ids.retain(|other| other != id);
             if ids.is_empty() {
                 self.by_user.remove(entry.record.user_id());
             }
@@ -88,8 +90,8 @@ impl RecordIndex {
     /// Inserts a record, or replaces the one with the same id (keeping its
     /// slot). Returns the slot. A record whose hash is already stored under
     /// another id is refused (`STORE_FAILED`).
-    pub fn put(&mut self, record: &str) -> Result<u32, JsValue> {
-        let record = read_record(record)?;
+    pub fn put(&mut self, record: &Record) -> Result<u32, JsValue> {
+        let record = record.inner.clone();
         if let Some(other) = self.by_hash.get(record.hash())
             && other.record.id() != record.id()
         {
@@ -109,28 +111,25 @@ impl RecordIndex {
         self.by_user
             .entry(record.user_id().into())
             .or_default()
-            .insert(record.id().into());
+            .push(record.id().into());
         self.by_hash.insert(*record.hash(), Entry { record, slot });
         Ok(slot)
     }
 
     /// The record with this id, as JSON.
-    pub fn get_by_id(&self, id: &str) -> Result<Option<String>, JsValue> {
-        let Some(hash) = self.by_id.get(id) else {
-            return Ok(None);
-        };
-        self.by_hash.get(hash).map(|e| write(&e.record)).transpose()
+    pub fn get_by_id(&self, id: &str) -> Option<String> {
+        let hash = self.by_id.get(id)?;
+        self.by_hash
+            .get(hash)
+            .map(|e| json::record(&e.record, true))
     }
 
     /// The record stored under this hex hash, as JSON.
-    pub fn get_by_hash(&self, hash: &str) -> Result<Option<String>, JsValue> {
-        let Some(hash) = TokenHash::from_hex(hash) else {
-            return Ok(None);
-        };
+    pub fn get_by_hash(&self, hash: &str) -> Option<String> {
+        let hash = TokenHash::from_hex(hash)?;
         self.by_hash
             .get(&hash)
-            .map(|e| write(&e.record))
-            .transpose()
+            .map(|e| json::record(&e.record, true))
     }
 
     /// Removes the record with this id. Returns its freed slot, or -1 when
@@ -145,18 +144,24 @@ impl RecordIndex {
         }
     }
 
-    /// The user's records, as a JSON array ordered by id.
-    pub fn list_by_user(&self, user_id: &str) -> Result<String, JsValue> {
-        let records: Vec<&TokenRecord> = self
+    /// The user's records, as a JSON array in the order they were stored.
+    pub fn list_by_user(&self, user_id: &str) -> String {
+        let mut out = String::from("[");
+        let records = self
             .by_user
             .get(user_id)
             .into_iter()
             .flatten()
             .filter_map(|id| self.by_id.get(id))
-            .filter_map(|hash| self.by_hash.get(hash))
-            .map(|entry| &entry.record)
-            .collect();
-        write(&records)
+            .filter_map(|hash| self.by_hash.get(hash));
+        for (i, entry) in records.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&json::record(&entry.record, true));
+        }
+        out.push(']');
+        out
     }
 
     /// How many records the user holds.

@@ -4,30 +4,38 @@
 //! # What this crate does not do
 //!
 //! It holds no token logic. Every function moves data between JavaScript and
-//! the core (JSON text for records and requests, plain numbers for times) and
-//! maps the core's errors onto its stable codes. It reads no clock and draws
-//! no randomness: the TypeScript layer passes `now` and 32 bytes from
-//! `crypto.getRandomValues`, so the module needs no `getrandom` backend.
+//! the core and maps the core's errors onto its stable codes. It reads no
+//! clock and draws no randomness: the TypeScript layer passes `now` and 32
+//! bytes from `crypto.getRandomValues`, so the module needs no `getrandom`.
+//!
+//! # How data crosses
+//!
+//! Records come in as plain arguments (strings, numbers, arrays of strings)
+//! and are built with `TokenRecord::from_parts`; records and results go out
+//! as JSON text written by [`json`], which JavaScript parses natively. No
+//! serde format crate is linked: that keeps a JSON parser and float
+//! formatting out of the module, about half of its size.
 //!
 //! # How errors cross
 //!
-//! Functions that may fail throw a string `CODE: message` (see [`fail`]),
-//! which the TypeScript layer turns into a `TokenError`. The verification
-//! hot paths never throw: they return a number, non-negative for success and
-//! `-1 - i` for the `i`-th code of [`codes`], because a thrown JavaScript
-//! exception costs microseconds.
+//! Functions that may fail throw a string `CODE: message`, which the
+//! TypeScript layer turns into a `TokenError`. The verification hot paths
+//! never throw: they return a number, non-negative for success and `-1 - i`
+//! for the `i`-th code of [`codes`], because a thrown JavaScript exception
+//! costs microseconds.
 
 #![forbid(unsafe_code)]
 
 mod deployment;
 mod fail;
 mod index;
+pub mod json;
 mod record;
 mod token;
 
 pub use deployment::Deployment;
 pub use index::RecordIndex;
-pub use record::{record_edit, record_expires_within, record_info, record_set_status};
+pub use record::Record;
 pub use token::{hash_token, present, token_pattern};
 
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -1,54 +1,148 @@
-//! Edits and views of a stored record, each a JSON round trip through the
-//! core's `TokenRecord` (which refuses unknown fields, so a corrupt record
-//! is `RECORD_INVALID` rather than half-read).
+//! A stored record as a JavaScript object: built from its fields, edited
+//! through the core, and written out as JSON.
 
-use tessera_core::Status;
+use tessera_core::{
+    CreatedBy, Preset, RecordParts, Scope, ScopeSpec, Status, TokenHash, TokenRecord, code,
+};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::fail::{BAD_ARGUMENT, fail, millis, read, read_record, write};
+use crate::fail::{fail, millis};
+use crate::json;
 
-/// The record as lists show it: everything but the hash.
-#[wasm_bindgen]
-pub fn record_info(record: &str) -> Result<String, JsValue> {
-    write(&read_record(record)?.info())
+/// A preset by its JSON name.
+pub(crate) fn preset(name: &str) -> Option<Preset> {
+    [Preset::All, Preset::Read, Preset::Cli]
+        .into_iter()
+        .find(|p| p.as_str() == name)
 }
 
-/// The record with its status set to `"active"` or `"inactive"`.
-#[wasm_bindgen]
-pub fn record_set_status(record: &str, status: &str) -> Result<String, JsValue> {
-    let mut record = read_record(record)?;
-    let status: Status = read(&format!("\"{}\"", status.escape_default()), "status")?;
-    record.set_status(status);
-    write(&record)
+/// A scope specification from its three JSON members; an unknown preset
+/// name is `None`.
+pub(crate) fn scope_spec(
+    preset_name: Option<String>,
+    actions: Option<Vec<String>>,
+    resources: Option<Vec<String>>,
+) -> Option<ScopeSpec> {
+    let preset = match preset_name {
+        Some(name) => Some(preset(&name)?),
+        None => None,
+    };
+    Some(ScopeSpec {
+        preset,
+        actions,
+        resources,
+    })
 }
 
-/// The record renamed (when `name` is given) and redescribed (when
-/// `describe` is true; `None` or an empty description removes it).
+/// A stored record, checked as reading its JSON form would check it.
 #[wasm_bindgen]
-pub fn record_edit(
-    record: &str,
-    name: Option<String>,
-    describe: bool,
-    description: Option<String>,
-) -> Result<String, JsValue> {
-    let mut record = read_record(record)?;
-    if let Some(name) = name {
-        record.rename(&name).map_err(|e| fail(e.code(), e))?;
-    }
-    if describe {
-        record
-            .describe(description.as_deref())
-            .map_err(|e| fail(e.code(), e))?;
-    }
-    write(&record)
+pub struct Record {
+    pub(crate) inner: TokenRecord,
 }
 
-/// Whether the record is valid at `now` but expires within `window_ms`.
+fn invalid() -> JsValue {
+    fail(
+        code::RECORD_INVALID,
+        "a stored record does not match the record format",
+    )
+}
+
 #[wasm_bindgen]
-pub fn record_expires_within(record: &str, now: f64, window_ms: f64) -> Result<bool, JsValue> {
-    if window_ms < 0.0 {
-        return Err(fail(BAD_ARGUMENT, "the window must not be negative"));
+impl Record {
+    /// Builds a record from its fields (the TypeScript layer has checked
+    /// their types). A malformed hash, scope, status or creator is
+    /// `RECORD_INVALID`.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)] // One argument per record field.
+    pub fn new(
+        id: String,
+        user_id: String,
+        name: String,
+        description: Option<String>,
+        hash: &str,
+        hint: String,
+        created_by_token: Option<String>,
+        created_at: f64,
+        expires_at: Option<f64>,
+        scope_preset: Option<String>,
+        scope_actions: Option<Vec<String>>,
+        scope_resources: Option<Vec<String>>,
+        status: &str,
+        last_used_at: Option<f64>,
+        rotated_from: Option<String>,
+    ) -> Result<Record, JsValue> {
+        let spec = scope_spec(scope_preset, scope_actions, scope_resources).ok_or_else(invalid)?;
+        let status = match status {
+            "active" => Status::Active,
+            "inactive" => Status::Inactive,
+            _ => return Err(invalid()),
+        };
+        let parts = RecordParts {
+            id,
+            user_id,
+            name,
+            description,
+            hash: TokenHash::from_hex(hash).ok_or_else(invalid)?,
+            hint,
+            created_by: match created_by_token {
+                None => CreatedBy::User,
+                Some(token_id) => CreatedBy::Token { token_id },
+            },
+            created_at: millis(created_at),
+            expires_at: expires_at.map(millis),
+            scope: Scope::from_spec(&spec).map_err(|_| invalid())?,
+            status,
+            last_used_at: last_used_at.map(millis),
+            rotated_from,
+        };
+        Ok(Self {
+            inner: TokenRecord::from_parts(parts),
+        })
     }
-    Ok(read_record(record)?.expires_within(millis(now), millis(window_ms)))
+
+    /// The record in its stored shape, as JSON.
+    pub fn json(&self) -> String {
+        json::record(&self.inner, true)
+    }
+
+    /// What lists show (everything but the hash), as JSON.
+    pub fn info(&self) -> String {
+        json::record(&self.inner, false)
+    }
+
+    /// Sets the status to `"active"` or `"inactive"`.
+    pub fn set_status(&mut self, status: &str) -> Result<(), JsValue> {
+        let status = match status {
+            "active" => Status::Active,
+            "inactive" => Status::Inactive,
+            _ => return Err(fail("BAD_ARGUMENT", "status must be active or inactive")),
+        };
+        self.inner.set_status(status);
+        Ok(())
+    }
+
+    /// Renames the record (when `name` is given) and replaces its description
+    /// (when `describe` is true; `None` or an empty description removes it).
+    pub fn edit(
+        &mut self,
+        name: Option<String>,
+        describe: bool,
+        description: Option<String>,
+    ) -> Result<(), JsValue> {
+        if let Some(name) = name {
+            self.inner.rename(&name).map_err(|e| fail(e.code(), e))?;
+        }
+        if describe {
+            self.inner
+                .describe(description.as_deref())
+                .map_err(|e| fail(e.code(), e))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the token is valid at `now` but expires within `window_ms`.
+    pub fn expires_within(&self, now: f64, window_ms: f64) -> bool {
+        self.inner.expires_within(millis(now), millis(window_ms))
+    }
 }

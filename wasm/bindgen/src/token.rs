@@ -1,21 +1,12 @@
 //! Functions on token strings that need no deployment: for secret scanners,
 //! CLIs and tests.
 
-use serde::Serialize;
 use tessera_core::{Pepper, Prefix, Presented, code};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::fail::{fail, write};
-
-/// What JavaScript learns about a parsed token.
-#[derive(Serialize)]
-struct PresentedOutput<'a> {
-    token: &'a str,
-    prefix: &'a str,
-    id: String,
-    hint: String,
-}
+use crate::fail::fail;
+use crate::json::Json;
 
 /// Parses a bare token or `Authorization` header value: under `prefix` when
 /// one is given, else under whatever well-formed prefix it carries. Returns
@@ -30,12 +21,18 @@ pub fn present(input: &str, prefix: Option<String>) -> Result<String, JsValue> {
         None => Presented::parse_any(input),
     }
     .map_err(|e| fail(e.code(), e))?;
-    write(&PresentedOutput {
-        token: presented.expose(),
-        prefix: presented.prefix(),
-        id: presented.id(),
-        hint: presented.hint(),
-    })
+    let mut json = Json::new();
+    json.open()
+        .key("token")
+        .string(presented.expose())
+        .key("prefix")
+        .string(presented.prefix())
+        .key("id")
+        .string(&presented.id())
+        .key("hint")
+        .string(&presented.hint())
+        .close();
+    Ok(json.finish())
 }
 
 /// The stored hash of a token (any prefix; a header value is accepted) in

@@ -1,0 +1,224 @@
+//! JSON text for what goes out to JavaScript, written by hand: records in
+//! the documented shape (the same as the core's serde form) and small result
+//! objects. JavaScript reads it with `JSON.parse`.
+
+use tessera_core::{CreatedBy, Scope, Status, TokenRecord};
+
+/// A JSON text under construction.
+#[derive(Default)]
+pub struct Json {
+    out: String,
+    /// Whether the next member or element needs a comma before it.
+    comma: bool,
+}
+
+impl Json {
+    /// An empty text.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The text written so far.
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    fn separate(&mut self) {
+        if self.comma {
+            self.out.push(',');
+        }
+        self.comma = true;
+    }
+
+    /// Opens an object.
+    pub fn open(&mut self) -> &mut Self {
+        self.out.push('{');
+        self.comma = false;
+        self
+    }
+
+    /// Closes an object.
+    pub fn close(&mut self) -> &mut Self {
+        self.out.push('}');
+        self.comma = true;
+        self
+    }
+
+    /// Writes a member's key, after a comma when needed.
+    pub fn key(&mut self, key: &str) -> &mut Self {
+        self.separate();
+        self.string(key);
+        self.out.push(':');
+        self.comma = false;
+        self
+    }
+
+    /// Writes a string value, escaped.
+    pub fn string(&mut self, text: &str) -> &mut Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        self.out.push('"');
+        for c in text.chars() {
+            match c {
+                '"' => self.out.push_str("\\\""),
+                '\\' => self.out.push_str("\\\\"),
+                c if u32::from(c) < 0x20 => {
+                    let byte = u32::from(c) as usize;
+                    self.out.push_str("\\u00");
+                    self.out.push(char::from(HEX[byte >> 4]));
+                    self.out.push(char::from(HEX[byte & 0xf]));
+                }
+                c => self.out.push(c),
+            }
+        }
+        self.out.push('"');
+        self.comma = true;
+        self
+    }
+
+    /// Writes a string value or `null`.
+    pub fn optional(&mut self, text: Option<&str>) -> &mut Self {
+        match text {
+            Some(text) => self.string(text),
+            None => self.null(),
+        }
+    }
+
+    /// Writes an integer.
+    pub fn integer(&mut self, value: i64) -> &mut Self {
+        let mut digits = [0u8; 20];
+        let mut n = value.unsigned_abs();
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if value < 0 {
+            self.out.push('-');
+        }
+        self.out.extend(digits[at..].iter().map(|&d| char::from(d)));
+        self.comma = true;
+        self
+    }
+
+    /// Writes an integer or `null`.
+    pub fn optional_integer(&mut self, value: Option<i64>) -> &mut Self {
+        match value {
+            Some(value) => self.integer(value),
+            None => self.null(),
+        }
+    }
+
+    /// Writes `null`.
+    pub fn null(&mut self) -> &mut Self {
+        self.out.push_str("null");
+        self.comma = true;
+        self
+    }
+
+    /// Writes an array of strings.
+    pub fn strings<'a>(&mut self, items: impl Iterator<Item = &'a str>) -> &mut Self {
+        self.out.push('[');
+        self.comma = false;
+        for item in items {
+            self.separate();
+            self.string(item);
+        }
+        self.out.push(']');
+        self.comma = true;
+        self
+    }
+
+    /// Writes a raw JSON value already written by this module.
+    pub fn raw(&mut self, json: &str) -> &mut Self {
+        self.out.push_str(json);
+        self.comma = true;
+        self
+    }
+
+    /// Writes a scope: `{ "preset": .. }` or `{ "actions": [..] }`, with
+    /// `"resources"` when narrowed.
+    pub fn scope(&mut self, scope: &Scope) -> &mut Self {
+        self.open();
+        if let Some(preset) = scope.preset() {
+            self.key("preset").string(preset.as_str());
+        }
+        if let Some(actions) = scope.custom_actions() {
+            self.key("actions").strings(actions);
+        }
+        if let Some(resources) = scope.resources() {
+            self.key("resources").strings(resources);
+        }
+        self.close()
+    }
+
+    /// Writes a record in its stored shape, or without the hash for what
+    /// lists show.
+    pub fn record(&mut self, record: &TokenRecord, with_hash: bool) -> &mut Self {
+        self.open();
+        self.key("id").string(record.id());
+        self.key("userId").string(record.user_id());
+        self.key("name").string(record.name());
+        self.key("description").optional(record.description());
+        if with_hash {
+            self.key("hash").string(&record.hash().to_hex());
+        }
+        self.key("hint").string(record.hint());
+        self.key("createdBy").open();
+        match record.created_by() {
+            CreatedBy::User => {
+                self.key("kind").string("user");
+            }
+            CreatedBy::Token { token_id } => {
+                self.key("kind").string("token");
+                self.key("tokenId").string(token_id);
+            }
+        }
+        self.close();
+        self.key("createdAt").integer(record.created_at());
+        self.key("expiresAt").optional_integer(record.expires_at());
+        self.key("scope").scope(record.scope());
+        self.key("status").string(match record.status() {
+            Status::Active => "active",
+            Status::Inactive => "inactive",
+        });
+        self.key("lastUsedAt")
+            .optional_integer(record.last_used_at());
+        self.key("rotatedFrom").optional(record.rotated_from());
+        self.close()
+    }
+}
+
+/// A record as JSON: stored shape with the hash, or the list shape without.
+pub fn record(record: &TokenRecord, with_hash: bool) -> String {
+    let mut json = Json::new();
+    json.record(record, with_hash);
+    json.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_and_integers_signed() {
+        let mut json = Json::new();
+        json.open()
+            .key("s")
+            .string("a\"b\\c\n\u{1}é")
+            .key("n")
+            .integer(-1_800_000_000_000)
+            .key("z")
+            .integer(0)
+            .key("l")
+            .strings(["x", "y"].into_iter())
+            .close();
+        assert_eq!(
+            json.finish(),
+            r#"{"s":"a\"b\\c\u000a\u0001é","n":-1800000000000,"z":0,"l":["x","y"]}"#
+        );
+    }
+}
