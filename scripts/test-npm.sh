@@ -54,8 +54,9 @@ npm/node_modules/.bin/tsc -p npm/tsconfig.json --noEmit
 step "clippy for the wasm target (warnings are errors)"
 cargo clippy -p tessera-wasm --target wasm32-unknown-unknown -- -D warnings
 
-step "rustfmt (the wasm adapter)"
+step "rustfmt and unit tests (the wasm adapter)"
 cargo fmt -p tessera-wasm -- --check
+cargo test -p tessera-wasm --lib
 
 step "node --test: the shared vectors and the API"
 (cd npm && node --test test/*.test.mjs)

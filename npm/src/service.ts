@@ -121,23 +121,23 @@ export class TokenService {
       args.func(store[method], `store.${method}`);
     }
     const policy = o.policy === undefined ? {} : args.object(o.policy, "policy");
-    const policyJson: Record<string, unknown> = {};
-    if (policy.allowNonExpiring !== undefined) {
-      if (typeof policy.allowNonExpiring !== "boolean") {
-        throw new TypeError("policy.allowNonExpiring must be a boolean");
-      }
-      policyJson.allowNonExpiring = policy.allowNonExpiring;
-    }
-    for (const key of ["maxLifetimeDays", "maxTokensPerUser"] as const) {
-      if (policy[key] !== undefined) {
-        policyJson[key] = args.integer(policy[key], `policy.${key}`, 1);
-      }
-    }
     for (const key of Object.keys(policy)) {
       if (!["allowNonExpiring", "maxLifetimeDays", "maxTokensPerUser"].includes(key)) {
         throw new TypeError(`policy has no option ${key}`);
       }
     }
+    if (policy.allowNonExpiring !== undefined && typeof policy.allowNonExpiring !== "boolean") {
+      throw new TypeError("policy.allowNonExpiring must be a boolean");
+    }
+    const allowNonExpiring = policy.allowNonExpiring ?? true;
+    const limit = (key: "maxLifetimeDays" | "maxTokensPerUser"): number | undefined => {
+      if (policy[key] === undefined) return undefined;
+      const value = args.integer(policy[key], `policy.${key}`, 1);
+      if (value > 0xffff_ffff) throw new RangeError(`policy.${key} must be at most 2^32 - 1`);
+      return value;
+    };
+    const maxLifetimeDays = limit("maxLifetimeDays");
+    const maxTokensPerUser = limit("maxTokensPerUser");
     let pepper: string | undefined;
     if (o.pepper !== undefined) {
       if (!(o.pepper instanceof Uint8Array)) {
@@ -157,9 +157,9 @@ export class TokenService {
           catalog.map((entry) => entry.action),
           Uint32Array.from(catalog, (entry) => entry.kinds.length),
           catalog.flatMap((entry) => entry.kinds as string[]),
-          (policyJson.allowNonExpiring as boolean | undefined) ?? true,
-          policyJson.maxLifetimeDays as number | undefined,
-          policyJson.maxTokensPerUser as number | undefined,
+          allowNonExpiring,
+          maxLifetimeDays,
+          maxTokensPerUser,
           pepper,
           creationAction,
         ),
@@ -167,7 +167,7 @@ export class TokenService {
     this.#store = store;
     this.#memory = memoryFastPath(store);
     this.#prefix = prefix;
-    this.#limited = policyJson.maxTokensPerUser !== undefined;
+    this.#limited = maxTokensPerUser !== undefined;
   }
 
   /** The clock's reading, checked. */
