@@ -6,7 +6,7 @@
 //! trapped is dropped, never reused. The plugin keeps nothing between calls
 //! that matters for correctness, so any instance can serve any call.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result};
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -114,6 +114,22 @@ impl bindings::tessera::tokens::store::Host for HostState {
     }
 }
 
+/// The engine and the compiled component, shared by every [`Plugin`] of
+/// the process: compiling takes far longer than instantiating.
+fn compiled() -> Result<&'static (Engine, Component)> {
+    static COMPILED: OnceLock<(Engine, Component)> = OnceLock::new();
+    if let Some(compiled) = COMPILED.get() {
+        return Ok(compiled);
+    }
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    let engine = Engine::new(&config)?;
+    let component = Component::new(&engine, COMPONENT)
+        .map_err(anyhow::Error::from)
+        .context("cannot compile the token plugin")?;
+    Ok(COMPILED.get_or_init(|| (engine, component)))
+}
+
 /// One warm instance and the store it lives in.
 struct Slot {
     store: Store<HostState>,
@@ -136,18 +152,13 @@ impl Plugin {
     /// Compiles the component and checks that it links against the host.
     /// `config` is the deployment configuration JSON the plugin reads.
     pub fn new(db: Arc<Db>, config: String) -> Result<Self> {
-        let mut engine_config = Config::new();
-        engine_config.wasm_component_model(true);
-        let engine = Engine::new(&engine_config)?;
-        let component = Component::new(&engine, COMPONENT)
-            .map_err(anyhow::Error::from)
-            .context("cannot compile the token plugin")?;
-        let mut linker = Linker::<HostState>::new(&engine);
+        let (engine, component) = compiled()?;
+        let mut linker = Linker::<HostState>::new(engine);
         bindings::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
         // Rust's standard library links WASI imports the plugin never calls
         // (it does no I/O); any call to them traps.
-        linker.define_unknown_imports_as_traps(&component)?;
-        let pre = bindings::PluginPre::new(linker.instantiate_pre(&component)?)?;
+        linker.define_unknown_imports_as_traps(component)?;
+        let pre = bindings::PluginPre::new(linker.instantiate_pre(component)?)?;
         let plugin = Self {
             pre,
             db,
