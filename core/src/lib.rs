@@ -58,6 +58,7 @@ mod base62;
 mod catalog;
 pub mod code;
 mod config;
+mod crc;
 mod deployment;
 mod expiry;
 mod hash;
