@@ -55,9 +55,10 @@ pub const PEPPER_INVALID: &str = "PEPPER_INVALID";
 pub const RECORD_INVALID: &str = "RECORD_INVALID";
 /// The storage behind an adapter failed; adapters use it to fail closed.
 pub const STORE_FAILED: &str = "STORE_FAILED";
-
-/// No token with this id belongs to the caller (adapters: lookups by id).
+/// No token with this id (that belongs to the caller): adapters' lookups by
+/// id, such as edits, rotation and deletion.
 pub const NOT_FOUND: &str = "NOT_FOUND";
+
 /// The one HTTP 401 body, whatever the reason (the log has the reason).
 pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
 /// An edit tried to change a field that is fixed at creation (scope,
@@ -76,7 +77,6 @@ pub const INTERNAL: &str = "INTERNAL";
 /// Codes that only adapters produce (HTTP hosts, plugins, packages), kept
 /// here so that every surface spells them the same way.
 pub const ADAPTER: &[&str] = &[
-    NOT_FOUND,
     UNAUTHENTICATED,
     IMMUTABLE_FIELD,
     BAD_REQUEST,
@@ -115,8 +115,9 @@ error_codes!(
     crate::CatalogError,
 );
 
-/// Every code the core can produce, in a fixed order, so that adapters can
-/// check their own lists (a TypeScript union, a WIT enum) against it.
+/// Every code a token operation can produce on any surface (the core's, and
+/// the storage codes every adapter shares), in a fixed order, so that
+/// adapters can check their own lists (a TypeScript union) against it.
 pub const ALL: &[&str] = &[
     TOKEN_MALFORMED,
     TOKEN_PREFIX,
@@ -140,4 +141,5 @@ pub const ALL: &[&str] = &[
     PEPPER_INVALID,
     RECORD_INVALID,
     STORE_FAILED,
+    NOT_FOUND,
 ];

@@ -306,6 +306,7 @@ fn vectors_cover_every_code_the_core_produces() {
         code::PEPPER_INVALID,
         code::RECORD_INVALID,
         code::STORE_FAILED,
+        code::NOT_FOUND,
     ];
     for code in code::ALL {
         if !adapter_only.contains(code) {

@@ -26,6 +26,7 @@ export const TOKEN_ERROR_CODES = [
   "PEPPER_INVALID",
   "RECORD_INVALID",
   "STORE_FAILED",
+  "NOT_FOUND",
 ] as const;
 
 /** One of the stable error codes: what `TokenError#code` holds. */

@@ -193,12 +193,12 @@ export class TokenService {
     }
   }
 
-  /** The record with `id`, or `TOKEN_UNKNOWN`. */
+  /** The record with `id`, or `NOT_FOUND`. */
   async #record(id: string): Promise<StoredRecord> {
     args.string(id, "id");
     const record = await this.#stored(() => this.#store.getById(id));
     if (record == null) {
-      throw new TokenError("TOKEN_UNKNOWN", "no token has this id");
+      throw new TokenError("NOT_FOUND", "no token has this id");
     }
     return record;
   }

@@ -219,7 +219,7 @@ for (const [kind, makeStore] of STORES) {
       assert.equal((await tokens.rename(record.id, { description: null })).description, null);
       await rejectsWith(tokens.rename(record.id, { name: "   " }), "NAME_INVALID");
       await rejectsWith(tokens.rename(record.id, { description: "bell\u0007" }), "DESCRIPTION_INVALID");
-      await rejectsWith(tokens.rename("nope", { name: "x" }), "TOKEN_UNKNOWN");
+      await rejectsWith(tokens.rename("nope", { name: "x" }), "NOT_FOUND");
       assert.equal(await tokens.get("nope"), null);
     });
 

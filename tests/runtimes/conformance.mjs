@@ -5,6 +5,7 @@
 
 import {
   MemoryStore,
+  TOKEN_ERROR_CODES,
   TokenError,
   TokenService,
   errorCodes,
@@ -74,7 +75,8 @@ export async function conformance() {
     ensure(hashToken(KNOWN.token) === KNOWN.hash, "hash");
     ensure(parseToken(`UserToken ${KNOWN.token}`).expose() === KNOWN.token, "parse");
     ensure(tokenPattern("tsr").test(`x ${KNOWN.token} y`), "pattern");
-    ensure(errorCodes().length === 22, "codes");
+    // The codes the compiled core reports are the package's typed list.
+    ensure(JSON.stringify(errorCodes()) === JSON.stringify(TOKEN_ERROR_CODES), "codes");
   });
   await check("separate services share nothing", async () => {
     const other = new TokenService({ prefix: "abc", catalog: [{ action: "a.b" }], store: new MemoryStore() });
