@@ -26,6 +26,8 @@ pub enum Via {
     Token {
         /// The token's public id.
         token_id: String,
+        /// The token's scope as JSON.
+        scope: String,
         /// The raw `Authorization` value.
         header: String,
     },
@@ -86,6 +88,7 @@ pub async fn authenticate(
         user: principal.user_id,
         via: Via::Token {
             token_id: principal.token_id,
+            scope: principal.scope,
             header: value.into(),
         },
     })

@@ -23,26 +23,19 @@ pub async fn healthz() -> &'static str {
 
 /// `GET /api/whoami`: any valid token.
 pub async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
-        return Err(ApiError::unauthenticated("no Authorization header"));
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::unauthenticated("an Authorization header that is not text"))?;
-    if crate::auth::is_basic(value) {
+    let caller = authenticate(&app, &headers, Accept::Token(None)).await?;
+    let Via::Token {
+        token_id, scope, ..
+    } = caller.via
+    else {
         return Err(ApiError::unauthenticated(
             "a password where only tokens are accepted",
         ));
-    }
-    let principal = app
-        .plugin
-        .verify(value, None, app.clock.now())?
-        .map_err(ApiError::from_auth)?;
-    let scope =
-        RawValue::from_string(principal.scope).map_err(|e| ApiError::internal(&e.into()))?;
+    };
+    let scope = RawValue::from_string(scope).map_err(|e| ApiError::internal(&e.into()))?;
     Ok(axum::Json(json!({
-        "userId": principal.user_id,
-        "tokenId": principal.token_id,
+        "userId": caller.user,
+        "tokenId": token_id,
         "scope": scope,
     }))
     .into_response())
