@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# Runs every test of the repository: formatting, lints, the Rust test suites,
-# the shared test vectors (regenerated and diffed) and their independent
-# Python oracle. Safe to run again and again; installs what it needs.
+# Runs every test of the repository: formatting, lints (native and wasm
+# targets), the Rust test suites (core, plugin, host end to end), the shared
+# test vectors (regenerated and diffed) and their independent Python
+# oracle, then the npm package on every runtime (scripts/test-npm.sh).
+# Safe to run again and again; installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
+
+step "rustup targets"
+for target in wasm32-wasip2 wasm32-unknown-unknown; do
+    rustup target list --installed | grep -qx "$target" || rustup target add "$target"
+done
 
 step "rustfmt"
 cargo fmt --all -- --check
 
 step "clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
+
+step "clippy for the plugin's wasm32-wasip2 target"
+cargo clippy -p tessera-component --target wasm32-wasip2 -- -D warnings
 
 step "cargo test"
 cargo test --workspace
@@ -29,5 +39,7 @@ fi
 
 step "vectors against an independent Python oracle"
 python3 tests/check_vectors.py
+
+bash scripts/test-npm.sh
 
 printf '\nall checks passed\n'
