@@ -46,6 +46,14 @@ enum Command {
         /// The address to listen on (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// A file holding the service credential gateways present to
+        /// `GET /api/introspect/{hash}` (at least 16 characters); without
+        /// one, introspection is off.
+        #[arg(long)]
+        introspection_secret_file: Option<PathBuf>,
+        /// How long gateways may cache an introspection answer.
+        #[arg(long, default_value_t = 5)]
+        introspection_cache_seconds: u32,
     },
     /// Manages users.
     #[command(subcommand)]
@@ -139,12 +147,36 @@ pub fn run(cli: Cli) -> Result<()> {
     let clock = Clock::with_offset(cli.clock_offset_ms);
     let plugin = || Plugin::new(db.clone(), config::load(cli.config.as_deref())?);
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            introspection_secret_file,
+            introspection_cache_seconds,
+        } => {
+            let introspection = match introspection_secret_file {
+                None => None,
+                Some(path) => {
+                    let secret = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?
+                        .trim()
+                        .to_string();
+                    if secret.len() < 16 {
+                        bail!(
+                            "the service credential in {} is shorter than 16 characters",
+                            path.display()
+                        );
+                    }
+                    Some(http::Introspection {
+                        secret,
+                        cache_seconds: introspection_cache_seconds,
+                    })
+                }
+            };
             let app = Arc::new(http::App {
                 plugin: plugin()?,
                 db: db.clone(),
                 clock,
                 apps: Mutex::new(Vec::new()),
+                introspection,
             });
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

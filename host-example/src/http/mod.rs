@@ -5,6 +5,7 @@ mod admin;
 mod body;
 mod caller;
 mod error;
+mod introspect;
 mod sample;
 mod tokens;
 
@@ -23,6 +24,7 @@ use crate::log;
 use crate::plugin::Plugin;
 
 pub use error::ApiError;
+pub use introspect::Introspection;
 
 /// The largest request body accepted; larger ones get 413.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -37,6 +39,8 @@ pub struct App {
     pub clock: Clock,
     /// The sample API's apps, kept in memory.
     pub apps: Mutex<Vec<String>>,
+    /// Introspection for gateways, when a service credential is set.
+    pub introspection: Option<Introspection>,
 }
 
 /// The router with every route.
@@ -60,6 +64,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/usertokens/{id}/rotate", post(tokens::rotate))
         .route("/api/password", put(admin::change_password))
+        .route("/api/introspect/{hash}", get(introspect::introspect))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(app)
 }

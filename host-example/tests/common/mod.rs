@@ -72,13 +72,24 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `tessera-host serve` on a free port with extra arguments.
+    /// Starts `tessera-host serve` on a free port with extra global
+    /// arguments (before `serve`).
     pub fn start(dir: &Path, extra: &[&str]) -> Self {
+        Self::launch(dir, extra, &[])
+    }
+
+    /// Starts `tessera-host serve` with extra arguments for `serve` itself.
+    pub fn start_with(dir: &Path, serve_args: &[&str]) -> Self {
+        Self::launch(dir, &[], serve_args)
+    }
+
+    fn launch(dir: &Path, extra: &[&str], serve_args: &[&str]) -> Self {
         let mut child = Command::new(BIN)
             .arg("--db")
             .arg(dir.join("tessera.db"))
             .args(extra)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(serve_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

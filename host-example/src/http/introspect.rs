@@ -1,0 +1,103 @@
+//! `GET /api/introspect/{hash}`: the record stored under a token hash, for
+//! gateways (the Envoy filter) that verify tokens themselves with the core.
+//!
+//! Callers present the shared service credential (`Authorization: Service
+//! <secret>`). The answer carries the whole stored record, hash included,
+//! since the gateway compares hashes itself, and how long it may cache the
+//! answer (`cacheSeconds`, also as `Cache-Control: max-age`). The route does
+//! not exist unless the host was started with a service credential.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::{ApiError, App};
+
+/// The introspection settings of a running host.
+pub struct Introspection {
+    /// The shared service credential.
+    pub secret: String,
+    /// How long gateways may cache an answer.
+    pub cache_seconds: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Found<'a> {
+    record: &'a RawValue,
+    cache_seconds: u32,
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `GET /api/introspect/{hash}`.
+pub async fn introspect(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(hash): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(settings) = &app.introspection else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "no such route",
+        ));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Service "))
+        .unwrap_or_default();
+    if !same(presented.as_bytes(), settings.secret.as_bytes()) {
+        return Err(ApiError::unauthenticated(
+            "introspection without the service credential",
+        ));
+    }
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::bad_request("a token hash is 64 hex digits"));
+    }
+    let max_age = HeaderValue::from_str(&format!("max-age={}", settings.cache_seconds))
+        .map_err(|e| ApiError::internal(&e.into()))?;
+    let stored = app
+        .db
+        .token_by_hash(&hash.to_ascii_lowercase())
+        .map_err(|e| {
+            crate::log::warn(format_args!("introspection lookup failed: {e:#}"));
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "STORE_FAILED",
+                "the token store is unavailable",
+            )
+        })?;
+    let mut response = match stored {
+        Some(stored) => {
+            let record =
+                RawValue::from_string(stored.json).map_err(|e| ApiError::internal(&e.into()))?;
+            let body = Found {
+                record: &record,
+                cache_seconds: settings.cache_seconds,
+            };
+            axum::Json(body).into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({
+                "code": "NOT_FOUND",
+                "message": "no token has this hash",
+                "cacheSeconds": settings.cache_seconds,
+            })),
+        )
+            .into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, max_age);
+    Ok(response)
+}
