@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::clock::{Clock, entropy};
 use crate::db::Db;
 use crate::plugin::{Expiry, IssueRequest, Plugin, Request};
-use crate::{auth, config, http, settings};
+use crate::{auth, client, config, http, settings};
 
 /// A token service: personal access tokens issued and checked by the Tessera
 /// core, running as a WebAssembly plugin, stored in SQLite.
@@ -64,6 +64,36 @@ enum Command {
     /// Creates, lists, revokes and verifies tokens, for scripts.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Signs in to a running server with a token (asked for without echo,
+    /// or read from standard input) and saves it for the commands below.
+    Login {
+        /// The server's URL (default: TESSERA_URL, else http://127.0.0.1:8080).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Forgets the saved token.
+    Logout,
+    /// Shows who the saved token (or TESSERA_TOKEN) belongs to.
+    Whoami,
+    /// The sample API's apps, with the saved token.
+    #[command(subcommand)]
+    Apps(AppsCommand),
+    /// Starts a deploy of an app, with the saved token.
+    Deploy {
+        /// The app.
+        app: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppsCommand {
+    /// Lists the apps (needs apps.read).
+    List,
+    /// Creates an app (needs apps.write).
+    Create {
+        /// The app's name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,10 +173,18 @@ enum TokenCommand {
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<()> {
-    let db = Arc::new(Db::open(&cli.db)?);
+    // The database is opened by the commands that use it: the client
+    // commands talk to a server over HTTP and never create one.
+    let db = || Ok::<_, anyhow::Error>(Arc::new(Db::open(&cli.db)?));
     let clock = Clock::with_offset(cli.clock_offset_ms);
-    let plugin = || Plugin::new(db.clone(), config::load(cli.config.as_deref())?);
+    let plugin = |db: &Arc<Db>| Plugin::new(db.clone(), config::load(cli.config.as_deref())?);
     match cli.command {
+        Command::Login { url } => client::login(url),
+        Command::Logout => client::logout(),
+        Command::Whoami => client::whoami(clock),
+        Command::Apps(AppsCommand::List) => client::apps_list(clock),
+        Command::Apps(AppsCommand::Create { name }) => client::apps_create(&name, clock),
+        Command::Deploy { app } => client::deploy(&app, clock),
         Command::Serve {
             listen,
             introspection_secret_file,
@@ -171,9 +209,10 @@ pub fn run(cli: Cli) -> Result<()> {
                     })
                 }
             };
+            let db = db()?;
             let app = Arc::new(http::App {
-                plugin: plugin()?,
-                db: db.clone(),
+                plugin: plugin(&db)?,
+                db,
                 clock,
                 apps: Mutex::new(Vec::new()),
                 introspection,
@@ -191,7 +230,7 @@ pub fn run(cli: Cli) -> Result<()> {
             {
                 bail!("a user name is 1 to 256 bytes without ':' or control characters");
             }
-            db.add_user(
+            db()?.add_user(
                 &name,
                 &auth::hash_password(&read_secret("password")?)?,
                 admin,
@@ -200,18 +239,19 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::User(UserCommand::Passwd { name }) => {
-            if !db.set_password(&name, &auth::hash_password(&read_secret("new password")?)?)? {
+            let hash = auth::hash_password(&read_secret("new password")?)?;
+            if !db()?.set_password(&name, &hash)? {
                 bail!("no user named {name:?}");
             }
             println!("password changed for {name}; their tokens are unaffected");
             Ok(())
         }
         Command::Settings(SettingsCommand::Set { name, value }) => {
-            settings::set_by_name(&db, &name, &value)?;
+            settings::set_by_name(&*db()?, &name, &value)?;
             println!("{name} = {value}");
             Ok(())
         }
-        Command::Token(command) => token(command, &plugin()?, clock),
+        Command::Token(command) => token(command, &plugin(&db()?)?, clock),
     }
 }
 

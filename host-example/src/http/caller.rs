@@ -28,6 +28,8 @@ pub enum Via {
         token_id: String,
         /// The token's scope as JSON.
         scope: String,
+        /// When the token expires (ms since the epoch).
+        expires_at: Option<i64>,
         /// The raw `Authorization` value.
         header: String,
     },
@@ -83,12 +85,20 @@ pub async fn authenticate(
     let principal = app
         .plugin
         .verify(value, request.as_ref(), app.clock.now())?
-        .map_err(ApiError::from_auth)?;
+        .map_err(|error| match action {
+            Some(action) if error.code == "SCOPE_DENIED" => ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "SCOPE_DENIED",
+                format!("the token's scope does not allow {action}"),
+            ),
+            _ => ApiError::from_auth(error),
+        })?;
     Ok(Caller {
         user: principal.user_id,
         via: Via::Token {
             token_id: principal.token_id,
             scope: principal.scope,
+            expires_at: principal.expires_at,
             header: value.into(),
         },
     })

@@ -25,7 +25,10 @@ pub async fn healthz() -> &'static str {
 pub async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let caller = authenticate(&app, &headers, Accept::Token(None)).await?;
     let Via::Token {
-        token_id, scope, ..
+        token_id,
+        scope,
+        expires_at,
+        ..
     } = caller.via
     else {
         return Err(ApiError::unauthenticated(
@@ -37,6 +40,7 @@ pub async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<R
         "userId": caller.user,
         "tokenId": token_id,
         "scope": scope,
+        "expiresAt": expires_at,
     }))
     .into_response())
 }

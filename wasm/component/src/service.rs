@@ -136,6 +136,7 @@ impl Guest for Plugin {
             user_id: principal.user_id.into(),
             token_id: principal.token_id.into(),
             scope: serde_json::to_string(principal.scope).map_err(|e| fail(code::INTERNAL, e))?,
+            expires_at: record.as_ref().and_then(|r| r.expires_at()),
         })
     }
 

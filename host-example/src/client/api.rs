@@ -1,0 +1,153 @@
+//! Calls to a running `tessera-host` with the saved (or `TESSERA_TOKEN`)
+//! token, and failures turned into sentences a person can act on.
+
+use std::time::Duration;
+
+use anyhow::{Result, anyhow, bail};
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use ureq::Agent;
+
+use super::credentials::{self, Credentials};
+
+/// Where a client talks to when nothing else says: the server's default.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
+
+/// A signed-in client.
+pub struct Client {
+    agent: Agent,
+    credentials: Credentials,
+}
+
+/// The HTTP agent: answers of every status come back as responses.
+fn agent() -> Agent {
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(15)))
+        .build()
+        .into()
+}
+
+/// A JSON answer: status and body.
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, parsed (`null` when it is not JSON).
+    pub body: Value,
+}
+
+/// Sends one request with `authorization`.
+fn send(
+    agent: &Agent,
+    method: &str,
+    url: &str,
+    authorization: &str,
+    body: Option<&Value>,
+) -> Result<Answer> {
+    let unreachable = |e: ureq::Error| anyhow!("cannot reach the Tessera server at {url}: {e}");
+    let mut response = match (method, body) {
+        ("GET", _) => agent
+            .get(url)
+            .header("Authorization", authorization)
+            .call()
+            .map_err(unreachable)?,
+        (_, body) => agent
+            .post(url)
+            .header("Authorization", authorization)
+            .header("Content-Type", "application/json")
+            .send(body.map(Value::to_string).unwrap_or_default())
+            .map_err(unreachable)?,
+    };
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    Ok(Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+    })
+}
+
+/// Asks the server who a token belongs to; used by `login`.
+pub fn whoami(url: &str, token: &str) -> Result<Answer> {
+    send(
+        &agent(),
+        "GET",
+        &format!("{url}/api/whoami"),
+        &format!("Bearer {token}"),
+        None,
+    )
+}
+
+/// A date for people.
+pub fn date(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+impl Client {
+    /// The client for the saved sign-in; `TESSERA_TOKEN` overrides the
+    /// saved token, `TESSERA_URL` the saved URL.
+    pub fn signed_in() -> Result<Self> {
+        let saved = credentials::load()?;
+        let env = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let credentials = match (env("TESSERA_TOKEN"), saved) {
+            (Some(token), saved) => Credentials {
+                url: env("TESSERA_URL")
+                    .or(saved.map(|s| s.url))
+                    .unwrap_or_else(|| DEFAULT_URL.into()),
+                token,
+                expires_at: None,
+            },
+            (None, Some(mut saved)) => {
+                if let Some(url) = env("TESSERA_URL") {
+                    saved.url = url;
+                }
+                saved
+            }
+            (None, None) => bail!("not logged in: run `tessera-host login` (or set TESSERA_TOKEN)"),
+        };
+        Ok(Self {
+            agent: agent(),
+            credentials,
+        })
+    }
+
+    /// Calls `method path` for `action`, and turns a refusal into a
+    /// sentence: an expired token names its expiry, a missing scope names
+    /// the action.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        action: &str,
+        body: Option<&Value>,
+        now: i64,
+    ) -> Result<Value> {
+        let url = format!("{}{path}", self.credentials.url.trim_end_matches('/'));
+        let authorization = format!("Bearer {}", self.credentials.token);
+        let answer = send(&self.agent, method, &url, &authorization, body)?;
+        match answer.status {
+            200..=299 => Ok(answer.body),
+            401 => match self.credentials.expires_at {
+                Some(at) if now >= at => bail!(
+                    "your token expired on {}; create a new one and run `tessera-host login`",
+                    date(at)
+                ),
+                _ => bail!(
+                    "the server refused your token (it may have been deactivated, deleted or \
+                     rotated out); run `tessera-host login` with a valid one"
+                ),
+            },
+            403 if answer.body["code"] == "SCOPE_DENIED" => {
+                bail!("your token's scope does not include {action}; create a token that has it")
+            }
+            status => bail!(
+                "the server answered {status}: {} ({})",
+                answer.body["message"].as_str().unwrap_or("no message"),
+                answer.body["code"].as_str().unwrap_or("no code")
+            ),
+        }
+    }
+}

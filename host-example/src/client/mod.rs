@@ -1,0 +1,130 @@
+//! The command-line client of a running `tessera-host`: `login` once with
+//! a token, then call the API with it, as the platforms' CLIs do.
+
+mod api;
+mod credentials;
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Result, bail};
+use serde_json::json;
+use tessera_core::Presented;
+
+use crate::clock::Clock;
+
+pub use api::DEFAULT_URL;
+
+/// Reads a token: from the terminal without echo, or one line of standard
+/// input when it is not a terminal.
+fn read_token() -> Result<String> {
+    let token = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Token (input is hidden): ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line
+    };
+    Ok(token.trim().to_string())
+}
+
+/// `login`: checks the token offline (shape and checksum, so a typo never
+/// leaves the machine), then against the server, then saves it.
+pub fn login(url: Option<String>) -> Result<()> {
+    let url = url
+        .or_else(|| std::env::var("TESSERA_URL").ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| DEFAULT_URL.into());
+    let url = url.trim_end_matches('/').to_string();
+    let token = read_token()?;
+    if let Err(error) = Presented::parse_any(&token) {
+        bail!(
+            "that is not a valid Tessera token: {error} ({}); nothing was sent",
+            error.code()
+        );
+    }
+    let answer = api::whoami(&url, &token)?;
+    match answer.status {
+        200 => {}
+        401 => bail!("the server at {url} refused this token (unknown, inactive or expired)"),
+        status => bail!("the server at {url} answered {status} to /api/whoami"),
+    }
+    let user = answer.body["userId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let token_id = answer.body["tokenId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let path = credentials::save(&credentials::Credentials {
+        url: url.clone(),
+        token,
+        expires_at: answer.body["expiresAt"].as_i64(),
+    })?;
+    println!(
+        "logged in to {url} as {user} (token {token_id}); saved in {}",
+        path.display()
+    );
+    Ok(())
+}
+
+/// `logout`: forgets the saved token.
+pub fn logout() -> Result<()> {
+    if credentials::remove()? {
+        println!("logged out");
+    } else {
+        println!("not logged in");
+    }
+    Ok(())
+}
+
+/// `whoami`.
+pub fn whoami(clock: Clock) -> Result<()> {
+    let me =
+        api::Client::signed_in()?.call("GET", "/api/whoami", "any action", None, clock.now())?;
+    let expires = me["expiresAt"]
+        .as_i64()
+        .map_or_else(|| "never".to_string(), api::date);
+    println!(
+        "user {}, token {}, scope {}, expires {expires}",
+        me["userId"].as_str().unwrap_or_default(),
+        me["tokenId"].as_str().unwrap_or_default(),
+        me["scope"]
+    );
+    Ok(())
+}
+
+/// `apps list`.
+pub fn apps_list(clock: Clock) -> Result<()> {
+    let answer =
+        api::Client::signed_in()?.call("GET", "/api/apps", "apps.read", None, clock.now())?;
+    let apps = answer["apps"].as_array().cloned().unwrap_or_default();
+    if apps.is_empty() {
+        println!("no apps");
+    }
+    for app in apps {
+        println!("{}", app.as_str().unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// `apps create NAME`.
+pub fn apps_create(name: &str, clock: Clock) -> Result<()> {
+    let body = json!({ "name": name });
+    api::Client::signed_in()?.call("POST", "/api/apps", "apps.write", Some(&body), clock.now())?;
+    println!("created app {name}");
+    Ok(())
+}
+
+/// `deploy APP`.
+pub fn deploy(app: &str, clock: Clock) -> Result<()> {
+    let body = json!({ "app": app });
+    api::Client::signed_in()?.call(
+        "POST",
+        "/api/deploys",
+        "deploy.run",
+        Some(&body),
+        clock.now(),
+    )?;
+    println!("deploy of {app} started");
+    Ok(())
+}
