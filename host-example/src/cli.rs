@@ -177,7 +177,8 @@ pub fn run(cli: Cli) -> Result<()> {
     // commands talk to a server over HTTP and never create one.
     let db = || Ok::<_, anyhow::Error>(Arc::new(Db::open(&cli.db)?));
     let clock = Clock::with_offset(cli.clock_offset_ms);
-    let plugin = |db: &Arc<Db>| Plugin::new(db.clone(), config::load(cli.config.as_deref())?);
+    let config = || config::load(cli.config.as_deref());
+    let plugin = |db: &Arc<Db>| Plugin::new(db.clone(), config()?);
     match cli.command {
         Command::Login { url } => client::login(url),
         Command::Logout => client::logout(),
@@ -216,6 +217,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 clock,
                 apps: Mutex::new(Vec::new()),
                 introspection,
+                catalog: config::catalog(&config()?)?,
             });
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

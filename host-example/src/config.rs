@@ -50,3 +50,14 @@ pub fn load(path: Option<&Path>) -> Result<String> {
     };
     Ok(value.to_string())
 }
+
+/// The action catalog of a configuration, as JSON (`[{ "action", "kinds" }]`),
+/// for clients that offer its actions (the token page's custom scopes).
+pub fn catalog(config: &str) -> Result<String> {
+    let value: Value = serde_json::from_str(config).context("the configuration is not JSON")?;
+    Ok(value
+        .get("catalog")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()))
+        .to_string())
+}

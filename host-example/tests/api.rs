@@ -94,6 +94,25 @@ fn passwords_and_tokens_authenticate_where_each_is_accepted() {
 }
 
 #[test]
+fn the_catalog_is_offered_to_signed_in_callers() {
+    let (_dir, server, ann) = setup("catalog");
+    let catalog = server.send("GET", "/api/catalog", Some(&ann), None);
+    assert_eq!(catalog.status, 200);
+    let entries = catalog.json();
+    let actions: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"apps.read") && actions.contains(&"tokens.create"),
+        "{actions:?}"
+    );
+    assert_eq!(server.send("GET", "/api/catalog", None, None).status, 401);
+}
+
+#[test]
 fn scopes_decide_the_sample_api() {
     let (_dir, server, ann) = setup("scopes");
     let (read, _) = create(&server, &ann, r#"{"name":"r","scope":{"preset":"read"}}"#);

@@ -41,6 +41,8 @@ pub struct App {
     pub apps: Mutex<Vec<String>>,
     /// Introspection for gateways, when a service credential is set.
     pub introspection: Option<Introspection>,
+    /// The deployment's action catalog as JSON, for `GET /api/catalog`.
+    pub catalog: String,
 }
 
 /// The router with every route.
@@ -48,6 +50,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(sample::healthz))
         .route("/api/whoami", get(sample::whoami))
+        .route("/api/catalog", get(sample::catalog))
         .route("/api/apps", get(sample::list_apps).post(sample::create_app))
         .route("/api/deploys", post(sample::deploy))
         .route(

@@ -45,6 +45,18 @@ pub async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<R
     .into_response())
 }
 
+/// `GET /api/catalog`: the deployment's actions and their kinds, for any
+/// signed-in user or valid token (clients offer them as custom scopes).
+pub async fn catalog(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authenticate(&app, &headers, Accept::PasswordOrToken(None)).await?;
+    let catalog =
+        RawValue::from_string(app.catalog.clone()).map_err(|e| ApiError::internal(&e.into()))?;
+    Ok(axum::Json(catalog).into_response())
+}
+
 /// `GET /api/apps`: `apps.read`.
 pub async fn list_apps(
     State(app): State<Arc<App>>,
