@@ -19,9 +19,11 @@ use crate::{auth, client, config, http, settings};
 #[derive(Parser)]
 #[command(name = "tessera-host", version)]
 pub struct Cli {
-    /// The SQLite database (created if missing).
-    #[arg(long, global = true, default_value = "tessera.db")]
-    db: PathBuf,
+    /// The database: a SQLite file (created if missing), or a
+    /// `postgres://user:password@host:port/database` URL when several hosts
+    /// share one.
+    #[arg(long, global = true, env = "TESSERA_DB", default_value = "tessera.db")]
+    db: String,
     /// A deployment configuration JSON file (prefix, catalog, policy,
     /// pepper); the built-in sample deployment when absent.
     #[arg(long, global = true)]
@@ -175,7 +177,7 @@ enum TokenCommand {
 pub fn run(cli: Cli) -> Result<()> {
     // The database is opened by the commands that use it: the client
     // commands talk to a server over HTTP and never create one.
-    let db = || Ok::<_, anyhow::Error>(Arc::new(Db::open(&cli.db)?));
+    let db = || Ok::<_, anyhow::Error>(Arc::new(Db::connect(&cli.db)?));
     let clock = Clock::with_offset(cli.clock_offset_ms);
     let config = || config::load(cli.config.as_deref());
     let plugin = |db: &Arc<Db>| Plugin::new(db.clone(), config()?);

@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod conformance;
+pub mod pg;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -30,11 +33,20 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The SQLite database of a test directory, as a `--db` value.
+pub fn sqlite(dir: &Path) -> String {
+    dir.join("tessera.db").to_string_lossy().into_owned()
+}
+
 /// Runs a CLI command on the database in `dir`, feeding `stdin`.
 pub fn cli(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    cli_db(&sqlite(dir), args, stdin)
+}
+
+/// Runs a CLI command on the database `db` (a path or a URL).
+pub fn cli_db(db: &str, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(BIN)
-        .arg("--db")
-        .arg(dir.join("tessera.db"))
+        .args(["--db", db])
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -52,11 +64,16 @@ pub fn cli(dir: &Path, args: &[&str], stdin: &str) -> Output {
 
 /// Adds a user through the CLI.
 pub fn add_user(dir: &Path, name: &str, password: &str, admin: bool) {
+    add_user_db(&sqlite(dir), name, password, admin);
+}
+
+/// Adds a user through the CLI to the database `db`.
+pub fn add_user_db(db: &str, name: &str, password: &str, admin: bool) {
     let mut args = vec!["user", "add", name];
     if admin {
         args.push("--admin");
     }
-    let out = cli(dir, &args, &format!("{password}\n"));
+    let out = cli_db(db, &args, &format!("{password}\n"));
     assert!(
         out.status.success(),
         "{}",
@@ -75,18 +92,22 @@ impl Server {
     /// Starts `tessera-host serve` on a free port with extra global
     /// arguments (before `serve`).
     pub fn start(dir: &Path, extra: &[&str]) -> Self {
-        Self::launch(dir, extra, &[])
+        Self::launch(&sqlite(dir), extra, &[])
     }
 
     /// Starts `tessera-host serve` with extra arguments for `serve` itself.
     pub fn start_with(dir: &Path, serve_args: &[&str]) -> Self {
-        Self::launch(dir, &[], serve_args)
+        Self::launch(&sqlite(dir), &[], serve_args)
     }
 
-    fn launch(dir: &Path, extra: &[&str], serve_args: &[&str]) -> Self {
+    /// Starts `tessera-host serve` on the database `db` (a path or a URL).
+    pub fn start_db(db: &str) -> Self {
+        Self::launch(db, &[], &[])
+    }
+
+    fn launch(db: &str, extra: &[&str], serve_args: &[&str]) -> Self {
         let mut child = Command::new(BIN)
-            .arg("--db")
-            .arg(dir.join("tessera.db"))
+            .args(["--db", db])
             .args(extra)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(serve_args)

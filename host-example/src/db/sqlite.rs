@@ -1,4 +1,4 @@
-//! SQLite storage: token records, users and settings.
+//! SQLite storage, the embedded default: token records, users and settings.
 //!
 //! One connection behind a mutex (statements take microseconds), WAL
 //! journaling with `synchronous = FULL`, so a write acknowledged to a client
@@ -34,38 +34,14 @@ const MIGRATIONS: &[&str] = &[
      ) STRICT;",
 ];
 
-/// A stored token: the indexed columns and the record JSON.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredToken {
-    /// The token's public id.
-    pub id: String,
-    /// The owner.
-    pub user_id: String,
-    /// The lookup hash, hex.
-    pub hash: String,
-    /// When it expires, ms since the epoch.
-    pub expires_at: Option<i64>,
-    /// The record in its stable JSON shape.
-    pub json: String,
-}
+use super::{StoredToken, User};
 
-/// A user who can sign in with a password.
-#[derive(Clone, Debug)]
-pub struct User {
-    /// The user name, which is also the user id tokens belong to.
-    pub name: String,
-    /// The argon2 PHC string.
-    pub password_hash: String,
-    /// Whether the user administers the deployment.
-    pub admin: bool,
-}
-
-/// The database.
-pub struct Db {
+/// A SQLite database.
+pub struct Sqlite {
     conn: Mutex<Connection>,
 }
 
-impl Db {
+impl Sqlite {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)
@@ -283,7 +259,7 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_touch_updates_the_record() {
-        let db = Db::in_memory().unwrap();
+        let db = Sqlite::in_memory().unwrap();
         db.put_token(&token("a", "u1")).unwrap();
         db.put_token(&token("b", "u1")).unwrap();
         db.put_token(&token("c", "u2")).unwrap();
@@ -299,7 +275,7 @@ mod tests {
 
     #[test]
     fn users_are_unique() {
-        let db = Db::in_memory().unwrap();
+        let db = Sqlite::in_memory().unwrap();
         db.add_user("ann", "h", true).unwrap();
         assert!(db.add_user("ann", "h", false).is_err());
         assert!(db.user("ann").unwrap().unwrap().admin);
@@ -312,16 +288,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tessera-db-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.db");
-        Db::open(&path).unwrap().set_setting("k", "v").unwrap();
+        Sqlite::open(&path).unwrap().set_setting("k", "v").unwrap();
         assert_eq!(
-            Db::open(&path).unwrap().setting("k").unwrap().as_deref(),
+            Sqlite::open(&path)
+                .unwrap()
+                .setting("k")
+                .unwrap()
+                .as_deref(),
             Some("v")
         );
         Connection::open(&path)
             .unwrap()
             .pragma_update(None, "user_version", 99)
             .unwrap();
-        assert!(Db::open(&path).is_err());
+        assert!(Sqlite::open(&path).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

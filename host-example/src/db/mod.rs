@@ -1,0 +1,154 @@
+//! Storage for the host: token records (what the plugin's storage
+//! callbacks read and write), users and settings.
+//!
+//! Two backends answer the same calls: SQLite, embedded, the default for
+//! one machine; and PostgreSQL, when several hosts (or other services) share
+//! one system of record. `--db` picks one: a file path, or a
+//! `postgres://` URL. Neither caches anything, so a token deactivated,
+//! deleted or rotated out through one host is refused by every other host
+//! at its next request.
+
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+pub use self::postgres::Postgres;
+pub use self::sqlite::Sqlite;
+
+/// A stored token: the indexed columns and the record JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The token's public id.
+    pub id: String,
+    /// The owner.
+    pub user_id: String,
+    /// The lookup hash, hex.
+    pub hash: String,
+    /// When it expires, ms since the epoch.
+    pub expires_at: Option<i64>,
+    /// The record in its stable JSON shape.
+    pub json: String,
+}
+
+/// A user who can sign in with a password.
+#[derive(Clone, Debug)]
+pub struct User {
+    /// The user name, which is also the user id tokens belong to.
+    pub name: String,
+    /// The argon2 PHC string.
+    pub password_hash: String,
+    /// Whether the user administers the deployment.
+    pub admin: bool,
+}
+
+/// The database: one of the two backends.
+pub enum Db {
+    /// An embedded SQLite file (or memory).
+    Sqlite(Sqlite),
+    /// A PostgreSQL server, through a pool of connections.
+    Postgres(Postgres),
+}
+
+/// Whether `spec` names a PostgreSQL database rather than a file.
+pub fn is_postgres_url(spec: &str) -> bool {
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+macro_rules! dispatch {
+    ($self:ident, $method:ident($($arg:expr),*)) => {
+        match $self {
+            Db::Sqlite(db) => db.$method($($arg),*),
+            Db::Postgres(db) => db.$method($($arg),*),
+        }
+    };
+}
+
+impl Db {
+    /// Opens the database `spec` names: a `postgres://` URL, or a SQLite
+    /// file (created if missing). Both migrate their schema at open.
+    pub fn connect(spec: &str) -> Result<Self> {
+        if is_postgres_url(spec) {
+            Ok(Self::Postgres(Postgres::connect(spec)?))
+        } else {
+            Self::open(Path::new(spec))
+        }
+    }
+
+    /// Opens (creating if needed) the SQLite file at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(Self::Sqlite(Sqlite::open(path)?))
+    }
+
+    /// An in-memory SQLite database, for tests and benchmarks.
+    pub fn in_memory() -> Result<Self> {
+        Ok(Self::Sqlite(Sqlite::in_memory()?))
+    }
+
+    /// The token with this hash.
+    pub fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>> {
+        dispatch!(self, token_by_hash(hash))
+    }
+
+    /// The token with this id.
+    pub fn token_by_id(&self, id: &str) -> Result<Option<StoredToken>> {
+        dispatch!(self, token_by_id(id))
+    }
+
+    /// Inserts or replaces a token by id.
+    pub fn put_token(&self, token: &StoredToken) -> Result<()> {
+        dispatch!(self, put_token(token))
+    }
+
+    /// Deletes a token; false when there was none.
+    pub fn delete_token(&self, id: &str) -> Result<bool> {
+        dispatch!(self, delete_token(id))
+    }
+
+    /// Every token of a user.
+    pub fn tokens_of(&self, user_id: &str) -> Result<Vec<StoredToken>> {
+        dispatch!(self, tokens_of(user_id))
+    }
+
+    /// How many tokens a user holds.
+    pub fn count_tokens(&self, user_id: &str) -> Result<u32> {
+        dispatch!(self, count_tokens(user_id))
+    }
+
+    /// Records a use of a token in its record's `lastUsedAt`.
+    pub fn touch_token(&self, id: &str, at: i64) -> Result<()> {
+        dispatch!(self, touch_token(id, at))
+    }
+
+    /// Adds a user; refuses a name that exists.
+    pub fn add_user(&self, name: &str, password_hash: &str, admin: bool) -> Result<()> {
+        dispatch!(self, add_user(name, password_hash, admin))
+    }
+
+    /// Replaces a user's password hash; false when there is no such user.
+    pub fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        dispatch!(self, set_password(name, password_hash))
+    }
+
+    /// The user with this name.
+    pub fn user(&self, name: &str) -> Result<Option<User>> {
+        dispatch!(self, user(name))
+    }
+
+    /// How many users exist.
+    pub fn user_count(&self) -> Result<u64> {
+        dispatch!(self, user_count())
+    }
+
+    /// A setting's value.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        dispatch!(self, setting(key))
+    }
+
+    /// Sets a setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        dispatch!(self, set_setting(key, value))
+    }
+}

@@ -1,0 +1,330 @@
+//! PostgreSQL storage, for several hosts sharing one system of record.
+//!
+//! A small pool of connections, each with its prepared statements cached,
+//! so a lookup is one round trip. A connection that failed is dropped, and
+//! the next call opens a new one: when the server comes back, the host
+//! recovers by itself. Calls while the server is away fail (the plugin then
+//! fails closed with `STORE_FAILED`) after at most the connect timeout.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use postgres::{Client, Config, NoTls, Statement};
+
+use super::{StoredToken, User};
+
+/// Connections kept open for reuse.
+const POOL_SIZE: usize = 16;
+
+/// How long opening a connection may take before the call fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A key for `pg_advisory_xact_lock`, so hosts starting together migrate
+/// one after the other.
+const MIGRATION_LOCK: i64 = 0x0074_6573_7365_7261;
+
+/// Each migration brings the schema from its index to the next version.
+const MIGRATIONS: &[&str] = &[
+    // 1: tokens (looked up by hash, listed by user), users, settings.
+    "CREATE TABLE tokens (
+         id TEXT PRIMARY KEY,
+         user_id TEXT NOT NULL,
+         hash TEXT NOT NULL UNIQUE,
+         expires_at BIGINT,
+         record TEXT NOT NULL
+     );
+     CREATE INDEX tokens_by_user ON tokens (user_id);
+     CREATE TABLE users (
+         name TEXT PRIMARY KEY,
+         password_hash TEXT NOT NULL,
+         admin BOOLEAN NOT NULL DEFAULT FALSE
+     );
+     CREATE TABLE settings (
+         key TEXT PRIMARY KEY,
+         value TEXT NOT NULL
+     );",
+];
+
+/// One connection and the statements prepared on it.
+struct Connection {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+impl Connection {
+    fn prepare(&mut self, sql: &'static str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
+
+/// A PostgreSQL database.
+pub struct Postgres {
+    config: Config,
+    pool: Mutex<Vec<Connection>>,
+}
+
+impl Postgres {
+    /// Connects to `url` (`postgres://user:password@host:port/database`)
+    /// and migrates the schema.
+    pub fn connect(url: &str) -> Result<Self> {
+        let mut config: Config = url.parse().context("not a valid postgres:// URL")?;
+        config.connect_timeout(CONNECT_TIMEOUT);
+        let db = Self {
+            config,
+            pool: Mutex::new(Vec::new()),
+        };
+        let mut connection = db.open().context("cannot connect to PostgreSQL")?;
+        migrate(&mut connection.client)?;
+        db.pool().push(connection);
+        Ok(db)
+    }
+
+    fn pool(&self) -> MutexGuard<'_, Vec<Connection>> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn open(&self) -> Result<Connection> {
+        Ok(Connection {
+            client: self.config.connect(NoTls)?,
+            statements: HashMap::new(),
+        })
+    }
+
+    /// Runs `call` on a pooled connection. The `postgres` client drives its
+    /// own runtime, which may not start inside the server's: on a server
+    /// thread the call first moves off the async worker.
+    fn with<R>(
+        &self,
+        call: impl FnOnce(&mut Connection) -> Result<R, postgres::Error>,
+    ) -> Result<R> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            tokio::task::block_in_place(|| self.pooled(call))
+        } else {
+            self.pooled(call)
+        }
+    }
+
+    /// Runs `call` on a pooled connection. A connection that failed is
+    /// dropped rather than pooled again.
+    fn pooled<R>(
+        &self,
+        call: impl FnOnce(&mut Connection) -> Result<R, postgres::Error>,
+    ) -> Result<R> {
+        let pooled = self.pool().pop();
+        let mut connection = match pooled {
+            Some(connection) if !connection.client.is_closed() => connection,
+            _ => self.open()?,
+        };
+        let result = call(&mut connection);
+        if result.is_ok() && !connection.client.is_closed() {
+            let mut pool = self.pool();
+            if pool.len() < POOL_SIZE {
+                pool.push(connection);
+            }
+        }
+        Ok(result?)
+    }
+
+    /// The token with this hash.
+    pub fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>> {
+        self.with(|c| {
+            let sql = "SELECT id, user_id, hash, expires_at, record FROM tokens WHERE hash = $1";
+            let statement = c.prepare(sql)?;
+            Ok(c.client.query_opt(&statement, &[&hash])?.map(read_token))
+        })
+    }
+
+    /// The token with this id.
+    pub fn token_by_id(&self, id: &str) -> Result<Option<StoredToken>> {
+        self.with(|c| {
+            let sql = "SELECT id, user_id, hash, expires_at, record FROM tokens WHERE id = $1";
+            let statement = c.prepare(sql)?;
+            Ok(c.client.query_opt(&statement, &[&id])?.map(read_token))
+        })
+    }
+
+    /// Inserts or replaces a token by id.
+    pub fn put_token(&self, token: &StoredToken) -> Result<()> {
+        self.with(|c| {
+            let statement = c.prepare(
+                "INSERT INTO tokens (id, user_id, hash, expires_at, record)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id,
+                     hash = EXCLUDED.hash, expires_at = EXCLUDED.expires_at,
+                     record = EXCLUDED.record",
+            )?;
+            c.client.execute(
+                &statement,
+                &[
+                    &token.id,
+                    &token.user_id,
+                    &token.hash,
+                    &token.expires_at,
+                    &token.json,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Deletes a token; false when there was none.
+    pub fn delete_token(&self, id: &str) -> Result<bool> {
+        self.with(|c| {
+            let statement = c.prepare("DELETE FROM tokens WHERE id = $1")?;
+            Ok(c.client.execute(&statement, &[&id])? > 0)
+        })
+    }
+
+    /// Every token of a user.
+    pub fn tokens_of(&self, user_id: &str) -> Result<Vec<StoredToken>> {
+        self.with(|c| {
+            let sql = "SELECT id, user_id, hash, expires_at, record FROM tokens WHERE user_id = $1";
+            let statement = c.prepare(sql)?;
+            Ok(c.client
+                .query(&statement, &[&user_id])?
+                .into_iter()
+                .map(read_token)
+                .collect())
+        })
+    }
+
+    /// How many tokens a user holds.
+    pub fn count_tokens(&self, user_id: &str) -> Result<u32> {
+        let count: i64 = self.with(|c| {
+            let statement = c.prepare("SELECT COUNT(*) FROM tokens WHERE user_id = $1")?;
+            Ok(c.client.query_one(&statement, &[&user_id])?.get(0))
+        })?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    /// Records a use of a token in its record's `lastUsedAt`.
+    pub fn touch_token(&self, id: &str, at: i64) -> Result<()> {
+        self.with(|c| {
+            let statement = c.prepare(
+                "UPDATE tokens SET record =
+                     jsonb_set(record::jsonb, '{lastUsedAt}', to_jsonb($2::BIGINT))::text
+                 WHERE id = $1",
+            )?;
+            c.client.execute(&statement, &[&id, &at])?;
+            Ok(())
+        })
+    }
+
+    /// Adds a user; refuses a name that exists.
+    pub fn add_user(&self, name: &str, password_hash: &str, admin: bool) -> Result<()> {
+        let added = self.with(|c| {
+            c.client.execute(
+                "INSERT INTO users (name, password_hash, admin) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&name, &password_hash, &admin],
+            )
+        })?;
+        if added == 0 {
+            bail!("a user named {name:?} already exists");
+        }
+        Ok(())
+    }
+
+    /// Replaces a user's password hash; false when there is no such user.
+    pub fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        let changed = self.with(|c| {
+            c.client.execute(
+                "UPDATE users SET password_hash = $2 WHERE name = $1",
+                &[&name, &password_hash],
+            )
+        })?;
+        Ok(changed > 0)
+    }
+
+    /// The user with this name.
+    pub fn user(&self, name: &str) -> Result<Option<User>> {
+        self.with(|c| {
+            let statement =
+                c.prepare("SELECT name, password_hash, admin FROM users WHERE name = $1")?;
+            Ok(c.client.query_opt(&statement, &[&name])?.map(|row| User {
+                name: row.get(0),
+                password_hash: row.get(1),
+                admin: row.get(2),
+            }))
+        })
+    }
+
+    /// How many users exist.
+    pub fn user_count(&self) -> Result<u64> {
+        let count: i64 = self.with(|c| {
+            Ok(c.client
+                .query_one("SELECT COUNT(*) FROM users", &[])?
+                .get(0))
+        })?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// A setting's value.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.with(|c| {
+            let statement = c.prepare("SELECT value FROM settings WHERE key = $1")?;
+            Ok(c.client
+                .query_opt(&statement, &[&key])?
+                .map(|row| row.get(0)))
+        })
+    }
+
+    /// Sets a setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.with(|c| {
+            c.client.execute(
+                "INSERT INTO settings (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&key, &value],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+fn read_token(row: postgres::Row) -> StoredToken {
+    StoredToken {
+        id: row.get(0),
+        user_id: row.get(1),
+        hash: row.get(2),
+        expires_at: row.get(3),
+        json: row.get(4),
+    }
+}
+
+/// Applies the migrations the database has not seen, in one transaction
+/// under an advisory lock.
+fn migrate(client: &mut Client) -> Result<()> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS tessera_schema (version INTEGER NOT NULL)")?;
+    let version: i32 = match tx.query_opt("SELECT version FROM tessera_schema", &[])? {
+        Some(row) => row.get(0),
+        None => {
+            tx.execute("INSERT INTO tessera_schema (version) VALUES (0)", &[])?;
+            0
+        }
+    };
+    let known = i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX);
+    if version > known {
+        bail!("the database is at schema version {version}, newer than this build knows ({known})");
+    }
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        tx.batch_execute(sql)
+            .with_context(|| format!("migration {}", index + 1))?;
+    }
+    tx.execute("UPDATE tessera_schema SET version = $1", &[&known])?;
+    tx.commit()?;
+    Ok(())
+}

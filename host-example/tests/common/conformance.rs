@@ -1,0 +1,165 @@
+//! One storage conformance suite, run against every backend: the calls the
+//! plugin and the server make, and the token service on top of them.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tessera_host::config::default_config;
+use tessera_host::db::{Db, StoredToken};
+use tessera_host::plugin::{Edit, Expiry, IssueRequest, Plugin, Request};
+
+fn token(id: &str, user: &str, hash: &str) -> StoredToken {
+    StoredToken {
+        id: id.into(),
+        user_id: user.into(),
+        hash: hash.into(),
+        expires_at: Some(42),
+        json: json!({ "id": id, "lastUsedAt": null, "name": "n…" }).to_string(),
+    }
+}
+
+fn json(stored: &StoredToken) -> Value {
+    serde_json::from_str(&stored.json).expect("stored JSON")
+}
+
+/// Runs every check on an empty database.
+pub fn run(db: Arc<Db>) {
+    storage(&db);
+    users_and_settings(&db);
+    service(db);
+}
+
+fn storage(db: &Db) {
+    assert_eq!(db.token_by_hash("h-a").unwrap(), None);
+    assert_eq!(db.token_by_id("a").unwrap(), None);
+    db.put_token(&token("a", "u1", "h-a")).unwrap();
+    db.put_token(&token("b", "u1", "h-b")).unwrap();
+    db.put_token(&token("c", "u2", "h-c")).unwrap();
+    let a = db.token_by_hash("h-a").unwrap().expect("a by hash");
+    assert_eq!(
+        (a.id.as_str(), a.user_id.as_str(), a.expires_at),
+        ("a", "u1", Some(42))
+    );
+    assert_eq!(json(&a), json(&token("a", "u1", "h-a")));
+    assert_eq!(db.token_by_id("c").unwrap().expect("c by id").hash, "h-c");
+    assert_eq!(db.count_tokens("u1").unwrap(), 2);
+    assert_eq!(db.count_tokens("nobody").unwrap(), 0);
+    let mut ids: Vec<String> = db
+        .tokens_of("u1")
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["a", "b"]);
+    // Replacing a record under a new hash leaves no trace of the old one.
+    db.put_token(&token("a", "u1", "h-a2")).unwrap();
+    assert_eq!(db.token_by_hash("h-a").unwrap(), None);
+    assert_eq!(db.token_by_hash("h-a2").unwrap().expect("new hash").id, "a");
+    assert_eq!(db.count_tokens("u1").unwrap(), 2);
+    // Touch writes lastUsedAt into the record and nothing else.
+    db.touch_token("a", 1_800_000_000_123).unwrap();
+    let touched = json(&db.token_by_id("a").unwrap().expect("a"));
+    assert_eq!(touched["lastUsedAt"], json!(1_800_000_000_123_i64));
+    assert_eq!(touched["name"], "n…");
+    db.touch_token("missing", 1).unwrap();
+    assert!(db.delete_token("a").unwrap());
+    assert!(!db.delete_token("a").unwrap());
+    assert_eq!(db.token_by_hash("h-a2").unwrap(), None);
+    assert_eq!(db.count_tokens("u1").unwrap(), 1);
+}
+
+fn users_and_settings(db: &Db) {
+    assert_eq!(db.user_count().unwrap(), 0);
+    db.add_user("ann", "hash-1", true).unwrap();
+    db.add_user("bob", "hash-2", false).unwrap();
+    assert!(db.add_user("ann", "other", false).is_err());
+    let ann = db.user("ann").unwrap().expect("ann");
+    assert!(ann.admin);
+    assert_eq!(ann.password_hash, "hash-1");
+    assert!(!db.user("bob").unwrap().expect("bob").admin);
+    assert!(db.user("carol").unwrap().is_none());
+    assert!(db.set_password("ann", "hash-3").unwrap());
+    assert!(!db.set_password("carol", "x").unwrap());
+    assert_eq!(
+        db.user("ann").unwrap().expect("ann").password_hash,
+        "hash-3"
+    );
+    assert_eq!(db.user_count().unwrap(), 2);
+    assert_eq!(db.setting("k").unwrap(), None);
+    db.set_setting("k", "v1").unwrap();
+    db.set_setting("k", "v2").unwrap();
+    assert_eq!(db.setting("k").unwrap().as_deref(), Some("v2"));
+}
+
+/// The token service over this backend: issue, verify, last-used,
+/// deactivate, rotate, delete.
+fn service(db: Arc<Db>) {
+    let plugin = Plugin::new(db.clone(), default_config().to_string()).expect("plugin");
+    let now = 1_800_000_000_000;
+    let issue = |name: &str, entropy: u8| {
+        let request = IssueRequest {
+            user_id: "svc".into(),
+            name: name.into(),
+            description: None,
+            expires: Expiry::Days(30),
+            scope: r#"{"preset":"read"}"#.into(),
+            parent_token: None,
+        };
+        plugin
+            .issue(&request, now, &[entropy; 32])
+            .unwrap()
+            .expect("issued")
+    };
+    let read = Request {
+        action: "apps.read".into(),
+        resource: None,
+    };
+    let first = issue("first", 1);
+    let id = serde_json::from_str::<Value>(&first.record).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let principal = plugin
+        .verify(&first.token, Some(&read), now)
+        .unwrap()
+        .expect("valid");
+    assert_eq!(principal.user_id, "svc");
+    let stored = json(&db.token_by_id(&id).unwrap().expect("stored"));
+    assert_eq!(stored["lastUsedAt"], json!(now));
+    let off = Edit {
+        name: None,
+        description: None,
+        active: Some(false),
+    };
+    plugin.update("svc", &id, &off).unwrap().expect("updated");
+    let refused = plugin.verify(&first.token, Some(&read), now).unwrap();
+    assert_eq!(refused.expect_err("inactive").code, "TOKEN_INACTIVE");
+    let on = Edit {
+        active: Some(true),
+        ..off
+    };
+    plugin.update("svc", &id, &on).unwrap().expect("updated");
+    let rotated = plugin
+        .rotate("svc", &id, 0, now, &[2; 32])
+        .unwrap()
+        .expect("rotated");
+    let old = plugin.verify(&first.token, Some(&read), now).unwrap();
+    assert_eq!(old.expect_err("rotated out").code, "TOKEN_EXPIRED");
+    assert!(
+        plugin
+            .verify(&rotated.token, Some(&read), now)
+            .unwrap()
+            .is_ok()
+    );
+    assert_eq!(plugin.list("svc").unwrap().expect("list").len(), 2);
+    plugin.delete("svc", &id).unwrap().expect("deleted");
+    assert_eq!(plugin.list("svc").unwrap().expect("list").len(), 1);
+    let second = issue("second", 3);
+    assert!(
+        plugin
+            .verify(&second.token, Some(&read), now)
+            .unwrap()
+            .is_ok()
+    );
+}
