@@ -1,0 +1,284 @@
+//! The token service's answers: reading a callout's response, how long it
+//! may be cached, and its form in shared data.
+
+use serde::Deserialize;
+use tessera_core::{TokenHash, TokenRecord};
+
+use crate::config::CacheConfig;
+
+/// What the token service said about a hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The stored record (whose hash the core still compares).
+    Found(Box<TokenRecord>),
+    /// No token has this hash.
+    NotFound,
+}
+
+impl Answer {
+    /// The record, if one was found.
+    pub fn record(&self) -> Option<&TokenRecord> {
+        match self {
+            Self::Found(record) => Some(record),
+            Self::NotFound => None,
+        }
+    }
+}
+
+/// Why a callout gave no usable answer. The text is for the log and never
+/// holds a token, hash or credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure(pub String);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FoundBody {
+    record: TokenRecord,
+    #[serde(default)]
+    cache_seconds: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NotFoundBody {
+    code: String,
+    #[serde(default)]
+    cache_seconds: Option<u32>,
+}
+
+/// Reads a callout response: `status` is `None` when the callout failed
+/// (timeout, reset, no such cluster). Returns the answer and until when it
+/// may be reused (ms since the epoch; `now_ms` or earlier means "do not
+/// cache").
+pub fn read(
+    status: Option<u16>,
+    cache_control: Option<&str>,
+    body: &[u8],
+    now_ms: i64,
+    cache: &CacheConfig,
+) -> Result<(Answer, i64), Failure> {
+    let status = status.ok_or_else(|| Failure("the token service did not answer".into()))?;
+    let (answer, host_seconds, limit) = match status {
+        200 => {
+            let found: FoundBody = serde_json::from_slice(body).map_err(|_| {
+                Failure("RECORD_INVALID: the token service sent an unreadable record".into())
+            })?;
+            (
+                Answer::Found(Box::new(found.record)),
+                found.cache_seconds,
+                cache.positive_seconds,
+            )
+        }
+        404 => {
+            let missing: NotFoundBody = serde_json::from_slice(body).map_err(|_| {
+                Failure("the token service answered 404 without a NOT_FOUND body".into())
+            })?;
+            if missing.code != tessera_core::code::NOT_FOUND {
+                return Err(Failure(
+                    "the token service answered 404 without a NOT_FOUND body".into(),
+                ));
+            }
+            (
+                Answer::NotFound,
+                missing.cache_seconds,
+                cache.negative_seconds,
+            )
+        }
+        401 | 403 => {
+            return Err(Failure(format!(
+                "the token service refused the service credential ({status})"
+            )));
+        }
+        other => return Err(Failure(format!("the token service answered {other}"))),
+    };
+    let seconds = host_seconds
+        .or_else(|| cache_control.and_then(max_age))
+        .map_or(limit, |host| host.min(limit));
+    Ok((answer, now_ms.saturating_add(i64::from(seconds) * 1000)))
+}
+
+/// `max-age=N` from a `Cache-Control` value.
+fn max_age(value: &str) -> Option<u32> {
+    value.split(',').find_map(|part| {
+        part.trim()
+            .strip_prefix("max-age=")
+            .and_then(|n| n.parse().ok())
+    })
+}
+
+/// One shared-data slot: a direct-mapped cache entry that every worker
+/// reads, so that a record fetched by one worker serves them all, and a
+/// marker that a callout for a hash is under way somewhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// Nothing useful (never written, or unreadable).
+    Empty,
+    /// A callout for `hash` is under way until `deadline` (ms).
+    Pending {
+        /// The hash being looked up, in hex.
+        hash: String,
+        /// When the callout has surely ended.
+        deadline: i64,
+    },
+    /// An answer for `hash`, reusable until `until` (ms).
+    Answered {
+        /// The hash it answers, in hex.
+        hash: String,
+        /// Until when it may be reused.
+        until: i64,
+        /// The answer.
+        answer: Answer,
+    },
+}
+
+impl Slot {
+    /// The slot's bytes in shared data.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Self::Empty => Vec::new(),
+            Self::Pending { hash, deadline } => format!("P {hash} {deadline}").into_bytes(),
+            Self::Answered {
+                hash,
+                until,
+                answer: Answer::NotFound,
+            } => format!("N {hash} {until}").into_bytes(),
+            Self::Answered {
+                hash,
+                until,
+                answer: Answer::Found(record),
+            } => {
+                let mut bytes = format!("F {hash} {until} ").into_bytes();
+                // A record always serializes.
+                bytes.extend(serde_json::to_vec(record).unwrap_or_default());
+                bytes
+            }
+        }
+    }
+
+    /// Reads a slot; anything unreadable is [`Slot::Empty`].
+    pub fn decode(bytes: &[u8]) -> Self {
+        Self::try_decode(bytes).unwrap_or(Self::Empty)
+    }
+
+    fn try_decode(bytes: &[u8]) -> Option<Self> {
+        let mut parts = bytes.splitn(4, |b| *b == b' ');
+        let kind = parts.next()?;
+        let hash = core::str::from_utf8(parts.next()?).ok()?.to_owned();
+        let time: i64 = core::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
+        match (kind, parts.next()) {
+            (b"P", None) => Some(Self::Pending {
+                hash,
+                deadline: time,
+            }),
+            (b"N", None) => Some(Self::Answered {
+                hash,
+                until: time,
+                answer: Answer::NotFound,
+            }),
+            (b"F", Some(json)) => Some(Self::Answered {
+                hash,
+                until: time,
+                answer: Answer::Found(Box::new(serde_json::from_slice(json).ok()?)),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The shared-data key of the slot a hash maps to. Slots are bounded, so
+/// tokens an attacker invents with valid checksums cannot grow shared data
+/// without limit; two hashes in one slot simply evict each other.
+pub fn slot_key(hash: &TokenHash, slots: u32) -> String {
+    let hex = hash.to_hex();
+    let n = u32::from_str_radix(&hex[..8], 16).unwrap_or(0);
+    format!("tessera.slot.{}", n % slots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const RECORD: &str = r#"{"id":"c0b8b86a21e27de5eee2ec5125d3f74c","userId":"u1","name":"n","description":null,"hash":"99424311a5764d4b5e5fe56554337fa23cd2b1d3b34a97ad3be2ea3020b82569","hint":"tsr_QCOQ…","createdBy":{"kind":"user"},"createdAt":1,"expiresAt":null,"scope":{"preset":"read"},"status":"active","lastUsedAt":null,"rotatedFrom":null}"#;
+
+    fn cache() -> CacheConfig {
+        CacheConfig {
+            positive_seconds: 30,
+            negative_seconds: 5,
+            ..CacheConfig::default()
+        }
+    }
+
+    #[test]
+    fn found_records_are_cached_for_the_shorter_lifetime() {
+        let body = format!(r#"{{"record":{RECORD},"cacheSeconds":10}}"#);
+        let (answer, until) = read(Some(200), None, body.as_bytes(), 1000, &cache()).unwrap();
+        assert_eq!(answer.record().unwrap().user_id(), "u1");
+        assert_eq!(until, 11_000);
+        let body = format!(r#"{{"record":{RECORD},"cacheSeconds":100}}"#);
+        let (_, until) = read(Some(200), None, body.as_bytes(), 1000, &cache()).unwrap();
+        assert_eq!(until, 31_000);
+        let body = format!(r#"{{"record":{RECORD}}}"#);
+        let (_, until) = read(Some(200), Some("max-age=2"), body.as_bytes(), 0, &cache()).unwrap();
+        assert_eq!(until, 2000);
+        let (_, until) = read(Some(200), None, body.as_bytes(), 0, &cache()).unwrap();
+        assert_eq!(until, 30_000);
+    }
+
+    #[test]
+    fn not_found_uses_the_negative_lifetime() {
+        let body = br#"{"code":"NOT_FOUND","message":"x","cacheSeconds":60}"#;
+        let (answer, until) = read(Some(404), None, body, 0, &cache()).unwrap();
+        assert_eq!(answer, Answer::NotFound);
+        assert_eq!(until, 5000);
+        let zero = br#"{"code":"NOT_FOUND","cacheSeconds":0}"#;
+        assert_eq!(read(Some(404), None, zero, 7, &cache()).unwrap().1, 7);
+    }
+
+    #[test]
+    fn failures_are_not_answers() {
+        let body = format!(r#"{{"record":{RECORD}}}"#);
+        for (status, body) in [
+            (None, body.as_bytes()),
+            (Some(401), &b"{}"[..]),
+            (Some(503), &b"{}"[..]),
+            (Some(200), &b"{\"record\":{}}"[..]),
+            (Some(404), &b"<html>"[..]),
+            (Some(404), &br#"{"code":"UNAUTHENTICATED"}"#[..]),
+        ] {
+            assert!(read(status, None, body, 0, &cache()).is_err(), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn slots_round_trip() {
+        let record: TokenRecord = serde_json::from_str(RECORD).unwrap();
+        for slot in [
+            Slot::Empty,
+            Slot::Pending {
+                hash: "ab".into(),
+                deadline: 5,
+            },
+            Slot::Answered {
+                hash: "ab".into(),
+                until: 9,
+                answer: Answer::NotFound,
+            },
+            Slot::Answered {
+                hash: "ab".into(),
+                until: -1,
+                answer: Answer::Found(Box::new(record)),
+            },
+        ] {
+            assert_eq!(Slot::decode(&slot.encode()), slot);
+        }
+        assert_eq!(Slot::decode(b"F ab 1 {not json"), Slot::Empty);
+        assert_eq!(Slot::decode(b"X ab 1"), Slot::Empty);
+    }
+
+    #[test]
+    fn slot_keys_stay_within_the_slot_count() {
+        let hash = TokenHash::from_hex(&"ff".repeat(32)).unwrap();
+        assert_eq!(slot_key(&hash, 16), "tessera.slot.15");
+        assert_eq!(slot_key(&hash, 1), "tessera.slot.0");
+    }
+}

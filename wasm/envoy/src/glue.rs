@@ -1,0 +1,416 @@
+//! The proxy-wasm glue: contexts that read the request, call the decision
+//! functions and carry out their replies. No decision is made here.
+//!
+//! Lookups go: this worker's decoded cache, then the shared-data slot every
+//! worker reads, then one callout per hash. Requests that miss while a
+//! callout for their hash is under way wait for it: on this worker they are
+//! listed in the flight and answered when it lands; on another worker the
+//! slot holds a pending marker and the root context's tick polls the slot.
+//! A request whose callout owner went away (client disconnect cancels its
+//! callout) is picked up by the same tick, which calls out from the root.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use log::{debug, error, info, warn};
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, ContextType, LogLevel, MapType};
+use tessera_core::TokenHash;
+
+use crate::answer::{self, Answer, Failure, Slot, slot_key};
+use crate::cache::LocalCache;
+use crate::config::Settings;
+use crate::decide::{self, Lookup, Reply, Start};
+
+/// How often the root context polls while requests wait on another worker.
+const POLL: Duration = Duration::from_millis(10);
+
+proxy_wasm::main! {{
+    proxy_wasm::set_log_level(LogLevel::Info);
+    proxy_wasm::set_root_context(|id| Box::new(Root { id }));
+}}
+
+/// One worker's state (each worker runs its own VM instance).
+struct Worker {
+    settings: Option<Rc<Settings>>,
+    root_id: u32,
+    cache: LocalCache,
+    flights: HashMap<TokenHash, Flight>,
+    callouts: HashMap<u32, TokenHash>,
+}
+
+/// The requests of this worker waiting for one hash.
+#[derive(Default)]
+struct Flight {
+    waiters: Vec<(u32, Lookup)>,
+    /// The context whose callout is under way on this worker, if any.
+    owner: Option<u32>,
+}
+
+thread_local! {
+    static WORKER: RefCell<Worker> = RefCell::new(Worker {
+        settings: None,
+        root_id: 0,
+        cache: LocalCache::new(1),
+        flights: HashMap::new(),
+        callouts: HashMap::new(),
+    });
+}
+
+fn now_ms() -> i64 {
+    hostcalls::get_current_time()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+struct Root {
+    id: u32,
+}
+
+impl Context for Root {
+    fn on_http_call_response(&mut self, token: u32, _: usize, body_size: usize, _: usize) {
+        landed(self, token, body_size, self.id);
+    }
+}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _: usize) -> bool {
+        let bytes = self.get_plugin_configuration().unwrap_or_default();
+        let settings = match Settings::from_json(&bytes) {
+            Ok(settings) => settings,
+            Err(e) => {
+                error!("{e}");
+                return false;
+            }
+        };
+        // Every slot exists from the start, so claiming one is always a
+        // compare-and-swap (a missing key would let two workers claim it).
+        for slot in 0..settings.cache.slots {
+            let key = format!("tessera.slot.{slot}");
+            if let Ok((None, _)) = hostcalls::get_shared_data(&key) {
+                let _ = hostcalls::set_shared_data(&key, Some(b""), None);
+            }
+        }
+        let capacity = settings.cache.local_entries as usize;
+        WORKER.with(|w| {
+            let mut w = w.borrow_mut();
+            w.cache = LocalCache::new(capacity);
+            w.settings = Some(Rc::new(settings));
+            w.root_id = self.id;
+        });
+        info!("configured");
+        true
+    }
+
+    fn on_tick(&mut self) {
+        let now = now_ms();
+        let idle: Vec<TokenHash> = WORKER.with(|w| {
+            w.borrow()
+                .flights
+                .iter()
+                .filter(|(_, f)| f.owner.is_none() && !f.waiters.is_empty())
+                .map(|(hash, _)| *hash)
+                .collect()
+        });
+        if idle.is_empty() {
+            let _ = hostcalls::set_tick_period(Duration::ZERO);
+            return;
+        }
+        let Some(settings) = settings() else { return };
+        for hash in idle {
+            match shared(&settings, &hash, now) {
+                Shared::Answered(answer, until) => settle(&hash, Ok((answer, until)), self.id),
+                Shared::PendingElsewhere => {}
+                Shared::Claimed => call_out(self, &settings, hash, self.id),
+            }
+        }
+    }
+
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Filter {
+            id: context_id,
+            waiting: None,
+        }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+fn settings() -> Option<Rc<Settings>> {
+    WORKER.with(|w| w.borrow().settings.clone())
+}
+
+/// One request.
+struct Filter {
+    id: u32,
+    waiting: Option<TokenHash>,
+}
+
+impl Context for Filter {
+    fn on_http_call_response(&mut self, token: u32, _: usize, body_size: usize, _: usize) {
+        landed(self, token, body_size, self.id);
+    }
+
+    fn on_done(&mut self) -> bool {
+        if let Some(hash) = self.waiting.take() {
+            // The request ended while waiting: its callout, if it owned one,
+            // is cancelled with it; the root's tick serves whoever is left.
+            let orphans = WORKER.with(|w| {
+                let mut w = w.borrow_mut();
+                let Some(flight) = w.flights.get_mut(&hash) else {
+                    return false;
+                };
+                flight.waiters.retain(|(id, _)| *id != self.id);
+                let owned = flight.owner == Some(self.id);
+                if owned {
+                    flight.owner = None;
+                }
+                let empty = flight.waiters.is_empty();
+                if owned {
+                    w.callouts.retain(|_, h| *h != hash);
+                }
+                let Some(flight) = w.flights.get(&hash) else {
+                    return false;
+                };
+                if empty {
+                    w.flights.remove(&hash);
+                    return false;
+                }
+                flight.owner.is_none()
+            });
+            if orphans {
+                let _ = hostcalls::set_tick_period(POLL);
+            }
+        }
+        true
+    }
+}
+
+impl HttpContext for Filter {
+    fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
+        let Some(settings) = settings() else {
+            return Action::Continue;
+        };
+        let method = self.get_http_request_header(":method").unwrap_or_default();
+        let path = self.get_http_request_header(":path").unwrap_or_default();
+        let authorization = self.get_http_request_header("authorization");
+        let lookup = match decide::start(&settings, &method, &path, authorization.as_deref()) {
+            Start::Reply(reply) => return apply(&reply, false),
+            Start::Lookup(lookup) => lookup,
+        };
+        let now = now_ms();
+        let hash = lookup.hash;
+        let cached = WORKER.with(|w| w.borrow_mut().cache.get(&hash, now));
+        if let Some(answer) = cached {
+            return apply(
+                &decide::finish(&settings, &lookup, answer.record(), now),
+                false,
+            );
+        }
+        let joined = WORKER.with(|w| {
+            let mut w = w.borrow_mut();
+            let flight = w.flights.entry(hash).or_default();
+            flight.waiters.push((self.id, lookup.clone()));
+            flight.owner.is_some() || flight.waiters.len() > 1
+        });
+        self.waiting = Some(hash);
+        if joined {
+            return Action::Pause;
+        }
+        match shared(&settings, &hash, now) {
+            Shared::Answered(answer, until) => {
+                WORKER.with(|w| {
+                    let mut w = w.borrow_mut();
+                    w.flights.remove(&hash);
+                    w.cache.insert(hash, answer.clone(), until, now);
+                });
+                self.waiting = None;
+                apply(
+                    &decide::finish(&settings, &lookup, answer.record(), now),
+                    false,
+                )
+            }
+            Shared::PendingElsewhere => {
+                let _ = hostcalls::set_tick_period(POLL);
+                Action::Pause
+            }
+            Shared::Claimed => {
+                call_out(self, &settings, hash, self.id);
+                Action::Pause
+            }
+        }
+    }
+}
+
+/// What the shared slot of a hash says.
+enum Shared {
+    /// A fresh answer.
+    Answered(Rc<Answer>, i64),
+    /// Another worker's callout for this hash is under way.
+    PendingElsewhere,
+    /// This worker now owns the lookup and must call out.
+    Claimed,
+}
+
+fn shared(settings: &Settings, hash: &TokenHash, now: i64) -> Shared {
+    let key = slot_key(hash, settings.cache.slots);
+    let hex = hash.to_hex();
+    for _ in 0..4 {
+        let (bytes, cas) = hostcalls::get_shared_data(&key).unwrap_or((None, None));
+        match Slot::decode(bytes.as_deref().unwrap_or_default()) {
+            Slot::Answered {
+                hash: h,
+                until,
+                answer,
+            } if h == hex && now < until => {
+                return Shared::Answered(Rc::new(answer), until);
+            }
+            Slot::Pending { hash: h, deadline } if h == hex && now < deadline => {
+                return Shared::PendingElsewhere;
+            }
+            _ => {}
+        }
+        let marker = Slot::Pending {
+            hash: hex.clone(),
+            // The callout's own timeout, plus a margin for its answer.
+            deadline: now + settings.timeout_ms as i64 + 100,
+        };
+        if hostcalls::set_shared_data(&key, Some(&marker.encode()), cas).is_ok() {
+            return Shared::Claimed;
+        }
+    }
+    // The slot is contended; call out rather than wait.
+    Shared::Claimed
+}
+
+/// Sends the one callout for `hash`, from the context `ctx` (a request or
+/// the root), and records it.
+fn call_out(ctx: &dyn Context, settings: &Settings, hash: TokenHash, owner: u32) {
+    let path = format!("{}{}", settings.path, hash.to_hex());
+    let headers = vec![
+        (":method", "GET"),
+        (":path", path.as_str()),
+        (":authority", settings.authority.as_str()),
+        ("authorization", settings.service_authorization.as_str()),
+    ];
+    let timeout = Duration::from_millis(settings.timeout_ms);
+    match ctx.dispatch_http_call(&settings.cluster, headers, None, vec![], timeout) {
+        Ok(token) => WORKER.with(|w| {
+            let mut w = w.borrow_mut();
+            w.callouts.insert(token, hash);
+            w.flights.entry(hash).or_default().owner = Some(owner);
+        }),
+        Err(status) => {
+            let failure = Failure(format!("the callout could not be sent ({status:?})"));
+            settle(&hash, Err(failure), owner);
+        }
+    }
+}
+
+/// A callout landed in context `current`: read it, share it, answer every
+/// request waiting for it.
+fn landed(ctx: &dyn Context, token: u32, body_size: usize, current: u32) {
+    let Some(hash) = WORKER.with(|w| w.borrow_mut().callouts.remove(&token)) else {
+        return;
+    };
+    let Some(settings) = settings() else { return };
+    let status = ctx
+        .get_http_call_response_header(":status")
+        .and_then(|s| s.parse().ok());
+    let cache_control = ctx.get_http_call_response_header("cache-control");
+    let body = ctx
+        .get_http_call_response_body(0, body_size)
+        .unwrap_or_default();
+    let now = now_ms();
+    let result = answer::read(
+        status,
+        cache_control.as_deref(),
+        &body,
+        now,
+        &settings.cache,
+    );
+    let key = slot_key(&hash, settings.cache.slots);
+    let slot = match &result {
+        Ok((answer, until)) if *until > now => Slot::Answered {
+            hash: hash.to_hex(),
+            until: *until,
+            answer: answer.clone(),
+        },
+        _ => Slot::Empty,
+    };
+    let _ = hostcalls::set_shared_data(&key, Some(&slot.encode()), None);
+    settle(&hash, result.map(|(a, until)| (Rc::new(a), until)), current);
+}
+
+/// Answers every request of this worker waiting for `hash`, then makes
+/// `current` the effective context again.
+fn settle(hash: &TokenHash, result: Result<(Rc<Answer>, i64), Failure>, current: u32) {
+    let now = now_ms();
+    let Some(settings) = settings() else { return };
+    let waiters = WORKER.with(|w| {
+        let mut w = w.borrow_mut();
+        if let Ok((answer, until)) = &result {
+            w.cache.insert(*hash, answer.clone(), *until, now);
+        }
+        w.flights
+            .remove(hash)
+            .map(|f| f.waiters)
+            .unwrap_or_default()
+    });
+    if let Err(Failure(reason)) = &result {
+        warn!("token service unavailable: {reason}");
+    }
+    for (id, lookup) in waiters {
+        let reply = match &result {
+            Ok((answer, _)) => decide::finish(&settings, &lookup, answer.record(), now),
+            Err(_) => decide::unavailable(&settings),
+        };
+        if hostcalls::set_effective_context(id).is_ok() {
+            apply(&reply, true);
+        }
+    }
+    let _ = hostcalls::set_effective_context(current);
+}
+
+/// Carries out a reply in the effective context; `resume` for a request
+/// that was paused.
+fn apply(reply: &Reply, resume: bool) -> Action {
+    match reply {
+        Reply::Forward { headers, token_id } => {
+            for (name, value) in headers {
+                let _ =
+                    hostcalls::set_map_value(MapType::HttpRequestHeaders, name, value.as_deref());
+            }
+            if let Some(id) = token_id {
+                debug!("allow token={id}");
+            }
+            if resume {
+                let _ = hostcalls::resume_http_request();
+            }
+            Action::Continue
+        }
+        Reply::Deny(denied) => {
+            match &denied.token_id {
+                Some(id) => info!("deny {} {} token={id}", denied.status, denied.reason),
+                None => info!("deny {} {}", denied.status, denied.reason),
+            }
+            let body = denied.body();
+            let mut headers = vec![("content-type", "application/json")];
+            if let Some(www) = &denied.www_authenticate {
+                headers.push(("www-authenticate", www.as_str()));
+            }
+            let _ = hostcalls::send_http_response(
+                u32::from(denied.status),
+                headers,
+                Some(body.as_bytes()),
+            );
+            Action::Pause
+        }
+    }
+}
