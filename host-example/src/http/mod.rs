@@ -8,6 +8,7 @@ mod error;
 mod introspect;
 mod sample;
 mod tokens;
+mod ui;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -48,6 +49,10 @@ pub struct App {
 /// The router with every route.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
+        .route("/", get(ui::index))
+        .route("/ui/app.js", get(ui::script))
+        .route("/ui/app.css", get(ui::stylesheet))
+        .route("/ui/icon.svg", get(ui::icon))
         .route("/healthz", get(sample::healthz))
         .route("/api/whoami", get(sample::whoami))
         .route("/api/catalog", get(sample::catalog))

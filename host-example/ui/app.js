@@ -1,0 +1,897 @@
+// @ts-check
+/**
+ * The token page: sign in, list, generate, deactivate and delete one's own
+ * API tokens through tessera-host's JSON API.
+ *
+ * Plain JavaScript with JSDoc types, checked by `tsc --strict --checkJs`
+ * (see tsconfig.json beside this file), so the page needs no build step.
+ *
+ * Secrets: the password lives only in the `session` variable of this module
+ * (never in storage, a cookie or a URL) and is forgotten on sign-out. A new
+ * token lives only in `shown` and in the show-once dialog; closing the dialog
+ * (possible only after the acknowledgement box is ticked) clears both.
+ */
+
+/** @typedef {{ kind: "user" } | { kind: "token", tokenId: string }} Creator */
+/** @typedef {{ preset?: string, actions?: string[], resources?: string[] }} Scope */
+/**
+ * A token's metadata as the API lists it (never the token or its hash).
+ * @typedef {object} TokenInfo
+ * @property {string} id
+ * @property {string} userId
+ * @property {string} name
+ * @property {string | null | undefined} description
+ * @property {string} hint
+ * @property {Creator} createdBy
+ * @property {number} createdAt
+ * @property {number | null} expiresAt
+ * @property {Scope} scope
+ * @property {"active" | "inactive"} status
+ * @property {number | null} lastUsedAt
+ * @property {string | null} rotatedFrom
+ */
+/** @typedef {{ action: string, kinds?: string[] }} CatalogEntry */
+/** @typedef {{ user: string, password: string }} Session */
+/** @typedef {"never" | { days: number } | { at: string }} ExpiryRequest */
+
+const DAY_MS = 86_400_000;
+/** Expiry dates closer than this are highlighted. */
+const SOON_MS = 7 * DAY_MS;
+
+/** Preset scopes as the form and the list name them. */
+const PRESETS = /** @type {const} */ ({ all: "All permissions", read: "Read only", cli: "CLI developer" });
+
+/** An error answer from the API: its HTTP status and stable code. */
+class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(status, code, message) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * The element with this id, checked to be of the expected type.
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @param {{ new (): T }} type
+ * @returns {T}
+ */
+function byId(id, type) {
+  const element = document.getElementById(id);
+  if (!(element instanceof type)) throw new Error(`#${id} is missing or of the wrong type`);
+  return element;
+}
+
+/**
+ * A new element with an optional class and text.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+function make(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+const ui = {
+  account: byId("account", HTMLElement),
+  accountName: byId("account-name", HTMLElement),
+  accountRole: byId("account-role", HTMLElement),
+  signOut: byId("sign-out", HTMLButtonElement),
+  main: byId("main", HTMLElement),
+  status: byId("status", HTMLElement),
+
+  signIn: byId("sign-in", HTMLElement),
+  signInForm: byId("sign-in-form", HTMLFormElement),
+  signInUser: byId("sign-in-user", HTMLInputElement),
+  signInPassword: byId("sign-in-password", HTMLInputElement),
+  signInError: byId("sign-in-error", HTMLElement),
+  signInSubmit: byId("sign-in-submit", HTMLButtonElement),
+
+  workspace: byId("workspace", HTMLElement),
+  admin: byId("admin", HTMLElement),
+  membersCanCreate: byId("members-can-create", HTMLInputElement),
+  membersCanCreateError: byId("members-can-create-error", HTMLElement),
+
+  tokensTitle: byId("tokens-title", HTMLElement),
+  tokensError: byId("tokens-error", HTMLElement),
+  tokensEmpty: byId("tokens-empty", HTMLElement),
+  tokensTable: byId("tokens-table", HTMLTableElement),
+  tokensBody: byId("tokens-body", HTMLTableSectionElement),
+
+  generateForm: byId("generate-form", HTMLFormElement),
+  generateError: byId("generate-error", HTMLElement),
+  generateSubmit: byId("generate-submit", HTMLButtonElement),
+  name: byId("token-name", HTMLInputElement),
+  nameError: byId("token-name-error", HTMLElement),
+  description: byId("token-description", HTMLTextAreaElement),
+  descriptionError: byId("token-description-error", HTMLElement),
+  expiry: byId("expiry", HTMLFieldSetElement),
+  expiryError: byId("expiry-error", HTMLElement),
+  expiryDateField: byId("expiry-date-field", HTMLElement),
+  expiryAt: byId("expiry-at", HTMLInputElement),
+  expiryDaysField: byId("expiry-days-field", HTMLElement),
+  expiryDays: byId("expiry-days-count", HTMLInputElement),
+  scope: byId("scope", HTMLFieldSetElement),
+  scopeError: byId("scope-error", HTMLElement),
+  catalog: byId("catalog", HTMLElement),
+
+  created: byId("created-dialog", HTMLDialogElement),
+  createdName: byId("created-name", HTMLElement),
+  createdToken: byId("created-token", HTMLElement),
+  createdCopy: byId("created-copy", HTMLButtonElement),
+  createdDownload: byId("created-download", HTMLButtonElement),
+  createdFeedback: byId("created-feedback", HTMLElement),
+  createdAck: byId("created-ack", HTMLInputElement),
+  createdClose: byId("created-close", HTMLButtonElement),
+  createdCloseHint: byId("created-close-hint", HTMLElement),
+
+  deleteDialog: byId("delete-dialog", HTMLDialogElement),
+  deleteName: byId("delete-name", HTMLElement),
+  deleteError: byId("delete-error", HTMLElement),
+  deleteCancel: byId("delete-cancel", HTMLButtonElement),
+  deleteConfirm: byId("delete-confirm", HTMLButtonElement),
+};
+
+/** The signed-in user's credentials, in memory only. @type {Session | null} */
+let session = null;
+/** The signed-in user's tokens, as last listed. @type {TokenInfo[]} */
+let tokens = [];
+/** The deployment's action catalog. @type {CatalogEntry[]} */
+let catalog = [];
+/** The token in the show-once dialog, until it is closed. @type {{ value: string, name: string, id: string } | null} */
+let shown = null;
+/** A download link's object URL for the shown token, revoked on close. @type {string | null} */
+let downloadUrl = null;
+/** The token the delete dialog asks about. @type {TokenInfo | null} */
+let deleting = null;
+
+// ---------------------------------------------------------------- the API
+
+/**
+ * The `Authorization` value for HTTP Basic (UTF-8 user name and password).
+ * @param {Session} credentials
+ */
+function basic(credentials) {
+  const bytes = new TextEncoder().encode(`${credentials.user}:${credentials.password}`);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `Basic ${btoa(binary)}`;
+}
+
+/**
+ * Calls the API as the signed-in user. Credentials go in a header, never
+ * the URL; `credentials: "omit"` keeps the browser from prompting for or
+ * caching a password of its own.
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<unknown>} the parsed JSON body, or null for 204
+ */
+async function api(method, path, body) {
+  if (!session) throw new ApiError(401, "UNAUTHENTICATED", "You are signed out.");
+  /** @type {Record<string, string>} */
+  const headers = { Authorization: basic(session), Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+      cache: "no-store",
+      redirect: "error",
+    });
+  } catch {
+    throw new ApiError(0, "NETWORK", "The server could not be reached. Check your connection and try again.");
+  }
+  if (response.status === 204) return null;
+  /** @type {unknown} */
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = /** @type {{ code?: unknown, message?: unknown } | null} */ (data);
+    const code = typeof error?.code === "string" ? error.code : `HTTP_${response.status}`;
+    const message = typeof error?.message === "string" ? sentence(error.message) : `The server answered ${response.status}.`;
+    throw new ApiError(response.status, code, message);
+  }
+  return data;
+}
+
+/**
+ * Runs an API call; an `UNAUTHENTICATED` answer after sign-in (the password
+ * was changed elsewhere, the user removed) ends the session.
+ * @template T
+ * @param {() => Promise<T>} call
+ * @returns {Promise<T>}
+ */
+async function signedIn(call) {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "UNAUTHENTICATED" && session) {
+      signOut("Your session has ended (was your password changed?). Sign in again.");
+    }
+    throw error;
+  }
+}
+
+/**
+ * A server message as a sentence: capitalised, with a full stop.
+ * @param {string} text
+ */
+function sentence(text) {
+  const trimmed = text.trim();
+  if (!trimmed) return trimmed;
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** @param {unknown} error */
+function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** @param {string} text a message for screen readers */
+function announce(text) {
+  ui.status.textContent = "";
+  // A fresh text node after a tick makes screen readers announce a repeat.
+  setTimeout(() => { ui.status.textContent = text; }, 50);
+}
+
+/**
+ * Shows or clears an error next to a control.
+ * @param {HTMLElement} message the error's element
+ * @param {HTMLElement | null} control the control it concerns (gets aria-invalid)
+ * @param {string | null} text
+ */
+function fieldError(message, control, text) {
+  message.textContent = text ?? "";
+  message.hidden = !text;
+  if (control) {
+    if (text) control.setAttribute("aria-invalid", "true");
+    else control.removeAttribute("aria-invalid");
+  }
+}
+
+// ---------------------------------------------------------------- formatting
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/**
+ * A `<time>` element for a moment.
+ * @param {number} ms
+ * @param {boolean} withTime
+ */
+function timeElement(ms, withTime) {
+  const time = make("time", undefined, (withTime ? dateTimeFormat : dateFormat).format(ms));
+  time.dateTime = new Date(ms).toISOString();
+  time.title = dateTimeFormat.format(ms);
+  return time;
+}
+
+/** @param {TokenInfo} token who made it: you, a token by name, or a deleted token */
+function creatorText(token) {
+  const by = token.createdBy;
+  if (by.kind === "user") return "you";
+  const parent = tokens.find((t) => t.id === by.tokenId);
+  return parent ? `token “${parent.name}”` : "a deleted token";
+}
+
+/** @param {Scope} scope */
+function scopeText(scope) {
+  let text;
+  if (scope.preset) text = PRESETS[/** @type {keyof typeof PRESETS} */ (scope.preset)] ?? scope.preset;
+  else text = (scope.actions ?? []).join(", ");
+  if (scope.resources?.length) text += ` on ${scope.resources.join(", ")}`;
+  return text;
+}
+
+/** @param {TokenInfo} token */
+function expiryCell(token) {
+  const cell = make("td");
+  if (token.expiresAt === null) {
+    cell.textContent = "never";
+    return cell;
+  }
+  const left = token.expiresAt - Date.now();
+  const time = timeElement(token.expiresAt, false);
+  if (left <= 0) {
+    const span = make("span", "expired", "expired ");
+    span.append(time);
+    cell.append(span);
+  } else if (left < SOON_MS) {
+    const days = Math.ceil(left / DAY_MS);
+    const span = make("span", "soon");
+    span.append(time, ` (in ${days} day${days === 1 ? "" : "s"})`);
+    cell.append(span);
+  } else {
+    cell.append(time);
+  }
+  return cell;
+}
+
+// ---------------------------------------------------------------- the list
+
+/** Fetches the caller's tokens and redraws the table. */
+async function loadTokens() {
+  try {
+    tokens = /** @type {TokenInfo[]} */ (await signedIn(() => api("GET", "/api/usertokens")));
+    fieldError(ui.tokensError, null, null);
+  } catch (error) {
+    fieldError(ui.tokensError, null, `Your tokens could not be loaded: ${messageOf(error)}`);
+  }
+  renderTokens();
+}
+
+function renderTokens() {
+  const sorted = [...tokens].sort((a, b) => b.createdAt - a.createdAt);
+  ui.tokensBody.replaceChildren(...sorted.map(tokenRow));
+  ui.tokensTable.hidden = sorted.length === 0;
+  ui.tokensEmpty.hidden = sorted.length !== 0 || !session;
+}
+
+/** @param {TokenInfo} token */
+function tokenRow(token) {
+  const row = make("tr");
+  row.dataset.tokenId = token.id;
+  if (token.status !== "active") row.classList.add("inactive");
+
+  const name = make("td");
+  const title = make("strong", "token-name", token.name);
+  title.id = `token-${token.id}`;
+  title.tabIndex = -1;
+  name.append(title);
+  if (token.description) name.append(make("span", "description", token.description));
+  name.append(make("span", "hint-code", token.hint));
+
+  const lastUsed = make("td");
+  if (token.lastUsedAt === null) lastUsed.textContent = "never";
+  else lastUsed.append(timeElement(token.lastUsedAt, true));
+
+  const created = make("td");
+  created.append(timeElement(token.createdAt, false));
+
+  const active = make("td");
+  const label = make("label", "switch");
+  const toggle = make("input");
+  toggle.type = "checkbox";
+  toggle.setAttribute("role", "switch");
+  toggle.checked = token.status === "active";
+  toggle.setAttribute("aria-label", `${token.name}: active`);
+  const state = make("span", undefined, toggle.checked ? "Active" : "Inactive");
+  state.setAttribute("aria-hidden", "true");
+  toggle.addEventListener("change", () => void setStatus(token, toggle, state));
+  label.append(toggle, state);
+  active.append(label);
+
+  const actions = make("td");
+  const remove = make("button", "link", "Delete");
+  remove.type = "button";
+  remove.setAttribute("aria-label", `Delete ${token.name}`);
+  remove.addEventListener("click", () => askDelete(token, remove));
+  actions.append(remove);
+
+  row.append(name, make("td", undefined, creatorText(token)), created, expiryCell(token), lastUsed,
+    make("td", undefined, scopeText(token.scope)), active, actions);
+  return row;
+}
+
+/**
+ * Activates or deactivates a token from its switch.
+ * @param {TokenInfo} token
+ * @param {HTMLInputElement} toggle
+ * @param {HTMLElement} state the switch's visible text
+ */
+async function setStatus(token, toggle, state) {
+  const status = toggle.checked ? "active" : "inactive";
+  toggle.disabled = true;
+  try {
+    const updated = /** @type {TokenInfo} */ (
+      await signedIn(() => api("PATCH", `/api/usertokens/${encodeURIComponent(token.id)}`, { status }))
+    );
+    tokens = tokens.map((t) => (t.id === updated.id ? updated : t));
+    state.textContent = status === "active" ? "Active" : "Inactive";
+    toggle.closest("tr")?.classList.toggle("inactive", status !== "active");
+    fieldError(ui.tokensError, null, null);
+    announce(`${token.name} is now ${status}.`);
+  } catch (error) {
+    toggle.checked = !toggle.checked;
+    fieldError(ui.tokensError, null, `${token.name} could not be changed: ${messageOf(error)}`);
+  } finally {
+    toggle.disabled = false;
+    toggle.focus();
+  }
+}
+
+/**
+ * Opens the delete confirmation for a token.
+ * @param {TokenInfo} token
+ * @param {HTMLElement} opener focused again if the user cancels
+ */
+function askDelete(token, opener) {
+  deleting = token;
+  ui.deleteName.textContent = token.name;
+  fieldError(ui.deleteError, null, null);
+  ui.deleteDialog.returnValue = "";
+  ui.deleteDialog.showModal();
+  ui.deleteCancel.focus();
+  ui.deleteDialog.addEventListener("close", () => {
+    if (ui.deleteDialog.returnValue !== "deleted" && opener.isConnected) opener.focus();
+  }, { once: true });
+}
+
+async function confirmDelete() {
+  const token = deleting;
+  if (!token) return;
+  ui.deleteConfirm.disabled = true;
+  try {
+    await signedIn(() => api("DELETE", `/api/usertokens/${encodeURIComponent(token.id)}`));
+    deleting = null;
+    ui.deleteDialog.close("deleted");
+    await loadTokens();
+    ui.tokensTitle.focus();
+    announce(`${token.name} was deleted.`);
+  } catch (error) {
+    fieldError(ui.deleteError, null, `It could not be deleted: ${messageOf(error)}`);
+  } finally {
+    ui.deleteConfirm.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- the form
+
+/** The resource an action belongs to: the text before its last '.'. @param {string} action */
+function resourceOf(action) {
+  const dot = action.lastIndexOf(".");
+  return dot > 0 ? action.slice(0, dot) : action;
+}
+
+/** Draws the catalog as resource groups of action checkboxes. */
+function renderCatalog() {
+  /** @type {Map<string, CatalogEntry[]>} */
+  const groups = new Map();
+  for (const entry of catalog) {
+    const resource = resourceOf(entry.action);
+    groups.set(resource, [...(groups.get(resource) ?? []), entry]);
+  }
+  let n = 0;
+  const fieldsets = [...groups].map(([resource, entries]) => {
+    const fieldset = make("fieldset");
+    fieldset.dataset.resource = resource;
+    const legend = make("legend");
+    const all = make("input");
+    all.type = "checkbox";
+    all.id = `scope-resource-${n++}`;
+    all.className = "resource";
+    const allLabel = make("label", undefined, `${resource} (all actions)`);
+    allLabel.htmlFor = all.id;
+    legend.append(all, allLabel);
+    fieldset.append(legend);
+
+    /** @type {HTMLInputElement[]} */
+    const boxes = entries.map((entry) => {
+      const row = make("div", "check");
+      const box = make("input");
+      box.type = "checkbox";
+      box.id = `scope-action-${n++}`;
+      box.value = entry.action;
+      box.className = "action";
+      const label = make("label", undefined, entry.action);
+      label.htmlFor = box.id;
+      if (entry.kinds?.length) label.append(" ", make("span", "kinds", `(${entry.kinds.join(", ")})`));
+      row.append(box, label);
+      fieldset.append(row);
+      return box;
+    });
+    const sync = () => {
+      const ticked = boxes.filter((b) => b.checked).length;
+      all.checked = ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    };
+    all.addEventListener("change", () => {
+      for (const box of boxes) box.checked = all.checked;
+      all.indeterminate = false;
+    });
+    for (const box of boxes) box.addEventListener("change", sync);
+    return fieldset;
+  });
+  ui.catalog.replaceChildren(...fieldsets);
+}
+
+/**
+ * The custom scope's actions: a whole resource by its name when its box is
+ * ticked (every action it has now), otherwise the ticked actions.
+ * @returns {string[]}
+ */
+function customActions() {
+  /** @type {string[]} */
+  const actions = [];
+  for (const fieldset of ui.catalog.querySelectorAll("fieldset")) {
+    const all = fieldset.querySelector("input.resource");
+    if (all instanceof HTMLInputElement && all.checked && fieldset.dataset.resource) {
+      actions.push(fieldset.dataset.resource);
+      continue;
+    }
+    for (const box of fieldset.querySelectorAll("input.action")) {
+      if (box instanceof HTMLInputElement && box.checked) actions.push(box.value);
+    }
+  }
+  return actions;
+}
+
+/** @param {string} name */
+function checkedValue(name) {
+  const checked = ui.generateForm.querySelector(`input[name="${name}"]:checked`);
+  return checked instanceof HTMLInputElement ? checked.value : "";
+}
+
+/** A date input's value for the same day one year from today. */
+function oneYearAhead() {
+  const day = new Date();
+  day.setFullYear(day.getFullYear() + 1);
+  return localDate(day);
+}
+
+/** @param {Date} day `YYYY-MM-DD` in local time */
+function localDate(day) {
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
+  return `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`;
+}
+
+/** Shows the expiry and scope sub-fields that go with the chosen options. */
+function syncForm() {
+  const expiry = checkedValue("expiry");
+  ui.expiryDateField.hidden = expiry !== "date";
+  ui.expiryDaysField.hidden = expiry !== "days";
+  ui.catalog.hidden = checkedValue("scope") !== "custom";
+}
+
+function resetForm() {
+  ui.generateForm.reset();
+  ui.expiryAt.value = oneYearAhead();
+  ui.expiryAt.min = localDate(new Date());
+  for (const all of ui.catalog.querySelectorAll("input.resource")) {
+    if (all instanceof HTMLInputElement) all.indeterminate = false;
+  }
+  clearFormErrors();
+  syncForm();
+}
+
+function clearFormErrors() {
+  fieldError(ui.generateError, null, null);
+  fieldError(ui.nameError, ui.name, null);
+  fieldError(ui.descriptionError, ui.description, null);
+  fieldError(ui.expiryError, ui.expiry, null);
+  fieldError(ui.scopeError, ui.scope, null);
+}
+
+/** The control to focus for an expiry or scope error: the chosen option. @param {string} name */
+function chosen(name) {
+  const checked = ui.generateForm.querySelector(`input[name="${name}"]:checked`);
+  return checked instanceof HTMLInputElement ? checked : null;
+}
+
+/**
+ * Shows an error next to the field it concerns, by its stable code, and
+ * moves focus there.
+ * @param {string} code
+ * @param {string} message
+ */
+function showGenerateError(code, message) {
+  /** @type {[HTMLElement, HTMLElement, HTMLElement | null] | null} */
+  let target = null;
+  if (code === "NAME_INVALID") target = [ui.nameError, ui.name, ui.name];
+  else if (code === "DESCRIPTION_INVALID") target = [ui.descriptionError, ui.description, ui.description];
+  else if (code.startsWith("EXPIRY_")) {
+    const input = checkedValue("expiry") === "date" ? ui.expiryAt : checkedValue("expiry") === "days" ? ui.expiryDays : chosen("expiry");
+    target = [ui.expiryError, ui.expiry, input];
+  } else if (code.startsWith("SCOPE_")) target = [ui.scopeError, ui.scope, chosen("scope")];
+  if (target) {
+    fieldError(target[0], target[1], message);
+    target[2]?.focus();
+  } else {
+    fieldError(ui.generateError, null, message);
+    ui.generateError.tabIndex = -1;
+    ui.generateError.focus();
+  }
+}
+
+/**
+ * Reads the expiry choice, or shows what is wrong with it.
+ * @returns {ExpiryRequest | null}
+ */
+function readExpiry() {
+  const choice = checkedValue("expiry");
+  if (choice === "date") {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ui.expiryAt.value);
+    if (!match) {
+      showGenerateError("EXPIRY_INVALID", "Choose the date the token expires.");
+      return null;
+    }
+    // The end of the chosen day, in the user's time zone.
+    const end = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]), 23, 59, 59, 999);
+    if (end.getTime() <= Date.now()) {
+      showGenerateError("EXPIRY_INVALID", "Choose a date in the future.");
+      return null;
+    }
+    return { at: end.toISOString() };
+  }
+  if (choice === "days") {
+    const days = Number(ui.expiryDays.value);
+    if (!Number.isInteger(days) || days < 1) {
+      showGenerateError("EXPIRY_INVALID", "Enter a whole number of days, 1 or more.");
+      return null;
+    }
+    return { days };
+  }
+  return "never";
+}
+
+/**
+ * Reads the scope choice, or shows what is wrong with it.
+ * @returns {Scope | null}
+ */
+function readScope() {
+  const choice = checkedValue("scope");
+  if (choice !== "custom") return { preset: choice };
+  const actions = customActions();
+  if (actions.length === 0) {
+    showGenerateError("SCOPE_INVALID", "Choose at least one action, or another kind of permissions.");
+    const first = ui.catalog.querySelector("input");
+    if (first instanceof HTMLInputElement) first.focus();
+    return null;
+  }
+  return { actions };
+}
+
+/** @param {SubmitEvent} event */
+async function generate(event) {
+  event.preventDefault();
+  clearFormErrors();
+  const name = ui.name.value.trim();
+  if (!name) {
+    showGenerateError("NAME_INVALID", "Enter a name for the token.");
+    return;
+  }
+  const expires = readExpiry();
+  if (!expires) return;
+  const scope = readScope();
+  if (!scope) return;
+  const description = ui.description.value.trim();
+  /** @type {Record<string, unknown>} */
+  const body = { name, expires, scope };
+  if (description) body.description = description;
+
+  ui.generateSubmit.disabled = true;
+  try {
+    const created = /** @type {{ token: string, record: TokenInfo }} */ (
+      await signedIn(() => api("POST", "/api/usertokens", body))
+    );
+    showToken(created.token, created.record);
+    resetForm();
+    await loadTokens();
+  } catch (error) {
+    if (error instanceof ApiError) showGenerateError(error.code, error.message);
+    else showGenerateError("", messageOf(error));
+  } finally {
+    ui.generateSubmit.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- shown once
+
+/**
+ * Opens the show-once dialog with a new token.
+ * @param {string} value
+ * @param {TokenInfo} record
+ */
+function showToken(value, record) {
+  shown = { value, name: record.name, id: record.id };
+  ui.createdName.textContent = record.name;
+  ui.createdToken.textContent = value;
+  ui.createdFeedback.textContent = "";
+  ui.createdAck.checked = false;
+  syncAck();
+  ui.created.showModal();
+  ui.createdCopy.focus();
+}
+
+/** Shows the hint beside Close until the box is ticked (Close stays focusable and says why it refuses). */
+function syncAck() {
+  ui.createdCloseHint.hidden = ui.createdAck.checked;
+}
+
+async function copyToken() {
+  if (!shown) return;
+  try {
+    await navigator.clipboard.writeText(shown.value);
+    ui.createdFeedback.textContent = "Copied to the clipboard.";
+  } catch {
+    ui.createdFeedback.textContent = "The browser refused to copy: select the token above and copy it yourself.";
+  }
+}
+
+function downloadToken() {
+  if (!shown) return;
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = URL.createObjectURL(new Blob([`${shown.value}\n`], { type: "text/plain" }));
+  const link = make("a");
+  link.href = downloadUrl;
+  link.download = `${shown.name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "") || "token"}.token.txt`;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  ui.createdFeedback.textContent = "Saved as a file: keep it somewhere only you can read.";
+}
+
+/** Closes the show-once dialog if the box is ticked; otherwise says why not. */
+function closeToken() {
+  if (!ui.createdAck.checked) {
+    ui.createdFeedback.textContent = "Tick “I have copied my token to a safe place” first: the token cannot be shown again.";
+    ui.createdAck.focus();
+    return;
+  }
+  const id = shown?.id;
+  forgetToken();
+  ui.created.close();
+  const row = id ? document.getElementById(`token-${id}`) : null;
+  if (row) row.focus();
+  else ui.name.focus();
+  announce("The token is no longer shown.");
+}
+
+/** Removes the token from the dialog, the download link and this module. */
+function forgetToken() {
+  shown = null;
+  ui.createdToken.textContent = "";
+  ui.createdFeedback.textContent = "";
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = null;
+  ui.createdAck.checked = false;
+}
+
+// ---------------------------------------------------------------- sign in
+
+/** @param {SubmitEvent} event */
+async function signIn(event) {
+  event.preventDefault();
+  const user = ui.signInUser.value.trim();
+  const password = ui.signInPassword.value;
+  fieldError(ui.signInError, ui.signInPassword, null);
+  if (!user || !password) {
+    fieldError(ui.signInError, ui.signInPassword, "Enter your user name and password.");
+    (user ? ui.signInPassword : ui.signInUser).focus();
+    return;
+  }
+  ui.signInSubmit.disabled = true;
+  session = { user, password };
+  try {
+    tokens = /** @type {TokenInfo[]} */ (await api("GET", "/api/usertokens"));
+    catalog = /** @type {CatalogEntry[]} */ (await api("GET", "/api/catalog"));
+    const admin = await api("GET", "/api/settings").then(
+      (settings) => /** @type {{ membersCanCreateTokens: boolean }} */ (settings),
+      (error) => {
+        if (error instanceof ApiError && error.code === "FORBIDDEN") return null;
+        throw error;
+      },
+    );
+    ui.signInPassword.value = "";
+    ui.accountName.textContent = user;
+    ui.accountRole.textContent = admin ? " (administrator)" : "";
+    ui.admin.hidden = !admin;
+    ui.membersCanCreate.checked = admin?.membersCanCreateTokens ?? false;
+    renderCatalog();
+    resetForm();
+    renderTokens();
+    ui.signIn.hidden = true;
+    ui.account.hidden = false;
+    ui.workspace.hidden = false;
+    ui.main.focus();
+    announce(`Signed in as ${user}.`);
+  } catch (error) {
+    session = null;
+    const wrong = error instanceof ApiError && error.code === "UNAUTHENTICATED";
+    fieldError(ui.signInError, ui.signInPassword,
+      wrong ? "Wrong user name or password." : `Signing in failed: ${messageOf(error)}`);
+    ui.signInPassword.focus();
+    ui.signInPassword.select();
+  } finally {
+    ui.signInSubmit.disabled = false;
+  }
+}
+
+/**
+ * Forgets the password and everything shown, and returns to the sign-in form.
+ * @param {string} [reason] shown beside the form
+ */
+function signOut(reason) {
+  session = null;
+  tokens = [];
+  catalog = [];
+  forgetToken();
+  if (ui.created.open) ui.created.close();
+  if (ui.deleteDialog.open) ui.deleteDialog.close();
+  ui.tokensBody.replaceChildren();
+  ui.catalog.replaceChildren();
+  ui.generateForm.reset();
+  ui.signInPassword.value = "";
+  ui.workspace.hidden = true;
+  ui.account.hidden = true;
+  ui.admin.hidden = true;
+  ui.signIn.hidden = false;
+  fieldError(ui.signInError, null, reason ?? null);
+  ui.signInUser.focus();
+  announce(reason ?? "Signed out.");
+}
+
+async function saveSettings() {
+  const membersCanCreateTokens = ui.membersCanCreate.checked;
+  ui.membersCanCreate.disabled = true;
+  try {
+    await signedIn(() => api("PUT", "/api/settings", { membersCanCreateTokens }));
+    fieldError(ui.membersCanCreateError, ui.membersCanCreate, null);
+    announce(membersCanCreateTokens ? "Members may now create tokens." : "Only administrators may now create tokens.");
+  } catch (error) {
+    ui.membersCanCreate.checked = !membersCanCreateTokens;
+    fieldError(ui.membersCanCreateError, ui.membersCanCreate, `The setting could not be saved: ${messageOf(error)}`);
+  } finally {
+    ui.membersCanCreate.disabled = false;
+    ui.membersCanCreate.focus();
+  }
+}
+
+// ---------------------------------------------------------------- wiring
+
+ui.signInForm.addEventListener("submit", (event) => void signIn(event));
+ui.signOut.addEventListener("click", () => signOut());
+ui.membersCanCreate.addEventListener("change", () => void saveSettings());
+ui.generateForm.addEventListener("submit", (event) => void generate(event));
+ui.generateForm.addEventListener("change", (event) => {
+  if (event.target instanceof HTMLInputElement && event.target.type === "radio") syncForm();
+});
+
+ui.createdCopy.addEventListener("click", () => void copyToken());
+ui.createdDownload.addEventListener("click", downloadToken);
+ui.createdAck.addEventListener("change", syncAck);
+ui.createdClose.addEventListener("click", closeToken);
+// Escape must not get around the tick box: stop it before it becomes a
+// close request, refuse the cancel event, and reopen the dialog should the
+// browser close it anyway while the token is still unacknowledged.
+ui.created.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    event.preventDefault();
+    closeToken();
+  }
+});
+ui.created.addEventListener("cancel", (event) => {
+  event.preventDefault();
+  closeToken();
+});
+ui.created.addEventListener("close", () => {
+  if (shown) ui.created.showModal();
+});
+
+ui.deleteCancel.addEventListener("click", () => ui.deleteDialog.close("cancel"));
+ui.deleteConfirm.addEventListener("click", () => void confirmDelete());
+
+ui.signIn.hidden = false;
+ui.signInUser.focus();
