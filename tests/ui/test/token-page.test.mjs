@@ -1,0 +1,402 @@
+// @ts-check
+/**
+ * End-to-end test of the token page: the real `tessera-host` binary on a
+ * temporary SQLite database, driven through Debian's Chromium in headless
+ * mode by playwright-core. Every step saves a screenshot to
+ * `tests/ui/artifacts/` (not committed) for a person to look at.
+ *
+ * Environment: `TESSERA_HOST_BIN` (default `target/debug/tessera-host`) and
+ * `CHROMIUM` (default `/usr/bin/chromium`).
+ */
+
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../../..");
+const BIN = process.env.TESSERA_HOST_BIN ?? join(root, "target/debug/tessera-host");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = join(here, "../artifacts");
+const TOKEN_PATTERN = /^tsr_[0-9A-Za-z]{49}$/;
+
+const ADMIN = "ann";
+const MEMBER = "bob";
+/** Fresh random passwords: nothing to find in a log but what this run made. */
+const ADMIN_PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
+const MEMBER_PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
+
+/** @type {string} */
+let work;
+/** @type {import("node:child_process").ChildProcess} */
+let server;
+/** Everything the server printed (checked for secrets at the end). */
+let serverOutput = "";
+/** @type {string} */
+let base;
+/** @type {import("playwright-core").BrowserContext} */
+let context;
+
+/**
+ * Runs the host's CLI on the test database.
+ * @param {string[]} args
+ * @param {string} input standard input
+ */
+function cli(args, input) {
+  const out = spawnSync(BIN, ["--db", join(work, "tessera.db"), ...args], { input, encoding: "utf8" });
+  assert.equal(out.status, 0, `tessera-host ${args.join(" ")} failed: ${out.stderr}`);
+}
+
+/**
+ * Calls the API from Node, as a client program would with the token.
+ * @param {string} method
+ * @param {string} path
+ * @param {{ token?: string, user?: string, password?: string, body?: unknown }} options
+ */
+async function call(method, path, { token, user, password, body }) {
+  /** @type {Record<string, string>} */
+  const headers = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (user) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * Saves a screenshot of the page as `artifacts/NN-name.png`: the whole page,
+ * or only the viewport while a modal dialog and its backdrop are up.
+ * @param {import("playwright-core").Page} page
+ * @param {string} name
+ * @param {{ fullPage?: boolean }} [options]
+ */
+async function shot(page, name, { fullPage = true } = {}) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
+}
+
+before(async () => {
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  work = mkdtempSync(join(tmpdir(), "tessera-ui-"));
+  // A lifetime cap, so the page's one-year default date meets the policy.
+  const config = join(work, "config.json");
+  writeFileSync(config, JSON.stringify({
+    prefix: "tsr",
+    catalog: [
+      { action: "apps.read", kinds: ["read", "cli"] },
+      { action: "apps.write", kinds: [] },
+      { action: "deploy.run", kinds: ["cli"] },
+      { action: "tokens.read", kinds: ["read"] },
+      { action: "tokens.create", kinds: [] },
+      { action: "tokens.write", kinds: [] },
+    ],
+    policy: { maxLifetimeDays: 90 },
+  }));
+  cli(["user", "add", ADMIN, "--admin"], `${ADMIN_PASSWORD}\n`);
+  cli(["user", "add", MEMBER], `${MEMBER_PASSWORD}\n`);
+
+  server = spawn(BIN, ["--db", join(work, "tessera.db"), "--config", config, "serve", "--listen", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  server.stderr?.on("data", (chunk) => { serverOutput += chunk; });
+  base = await new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${serverOutput}`)), 30_000);
+    server.once("exit", (code) => reject(new Error(`the server exited (${code}): ${serverOutput}`)));
+    if (!server.stdout) return reject(new Error("no stdout"));
+    createInterface({ input: server.stdout }).on("line", (line) => {
+      serverOutput += `${line}\n`;
+      const match = /listening on (http:\/\/\S+)/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise(match[1]);
+      }
+    });
+  });
+
+  context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    locale: "en-GB",
+    timezoneId: "UTC",
+  });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+});
+
+after(async () => {
+  await context?.close();
+  server?.kill("SIGTERM");
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/**
+ * Opens the page and signs in.
+ * @param {string} user
+ * @param {string} password
+ */
+async function signIn(user, password) {
+  const page = await context.newPage();
+  await page.goto(base);
+  await page.getByLabel("User name").fill(user);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "API tokens" }).waitFor();
+  return page;
+}
+
+test("sign in, generate a custom token, show it once, use, deactivate and delete it", async () => {
+  const page = await context.newPage();
+  /** @type {string[]} */
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) problems.push(message.text());
+  });
+
+  // 1. The page, with its security headers.
+  const response = await page.goto(base);
+  assert.ok(response);
+  const headers = response.headers();
+  assert.equal(headers["content-type"], "text/html; charset=utf-8");
+  assert.match(headers["content-security-policy"] ?? "", /default-src 'self'; script-src 'self'/);
+  assert.equal(headers["x-content-type-options"], "nosniff");
+  const js = await fetch(`${base}/ui/app.js`);
+  assert.equal(js.headers.get("content-type"), "text/javascript; charset=utf-8");
+  const css = await fetch(`${base}/ui/app.css`);
+  assert.equal(css.headers.get("content-type"), "text/css; charset=utf-8");
+  await page.getByLabel("User name").waitFor();
+  assert.ok(await page.getByLabel("User name").evaluate((el) => el === document.activeElement), "focus starts in the form");
+  await shot(page, "01-sign-in");
+
+  // 2. A wrong password: the error is next to the password field.
+  await page.getByLabel("User name").fill(ADMIN);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByLabel("Password").press("Enter");
+  await page.getByText("Wrong user name or password.").waitFor();
+  assert.equal(await page.getByLabel("Password").getAttribute("aria-invalid"), "true");
+  await shot(page, "02-wrong-password");
+
+  // 3. Signed in as an administrator: the setting is there, no tokens yet.
+  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "API tokens" }).waitFor();
+  await page.getByText("You have no tokens yet.").waitFor();
+  assert.equal(await page.getByLabel("Password").inputValue(), "", "the password field is emptied");
+  const setting = page.getByLabel("Members may create tokens");
+  assert.equal(await setting.isChecked(), false);
+  await setting.check();
+  await page.waitForFunction(() => !document.querySelector("#members-can-create")?.hasAttribute("disabled"));
+  assert.deepEqual((await call("GET", "/api/settings", { user: ADMIN, password: ADMIN_PASSWORD })).body,
+    { membersCanCreateTokens: true });
+  await shot(page, "03-signed-in");
+
+  // 4. Errors next to their fields: a missing name (checked in the page), then
+  //    the default one-year date, which the server refuses under a 90-day policy.
+  await page.getByRole("button", { name: "Generate token" }).click();
+  await page.locator("#token-name-error").getByText("Enter a name").waitFor();
+  assert.ok(await page.getByLabel(/^Name/).evaluate((el) => el === document.activeElement), "focus moves to the name");
+  await page.getByLabel(/^Name/).fill("ci deploys");
+  await page.getByLabel("Description").fill("used by the deploy pipeline");
+  await page.getByLabel("Expires on a date").check();
+  const dateValue = await page.getByLabel("Date", { exact: true }).inputValue();
+  const yearAhead = new Date();
+  yearAhead.setFullYear(yearAhead.getFullYear() + 1);
+  assert.equal(dateValue, yearAhead.toISOString().slice(0, 10), "the date defaults to one year ahead");
+  await page.getByRole("button", { name: "Generate token" }).click();
+  const expiryError = page.locator("#expiry-error");
+  await expiryError.waitFor();
+  assert.match((await expiryError.textContent()) ?? "", /\S/);
+  assert.equal(await page.locator("#expiry").getAttribute("aria-invalid"), "true");
+  await shot(page, "04-expiry-refused-by-policy");
+
+  // 5. Five days, and a custom scope: the whole "apps" resource by its box.
+  await page.getByLabel("Expires after a number of days").check();
+  await page.getByLabel("Days", { exact: true }).fill("5");
+  await page.getByLabel("Custom").check();
+  await page.getByLabel("apps (all actions)").check();
+  assert.equal(await page.getByLabel("apps.read").isChecked(), true);
+  assert.equal(await page.getByLabel("apps.write").isChecked(), true);
+  assert.equal(await page.getByLabel("deploy.run").isChecked(), false);
+  await shot(page, "05-custom-scope");
+  await page.getByRole("button", { name: "Generate token" }).click();
+
+  // 6. The show-once dialog: the token, copy and download.
+  const dialog = page.getByRole("dialog", { name: "Your new token" });
+  await dialog.waitFor();
+  const token = ((await page.locator("#created-token").textContent()) ?? "").trim();
+  assert.match(token, TOKEN_PATTERN);
+  await dialog.getByRole("button", { name: "Copy to clipboard" }).click();
+  await dialog.getByText("Copied to the clipboard.").waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token, "the clipboard holds the token");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    dialog.getByRole("button", { name: "Download as a file" }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), "ci-deploys.token.txt");
+  const downloaded = join(work, "downloaded.txt");
+  await download.saveAs(downloaded);
+  assert.equal(readFileSync(downloaded, "utf8"), `${token}\n`);
+  rmSync(downloaded);
+  await download.delete();
+  await shot(page, "06-token-dialog", { fullPage: false });
+  // Control for the heap search in step 8: while shown, the token is found.
+  assert.ok((await heapSnapshot(page)).includes(token), "control: the heap holds the token while it is shown");
+
+  // 7. Closing before ticking the box is refused: the button, and Escape twice.
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await dialog.getByText("Tick “I have copied my token").waitFor();
+  assert.equal(await page.locator("#created-dialog").evaluate((d) => /** @type {HTMLDialogElement} */ (d).open), true);
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Escape");
+  await page.waitForTimeout(200);
+  assert.equal(await page.locator("#created-dialog").evaluate((d) => /** @type {HTMLDialogElement} */ (d).open), true,
+    "Escape does not bypass the tick box");
+  await shot(page, "07-close-refused", { fullPage: false });
+
+  // 8. Tick and close; the token is then nowhere in the page.
+  await dialog.getByLabel("I have copied my token to a safe place").check();
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  const row = page.getByRole("row", { name: /ci deploys/ });
+  await row.waitFor();
+  assert.match((await row.textContent()) ?? "", /you/);
+  assert.equal(await row.locator(".soon").count(), 1, "an expiry within 7 days is highlighted");
+  await shot(page, "08-token-listed");
+
+  const html = await page.content();
+  assert.ok(!html.includes(token), "the token is not in the DOM");
+  const everything = await page.evaluate(() => {
+    const values = [...document.querySelectorAll("input, textarea")].map((el) =>
+      /** @type {HTMLInputElement} */ (el).value);
+    return [document.documentElement.outerHTML, document.body.innerText, ...values, document.cookie,
+      JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage }), String(localStorage.length),
+      String(sessionStorage.length)].join("\n");
+  });
+  assert.ok(!everything.includes(token), "the token is not in fields, storage or cookies");
+  assert.ok(!everything.includes(ADMIN_PASSWORD), "the password is not in the DOM or storage");
+  assert.deepEqual(await context.cookies(), []);
+  assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
+  // The JavaScript heap, after a garbage collection: the password (which
+  // the page keeps for the session) shows that the search would find it.
+  const heap = await heapSnapshot(page);
+  assert.ok(heap.includes(ADMIN_PASSWORD), "control: the heap snapshot holds the session's password");
+  assert.ok(!heap.includes(token), "the token is not in the page's JavaScript heap");
+
+  // 9. The token at work: its scope allows apps.*, not deploy.run.
+  const listed = await call("GET", "/api/usertokens", { user: ADMIN, password: ADMIN_PASSWORD });
+  assert.equal(listed.status, 200);
+  assert.equal(listed.body.length, 1);
+  const record = listed.body[0];
+  assert.equal(record.name, "ci deploys");
+  assert.equal(record.description, "used by the deploy pipeline");
+  assert.deepEqual(record.scope, { actions: ["apps.read", "apps.write"] });
+  assert.ok(record.expiresAt - Date.now() < 5 * 86_400_000 + 60_000);
+  assert.equal((await call("GET", "/api/apps", { token })).status, 200);
+  assert.equal((await call("POST", "/api/apps", { token, body: { name: "shop" } })).status, 201);
+  const denied = await call("POST", "/api/deploys", { token, body: { app: "shop" } });
+  assert.equal(denied.status, 403);
+  assert.equal(denied.body.code, "SCOPE_DENIED");
+
+  // 10. Deactivate it in the page: the API refuses it; reactivate: accepted.
+  const toggle = page.getByRole("switch", { name: "ci deploys: active" });
+  assert.equal(await toggle.isChecked(), true);
+  await toggle.uncheck();
+  await row.getByText("Inactive", { exact: true }).waitFor();
+  await shot(page, "09-deactivated");
+  const refused = await call("GET", "/api/apps", { token });
+  assert.equal(refused.status, 401);
+  assert.equal(refused.body.code, "UNAUTHENTICATED");
+  await toggle.check();
+  await row.getByText("Active", { exact: true }).waitFor();
+  assert.equal((await call("GET", "/api/apps", { token })).status, 200);
+  await toggle.uncheck();
+  await row.getByText("Inactive", { exact: true }).waitFor();
+  assert.equal((await call("GET", "/api/apps", { token })).status, 401);
+
+  // 11. Delete it, after a confirmation (Cancel first keeps it).
+  await row.getByRole("button", { name: "Delete ci deploys" }).click();
+  const confirm = page.getByRole("dialog", { name: "Delete token?" });
+  await confirm.waitFor();
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await confirm.waitFor({ state: "hidden" });
+  assert.equal((await call("GET", "/api/usertokens", { user: ADMIN, password: ADMIN_PASSWORD })).body.length, 1);
+  await row.getByRole("button", { name: "Delete ci deploys" }).click();
+  await confirm.waitFor();
+  await shot(page, "10-confirm-delete", { fullPage: false });
+  await confirm.getByRole("button", { name: "Delete token" }).click();
+  await page.getByText("You have no tokens yet.").waitFor();
+  await shot(page, "11-deleted");
+  assert.deepEqual((await call("GET", "/api/usertokens", { user: ADMIN, password: ADMIN_PASSWORD })).body, []);
+  assert.equal((await call("GET", "/api/apps", { token })).status, 401);
+
+  assert.deepEqual(problems, [], "no script errors or CSP violations");
+  assert.ok(!serverOutput.includes(token), "the server never logged the token");
+  assert.ok(!serverOutput.includes(ADMIN_PASSWORD), "the server never logged the password");
+  await page.close();
+});
+
+test("a member sees no administration and the creator of each token", async () => {
+  // A parent token made with the password, and a child made by the parent.
+  const parent = await call("POST", "/api/usertokens", {
+    user: MEMBER, password: MEMBER_PASSWORD,
+    body: { name: "parent", expires: { days: 30 }, scope: { preset: "all" } },
+  });
+  assert.equal(parent.status, 201);
+  const child = await call("POST", "/api/usertokens", {
+    token: parent.body.token, body: { name: "child", expires: { days: 10 }, scope: { preset: "read" } },
+  });
+  assert.equal(child.status, 201);
+
+  const page = await signIn(MEMBER, MEMBER_PASSWORD);
+  assert.equal(await page.getByRole("heading", { name: "Administration" }).count(), 0);
+  const childRow = page.getByRole("row", { name: /^child/ });
+  assert.match((await childRow.textContent()) ?? "", /token “parent”/);
+  assert.match((await childRow.textContent()) ?? "", /Read only/);
+  await shot(page, "12-member-creators");
+
+  await page.getByRole("row", { name: /^parent/ }).getByRole("button", { name: "Delete parent" }).click();
+  await page.getByRole("dialog", { name: "Delete token?" }).getByRole("button", { name: "Delete token" }).click();
+  await page.getByRole("row", { name: /^parent/ }).waitFor({ state: "detached" });
+  assert.match((await childRow.textContent()) ?? "", /a deleted token/);
+  await shot(page, "13-member-parent-deleted");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  assert.equal(await page.locator("#tokens-body tr").count(), 0, "signing out clears the list");
+  await page.close();
+});
+
+/**
+ * Takes a heap snapshot of the page's JavaScript (after a garbage
+ * collection) through the DevTools protocol, as text.
+ * @param {import("playwright-core").Page} page
+ */
+async function heapSnapshot(page) {
+  const cdp = await context.newCDPSession(page);
+  /** @type {string[]} */
+  const chunks = [];
+  cdp.on("HeapProfiler.addHeapSnapshotChunk", (event) => { chunks.push(event.chunk); });
+  await cdp.send("HeapProfiler.enable");
+  await cdp.send("HeapProfiler.collectGarbage");
+  await cdp.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+  await cdp.detach();
+  return chunks.join("");
+}
