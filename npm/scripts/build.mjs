@@ -113,6 +113,12 @@ await esbuild.build({ ...common, entryPoints: [inline], format: "esm", outfile: 
 await esbuild.build({ ...common, entryPoints: [inline], format: "cjs", outfile: join(dist, "index.cjs"), plugins: [bytesPlugin] });
 await esbuild.build({ ...common, entryPoints: [module], format: "esm", outfile: join(dist, "workerd.mjs"), plugins: [modulePlugin("./tessera.wasm")] });
 await esbuild.build({ ...common, entryPoints: [module], format: "esm", outfile: join(dist, "edge-light.mjs"), plugins: [modulePlugin("./tessera.wasm?module")] });
+// The Redis store (`tessera-tokens/redis`): its own file, so that the main
+// entries (and workerd and edge bundles) never reach it. It has no runtime
+// imports: the application passes in its ioredis client.
+const redisStore = join(pkg, "src", "redis-store.ts");
+await esbuild.build({ ...common, entryPoints: [redisStore], format: "esm", outfile: join(dist, "redis.mjs") });
+await esbuild.build({ ...common, entryPoints: [redisStore], format: "cjs", outfile: join(dist, "redis.cjs") });
 
 // 5. Type declarations, from the same sources, under `tsc --strict`.
 run(bin("tsc"), ["-p", join(pkg, "tsconfig.json")]);
@@ -121,7 +127,7 @@ run(bin("tsc"), ["-p", join(pkg, "tsconfig.json")]);
 rmSync(join(dist, "types", "entry"), { recursive: true, force: true });
 rmSync(join(dist, "types", "wasm.d.ts"), { force: true });
 
-for (const file of ["index.mjs", "index.cjs", "workerd.mjs", "edge-light.mjs"]) {
+for (const file of ["index.mjs", "index.cjs", "workerd.mjs", "edge-light.mjs", "redis.mjs", "redis.cjs"]) {
   const text = readFileSync(join(dist, file), "utf8");
   if (text.includes("import.meta")) {
     throw new Error(`${file} refers to import.meta, which some bundlers and CommonJS reject`);

@@ -10,49 +10,12 @@ export type MaybePromise<T> = T | Promise<T>;
  * Any method that throws or rejects makes `verify` and `check` fail closed
  * with `STORE_FAILED`, and other operations reject with it.
  *
- * An adapter for Redis through `ioredis` (the shape; not shipped):
- *
- * ```ts
- * import type Redis from "ioredis";
- * import type { StoredRecord, TokenStore } from "tessera-tokens";
- *
- * export class RedisStore implements TokenStore {
- *   constructor(private redis: Redis, private ns = "tessera") {}
- *   async getByHash(hash: string) {
- *     const id = await this.redis.get(`${this.ns}:hash:${hash}`);
- *     return id === null ? null : this.getById(id);
- *   }
- *   async getById(id: string) {
- *     const json = await this.redis.get(`${this.ns}:id:${id}`);
- *     return json === null ? null : (JSON.parse(json) as StoredRecord);
- *   }
- *   async put(record: StoredRecord) {
- *     await this.redis.multi()
- *       .set(`${this.ns}:id:${record.id}`, JSON.stringify(record))
- *       .set(`${this.ns}:hash:${record.hash}`, record.id)
- *       .sadd(`${this.ns}:user:${record.userId}`, record.id)
- *       .exec();
- *   }
- *   async delete(id: string) {
- *     const record = await this.getById(id);
- *     if (record === null) return false;
- *     await this.redis.multi()
- *       .del(`${this.ns}:id:${id}`, `${this.ns}:hash:${record.hash}`)
- *       .srem(`${this.ns}:user:${record.userId}`, id)
- *       .exec();
- *     return true;
- *   }
- *   async listByUser(userId: string) {
- *     const ids = await this.redis.smembers(`${this.ns}:user:${userId}`);
- *     const found = await Promise.all(ids.map((id) => this.getById(id)));
- *     return found.filter((r): r is StoredRecord => r !== null);
- *   }
- *   async touch(id: string, lastUsedAt: number) {
- *     const record = await this.getById(id);
- *     if (record !== null) await this.put({ ...record, lastUsedAt });
- *   }
- * }
- * ```
+ * Two stores ship with the package: `MemoryStore`, and `RedisStore` (over
+ * an `ioredis` client) from `tessera-tokens/redis`. An adapter of your own
+ * keeps a hash → id index and a per-user index consistent with the records
+ * (update them together when a record is replaced or deleted), and returns
+ * records exactly as they were put. The package's store conformance suite
+ * (`test/store-conformance.mjs` in the repository) checks all of that.
  */
 export interface TokenStore {
   /** The record stored under this hash (64 lowercase hex digits), if any. */
