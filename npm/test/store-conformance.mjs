@@ -1,0 +1,347 @@
+// The store conformance suite: one function that checks any TokenStore
+// against the interface's contract, then runs the TokenService over it.
+// store-conformance.test.mjs runs it on MemoryStore and a plain store;
+// redis/redis-store.test.mjs on RedisStore against a real Redis.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { MemoryStore, TokenError, TokenService, hashToken } from "tessera-tokens";
+import { CATALOG, manualClock } from "./support.mjs";
+
+const DAY = 86_400_000;
+
+/**
+ * Real records, as the core writes them: made by a service over a scratch
+ * MemoryStore, so every store gets the same valid shapes (a child token,
+ * a description, an expiry, a custom scope narrowed to resources, a
+ * rotation, a last-used time, an inactive one).
+ */
+export async function sampleRecords() {
+  const scratch = new MemoryStore();
+  const clock = manualClock();
+  const tokens = new TokenService({ prefix: "tsr", catalog: CATALOG, store: scratch, now: clock.read });
+  const parent = await tokens.issue({
+    userId: "u1",
+    name: "parent",
+    description: "makes children \u00e9\u4e2d \"quoted\" \\ / <b>",
+    expires: { days: 30 },
+    scope: { actions: ["apps.read", "tokens.create"], resources: ["orgs/acme/**"] },
+  });
+  const child = await tokens.issue({
+    userId: "u1",
+    name: "child",
+    expires: { days: 5 },
+    scope: { actions: ["apps.read"], resources: ["orgs/acme/apps/*"] },
+    parentToken: parent.token,
+  });
+  const plain = await tokens.issue({ userId: "u2", name: "plain", scope: { preset: "read" } });
+  clock.now += 1000;
+  await tokens.verify(plain.token, { action: "apps.read" });
+  const rotated = await tokens.rotate(plain.record.id, { graceSeconds: 60 });
+  const idle = await tokens.issue({ userId: "u3", name: "idle", scope: { preset: "cli" } });
+  await tokens.setStatus(idle.record.id, "inactive");
+  const spare = await tokens.issue({ userId: "u9", name: "spare", scope: { preset: "all" } });
+  const get = async (id) => scratch.getById(id);
+  return {
+    parent: await get(parent.record.id),
+    child: await get(child.record.id),
+    plain: await get(plain.record.id),
+    rotated: await get(rotated.record.id),
+    idle: await get(idle.record.id),
+    /** A hash no stored record uses. */
+    freshHash: (await get(spare.record.id)).hash,
+  };
+}
+
+async function rejectsWith(promise, code) {
+  await assert.rejects(promise, (error) => error instanceof TokenError && error.code === code);
+}
+
+/** An absent record, as the interface allows: null or undefined. */
+function absent(value, what) {
+  assert.ok(value === null || value === undefined, `${what} should be absent, got ${JSON.stringify(value)}`);
+}
+
+/** The same record, member by member and (when the store returns JSON order) byte for byte. */
+function same(actual, expected) {
+  assert.deepStrictEqual(actual, expected);
+}
+
+/** Ids in a stable order, to compare lists the interface may return in any order. */
+const ids = (records) => records.map((r) => r.id).sort();
+
+/**
+ * Registers the conformance tests for a store. `makeStore` returns a fresh,
+ * empty store (or a promise of one) for each test; `options.name` labels
+ * them, `options.after(store)` cleans up after a test if needed.
+ */
+export function storeConformance(name, makeStore, options = {}) {
+  const fresh = async (t) => {
+    const store = await makeStore();
+    if (options.after) t.after(() => options.after(store));
+    return store;
+  };
+
+  describe(`${name}: the TokenStore contract`, () => {
+    test("absent keys give null or undefined, empty lists and zero counts", async (t) => {
+      const store = await fresh(t);
+      const { freshHash } = await sampleRecords();
+      absent(await store.getByHash(freshHash), "getByHash");
+      absent(await store.getById("0".repeat(32)), "getById");
+      assert.equal(await store.delete("0".repeat(32)), false);
+      assert.deepEqual(await store.listByUser("nobody"), []);
+      if (store.countByUser) assert.equal(await store.countByUser("nobody"), 0);
+      await store.touch("0".repeat(32), 1_800_000_000_000);
+      absent(await store.getById("0".repeat(32)), "getById after touching an absent id");
+    });
+
+    test("records round-trip exactly, by hash and by id", async (t) => {
+      const store = await fresh(t);
+      const samples = await sampleRecords();
+      const records = [samples.parent, samples.child, samples.plain, samples.rotated, samples.idle];
+      for (const record of records) await store.put(structuredClone(record));
+      for (const record of records) {
+        same(await store.getById(record.id), record);
+        same(await store.getByHash(record.hash), record);
+      }
+      // What comes back is a copy: changing it changes nothing stored.
+      const copy = await store.getById(samples.parent.id);
+      copy.name = "changed";
+      copy.scope.actions.push("apps.write");
+      same(await store.getById(samples.parent.id), samples.parent);
+    });
+
+    test("listByUser and countByUser follow puts and deletes", async (t) => {
+      const store = await fresh(t);
+      const { parent, child, plain, rotated } = await sampleRecords();
+      for (const record of [parent, child, plain, rotated]) await store.put(record);
+      assert.deepEqual(ids(await store.listByUser("u1")), ids([parent, child]));
+      assert.deepEqual(ids(await store.listByUser("u2")), ids([plain, rotated]));
+      for (const record of await store.listByUser("u1")) same(record, record.id === parent.id ? parent : child);
+      if (store.countByUser) {
+        assert.equal(await store.countByUser("u1"), 2);
+        assert.equal(await store.countByUser("u2"), 2);
+      }
+      assert.equal(await store.delete(child.id), true);
+      assert.deepEqual(ids(await store.listByUser("u1")), [parent.id]);
+      if (store.countByUser) assert.equal(await store.countByUser("u1"), 1);
+    });
+
+    test("put replaces by id, moving the indexes when the hash or owner changes", async (t) => {
+      const store = await fresh(t);
+      const { parent, freshHash } = await sampleRecords();
+      await store.put(parent);
+      const renamed = { ...parent, name: "renamed", status: "inactive" };
+      await store.put(renamed);
+      same(await store.getById(parent.id), renamed);
+      same(await store.getByHash(parent.hash), renamed);
+      assert.equal((await store.listByUser("u1")).length, 1);
+
+      const rehashed = { ...renamed, hash: freshHash };
+      await store.put(rehashed);
+      absent(await store.getByHash(parent.hash), "the old hash");
+      same(await store.getByHash(freshHash), rehashed);
+      same(await store.getById(parent.id), rehashed);
+
+      const moved = { ...rehashed, userId: "u7" };
+      await store.put(moved);
+      assert.deepEqual(await store.listByUser("u1"), []);
+      assert.deepEqual(ids(await store.listByUser("u7")), [parent.id]);
+      if (store.countByUser) {
+        assert.equal(await store.countByUser("u1"), 0);
+        assert.equal(await store.countByUser("u7"), 1);
+      }
+      same(await store.getByHash(freshHash), moved);
+    });
+
+    test("a put under another record's hash is refused and changes nothing", async (t) => {
+      const store = await fresh(t);
+      const { parent, child } = await sampleRecords();
+      await store.put(parent);
+      await store.put(child);
+      await assert.rejects(Promise.resolve().then(() => store.put({ ...child, hash: parent.hash })));
+      same(await store.getByHash(parent.hash), parent);
+      same(await store.getByHash(child.hash), child);
+      same(await store.getById(child.id), child);
+    });
+
+    test("delete removes the record from every index; a deleted id can be put again", async (t) => {
+      const store = await fresh(t);
+      const { parent, child } = await sampleRecords();
+      await store.put(parent);
+      await store.put(child);
+      assert.equal(await store.delete(parent.id), true);
+      assert.equal(await store.delete(parent.id), false);
+      absent(await store.getById(parent.id), "getById");
+      absent(await store.getByHash(parent.hash), "getByHash");
+      assert.deepEqual(ids(await store.listByUser("u1")), [child.id]);
+      await store.touch(parent.id, 1_900_000_000_000);
+      absent(await store.getById(parent.id), "a touched deleted id");
+      await store.put(parent);
+      same(await store.getByHash(parent.hash), parent);
+    });
+
+    test("touch sets lastUsedAt only; a later put replaces it", async (t) => {
+      const store = await fresh(t);
+      const { parent } = await sampleRecords();
+      await store.put(parent);
+      await store.touch(parent.id, 1_800_000_123_456);
+      same(await store.getById(parent.id), { ...parent, lastUsedAt: 1_800_000_123_456 });
+      same(await store.getByHash(parent.hash), { ...parent, lastUsedAt: 1_800_000_123_456 });
+      same((await store.listByUser("u1"))[0], { ...parent, lastUsedAt: 1_800_000_123_456 });
+      const edited = { ...parent, name: "edited", lastUsedAt: 1_800_000_200_000 };
+      await store.put(edited);
+      same(await store.getById(parent.id), edited);
+    });
+
+    test("touch never undoes a concurrent edit", async (t) => {
+      const store = await fresh(t);
+      const { parent } = await sampleRecords();
+      await store.put(parent);
+      const stamps = [];
+      const work = [];
+      for (let i = 0; i < 20; i++) {
+        const stamp = 1_800_000_000_000 + i * 60_000;
+        stamps.push(stamp);
+        work.push(store.touch(parent.id, stamp));
+        work.push(store.put({ ...parent, name: `name ${i}` }));
+      }
+      await Promise.all(work);
+      const final = await store.getById(parent.id);
+      assert.equal(final.name, "name 19", "the last edit stands");
+      assert.ok(final.lastUsedAt === null || stamps.includes(final.lastUsedAt));
+      const { lastUsedAt: _used, ...rest } = final;
+      const { lastUsedAt: _original, ...expected } = { ...parent, name: "name 19" };
+      same(rest, expected);
+    });
+  });
+
+  describe(`${name}: the TokenService over it`, () => {
+    const service = (store, clock, extra = {}) =>
+      new TokenService({ prefix: "tsr", catalog: CATALOG, store, now: clock.read, ...extra });
+
+    test("issue, verify, deactivate, reactivate, rotate, delete", async (t) => {
+      const store = await fresh(t);
+      const clock = manualClock();
+      const tokens = service(store, clock);
+      const request = { action: "apps.read", resource: "orgs/acme/apps/1" };
+      const { token, record } = await tokens.issue({
+        userId: "u1",
+        name: "CI",
+        expires: { days: 30 },
+        scope: { actions: ["apps.read"], resources: ["orgs/acme/**"] },
+      });
+      const principal = await tokens.verify(`Bearer ${token}`, request);
+      assert.deepEqual(principal, { userId: "u1", tokenId: record.id, scope: record.scope });
+      assert.deepEqual(await tokens.check(token, { action: "apps.write", resource: "orgs/acme" }), {
+        ok: false,
+        code: "SCOPE_DENIED",
+      });
+
+      await tokens.setStatus(record.id, "inactive");
+      await rejectsWith(tokens.verify(token, request), "TOKEN_INACTIVE");
+      await tokens.setStatus(record.id, "active");
+      assert.equal((await tokens.check(token, request)).ok, true);
+
+      const next = await tokens.rotate(record.id, { graceSeconds: 60 });
+      assert.equal(next.record.rotatedFrom, record.id);
+      assert.equal((await tokens.check(token, request)).ok, true, "the old token works during the grace period");
+      assert.equal((await tokens.check(next.token, request)).ok, true);
+      clock.now += 60_000;
+      await rejectsWith(tokens.verify(token, request), "TOKEN_EXPIRED");
+      assert.equal((await tokens.check(next.token, request)).ok, true);
+
+      assert.equal(await tokens.delete(next.record.id), true);
+      assert.equal(await tokens.delete(next.record.id), false);
+      await rejectsWith(tokens.verify(next.token, request), "TOKEN_UNKNOWN");
+      assert.deepEqual(ids(await tokens.list("u1")), [record.id]);
+      assert.equal(await tokens.get(next.record.id), null);
+      await rejectsWith(tokens.setStatus(next.record.id, "inactive"), "NOT_FOUND");
+    });
+
+    test("lists and views never show the token or its hash", async (t) => {
+      const store = await fresh(t);
+      const clock = manualClock();
+      const pepper = new Uint8Array(32).fill(9);
+      const tokens = service(store, clock, { pepper });
+      const issued = await tokens.issue({ userId: "u1", name: "a", expires: { days: 3 }, scope: { preset: "all" } });
+      await tokens.issue({ userId: "u1", name: "b", scope: { preset: "read" } });
+      const hash = hashToken(issued.token, pepper);
+      assert.equal((await store.getByHash(hash)).id, issued.record.id, "stored under the peppered hash");
+      const views = [
+        issued.record,
+        await tokens.get(issued.record.id),
+        await tokens.list("u1"),
+        await tokens.expiringWithin("u1", { days: 7 }),
+        await tokens.rename(issued.record.id, { name: "renamed", description: "d" }),
+      ];
+      assert.equal((await tokens.list("u1")).length, 2);
+      assert.equal((await tokens.expiringWithin("u1", { days: 7 })).length, 1);
+      const body = issued.token.slice(4, 20);
+      for (const view of views) {
+        const text = JSON.stringify(view);
+        assert.ok(!text.includes(body), "no token");
+        assert.ok(!text.includes(hash), "no hash");
+        for (const item of Array.isArray(view) ? view : [view]) assert.ok(!("hash" in item));
+      }
+    });
+
+    test("last-used is written at most once a minute and survives edits", async (t) => {
+      const store = await fresh(t);
+      const clock = manualClock();
+      const tokens = service(store, clock);
+      const { token, record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+      const used = async () => (await tokens.get(record.id)).lastUsedAt;
+      assert.equal(await used(), null);
+      await tokens.verify(token, { action: "apps.read" });
+      const first = clock.now;
+      assert.equal(await used(), first);
+      clock.now += 59_999;
+      await tokens.verify(token, { action: "apps.read" });
+      assert.equal(await used(), first);
+      await tokens.rename(record.id, { name: "renamed" });
+      assert.equal(await used(), first, "an edit keeps the last-used time it read");
+      clock.now += 1;
+      await tokens.verify(token, { action: "apps.read" });
+      assert.equal(await used(), clock.now);
+      assert.equal((await tokens.get(record.id)).name, "renamed");
+    });
+
+    test("the policy's token limit counts the user's stored tokens", async (t) => {
+      const store = await fresh(t);
+      const tokens = service(store, manualClock(), { policy: { maxTokensPerUser: 2 } });
+      const a = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+      await tokens.issue({ userId: "u1", name: "b", scope: { preset: "all" } });
+      await rejectsWith(tokens.issue({ userId: "u1", name: "c", scope: { preset: "all" } }), "LIMIT_REACHED");
+      await tokens.issue({ userId: "u2", name: "c", scope: { preset: "all" } });
+      await tokens.delete(a.record.id);
+      await tokens.issue({ userId: "u1", name: "c", scope: { preset: "all" } });
+    });
+
+    test("a token made by a token stays within its parent", async (t) => {
+      const store = await fresh(t);
+      const clock = manualClock();
+      const tokens = service(store, clock);
+      const parent = await tokens.issue({
+        userId: "u1",
+        name: "parent",
+        expires: { days: 10 },
+        scope: { actions: ["apps.read", "tokens.create"] },
+      });
+      const child = await tokens.issue({
+        userId: "u1",
+        name: "child",
+        expires: { days: 5 },
+        scope: { actions: ["apps.read"] },
+        parentToken: parent.token,
+      });
+      assert.deepEqual(child.record.createdBy, { kind: "token", tokenId: parent.record.id });
+      await rejectsWith(
+        tokens.issue({ userId: "u1", name: "c", expires: { days: 5 }, scope: { preset: "all" }, parentToken: parent.token }),
+        "SCOPE_EXCEEDS_PARENT",
+      );
+      clock.now += 10 * DAY;
+      await rejectsWith(tokens.verify(child.token, { action: "apps.read" }), "TOKEN_EXPIRED");
+    });
+  });
+}
