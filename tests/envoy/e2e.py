@@ -1,0 +1,208 @@
+"""End-to-end test of the Tessera Envoy filter in a real Envoy.
+
+Starts tessera-host (SQLite in a temporary directory), a counting proxy in
+front of its introspection endpoint (so the test can prove that no callout
+happened), a recording upstream, and Envoy 1.40 (V8) with the filter; then
+checks what the issue asks for. Prints `ok - ...` / `FAIL - ...` per check
+and ends with `N passed, M failed`; exits non-zero on any failure.
+"""
+
+import base64
+import concurrent.futures
+import datetime
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import harness
+
+UNKNOWN = "tsr_92prCrVOJh3B8LhZWiEcD9jFZl6CibpIP8P7T5eK0Jq0Nljqs"  # valid checksum, never issued
+results = []
+
+
+def check(name, condition, detail=""):
+    results.append(bool(condition))
+    print(("ok - " if condition else "FAIL - ") + name + ("" if condition else f": {detail}"), flush=True)
+
+
+def call(url, method="GET", headers=None, body=None):
+    request = urllib.request.Request(url, method=method, headers=headers or {}, data=body)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
+
+
+def basic():
+    return "Basic " + base64.b64encode(b"alice:alice-password").decode()
+
+
+def make_token(stack, scope, expires=None):
+    body = {"name": "e2e", "scope": scope, "expires": expires or {"days": 1}}
+    status, _, text = call(stack.host_url + "/api/usertokens", "POST",
+                           {"authorization": basic(), "content-type": "application/json"},
+                           json.dumps(body).encode())
+    assert status == 201, (status, text)
+    answer = json.loads(text)
+    return answer["token"], answer["record"]["id"]
+
+
+def is_401(status, headers, text, error_attr=True):
+    www = {k.lower(): v for k, v in headers.items()}.get("www-authenticate", "")
+    body = json.loads(text) if text.startswith("{") else {}
+    return (status == 401 and body == {"code": "UNAUTHENTICATED", "message": "a valid token is required"}
+            and www.startswith('Bearer realm="tessera"') and (("invalid_token" in www) == error_attr))
+
+
+def main():
+    stack = harness.Stack()
+    tokens = []
+    try:
+        stack.start_host(cache_seconds=1)
+        stack.start_proxy()
+        stack.start_upstream()
+        envoy = stack.start_envoy(harness.filter_config())
+        api = f"http://127.0.0.1:{stack.port}"
+
+        status, _, _ = call(api + "/healthz")
+        check("a public rule needs no token", status == 200, status)
+
+        status, headers, text = call(api + "/api/apps")
+        check("no Authorization header -> 401 UNAUTHENTICATED without an error attribute",
+              is_401(status, headers, text, error_attr=False), (status, headers, text))
+        check("the upstream saw none of the refused requests", stack.upstream.count() == 1)
+
+        read, read_id = make_token(stack, {"preset": "read"})
+        tokens.append(read)
+        bad_checksum = read[:-1] + ("A" if read[-1] != "A" else "B")
+        for label, value in [("malformed", "Bearer not-a-token"), ("bad checksum", "Bearer " + bad_checksum),
+                             ("another prefix", "Bearer ghp_" + read[4:])]:
+            status, headers, text = call(api + "/api/apps", headers={"authorization": value})
+            check(f"{label} token -> 401 UNAUTHENTICATED", is_401(status, headers, text), (status, text))
+        check("malformed and bad-checksum tokens made no callout", stack.proxy.count() == 0, stack.proxy.seen)
+
+        status, _, text = call(api + "/api/apps/7?x=1", headers={
+            "authorization": "Bearer " + read, "x-tessera-user-id": "mallory"})
+        check("read token on a GET rule -> 200", status == 200, (status, text))
+        method, path, seen = stack.upstream.seen[-1]
+        check("the upstream got the user id, not the client's forged one", seen.get("x-tessera-user-id") == "alice", seen)
+        check("the upstream got the token id", seen.get("x-tessera-token-id") == read_id, seen)
+        check("the upstream got no Authorization header", "authorization" not in seen, seen)
+        check("one callout, carrying only the hash and the service credential",
+              stack.proxy.count() == 1 and stack.proxy.seen[0][0].startswith("/api/introspect/")
+              and len(stack.proxy.seen[0][0].rsplit("/", 1)[1]) == 64
+              and read not in stack.proxy.seen[0][0]
+              and stack.proxy.seen[0][1] == "Service " + harness.SECRET, stack.proxy.seen)
+
+        status, _, _ = call(api + "/api/apps", headers={"authorization": "UserToken " + read})
+        check("a second request within the cache lifetime -> 200, no new callout",
+              status == 200 and stack.proxy.count() == 1, (status, stack.proxy.count()))
+
+        status, headers, text = call(api + "/api/apps", "POST", {"authorization": "Bearer " + read}, b"{}")
+        www = {k.lower(): v for k, v in headers.items()}.get("www-authenticate", "")
+        check("the same token on a write rule -> 403 SCOPE_DENIED",
+              status == 403 and json.loads(text)["code"] == "SCOPE_DENIED" and "insufficient_scope" in www,
+              (status, text, www))
+
+        status, _, text = call(api + "/other", headers={"authorization": "Bearer " + read})
+        check("a path no rule matches -> 403 FORBIDDEN", status == 403 and "FORBIDDEN" in text, (status, text))
+
+        before = stack.proxy.count()
+        for _ in range(2):
+            status, headers, text = call(api + "/api/apps", headers={"authorization": "Bearer " + UNKNOWN})
+            check("an unknown token -> 401", is_401(status, headers, text), (status, text))
+        check("the unknown token was looked up once (negative cache)", stack.proxy.count() == before + 1,
+              stack.proxy.count() - before)
+
+        # Concurrent misses for one hash: the token service answers slowly,
+        # twelve requests arrive at once on two workers, one callout goes out.
+        burst, _ = make_token(stack, {"preset": "read"})
+        tokens.append(burst)
+        before = stack.proxy.count()
+        stack.proxy.delay = 0.5
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            statuses = list(pool.map(lambda _: call(api + "/api/apps", headers={
+                "authorization": "Bearer " + burst})[0], range(12)))
+        stack.proxy.delay = 0
+        check("twelve concurrent misses all -> 200", statuses == [200] * 12, statuses)
+        check("twelve concurrent misses made one callout", stack.proxy.count() - before == 1,
+              stack.proxy.count() - before)
+
+        # Deactivation takes effect once the cached answer expires (1 s here).
+        victim, victim_id = make_token(stack, {"preset": "read"})
+        tokens.append(victim)
+        status, _, _ = call(api + "/api/apps", headers={"authorization": "Bearer " + victim})
+        check("a token about to be deactivated -> 200", status == 200, status)
+        status, _, text = call(stack.host_url + f"/api/usertokens/{victim_id}", "PATCH",
+                               {"authorization": basic(), "content-type": "application/json"},
+                               json.dumps({"status": "inactive"}).encode())
+        check("the host deactivated it", status == 200, (status, text))
+        time.sleep(1.3)
+        status, headers, text = call(api + "/api/apps", headers={"authorization": "Bearer " + victim})
+        check("the deactivated token -> 401 once the cache lifetime passed", is_401(status, headers, text),
+              (status, text))
+
+        # Expiry is decided by Envoy's clock, even from a cached record.
+        at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)
+        short, _ = make_token(stack, {"preset": "read"},
+                              {"at": at.isoformat(timespec="milliseconds").replace("+00:00", "Z")})
+        tokens.append(short)
+        status, _, _ = call(api + "/api/apps", headers={"authorization": "Bearer " + short})
+        check("a token before its expiry -> 200", status == 200, status)
+        time.sleep(max(0.0, (at - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) + 0.2)
+        status, headers, text = call(api + "/api/apps", headers={"authorization": "Bearer " + short})
+        check("the expired token -> 401", is_401(status, headers, text), (status, text))
+
+        # The token service goes away (the counting proxy in front of it
+        # then answers 502 on Envoy's pooled connection, or refuses new
+        # ones): fail closed.
+        late, _ = make_token(stack, {"preset": "read"})
+        tokens.append(late)
+        stack.host_process.terminate()
+        stack.host_process.wait(timeout=10)
+        stack.proxy.stop()
+        stack.servers.remove(stack.proxy)
+        status, _, text = call(api + "/api/apps", headers={"authorization": "Bearer " + late})
+        body = json.loads(text) if text.startswith("{") else {}
+        check("token service stopped -> 503 STORE_FAILED (fail closed)",
+              status == 503 and body.get("code") == "STORE_FAILED", (status, text))
+
+        stack.stop(envoy)  # flushes Envoy's log file
+        log = stack.log("envoy")
+        check("the log records precise reasons",
+              all(f"deny 401 {c}" in log for c in ("TOKEN_CHECKSUM", "TOKEN_MALFORMED", "TOKEN_PREFIX",
+                                                       "TOKEN_UNKNOWN", "TOKEN_INACTIVE", "TOKEN_EXPIRED"))
+              and "deny 403 SCOPE_DENIED token=" in log and "token service unavailable" in log, log[-3000:])
+        secrets = tokens + [bad_checksum, harness.SECRET]
+        check("the log holds no token and no credential", not any(s in log for s in secrets))
+
+        # A bad configuration is refused at load, with its reason logged.
+        bad = harness.filter_config({"rules": [{"prefix": "/x", "action": "nope.nope"}]})
+        process = stack.start_envoy(bad, name="envoy-bad", wait=False)
+        deadline = time.time() + 30
+        while time.time() < deadline and "invalid tessera filter configuration" not in stack.log("envoy-bad"):
+            time.sleep(0.2)
+        bad_log = stack.log("envoy-bad")
+        check("an invalid configuration is rejected at load with its reason",
+              "invalid tessera filter configuration: rules[0]: action \"nope.nope\" is not in the catalog"
+              in bad_log, bad_log[-2000:])
+        try:
+            process.wait(timeout=30)
+        except Exception:
+            pass
+        check("an Envoy whose filter configuration is invalid exits instead of serving",
+              process.poll() not in (None, 0), process.poll())
+    except Exception as error:  # a crash is a failure, never a pass
+        check("the test ran to the end", False, repr(error))
+    finally:
+        stack.close()
+    passed = sum(results)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
