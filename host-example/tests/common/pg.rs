@@ -81,24 +81,28 @@ impl PgCluster {
         self.dir.join("data").to_string_lossy().into_owned()
     }
 
-    fn run(&self, tool: &str, args: &[&str]) {
+    /// A PostgreSQL tool, run as `postgres` when the tests run as root.
+    fn command(&self, tool: &str) -> Command {
         let tool = self.bin.join(tool);
-        let mut command = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&tool);
-            c
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&tool);
+            command
         } else {
             Command::new(&tool)
-        };
-        let out = command
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let out = self
+            .command(tool)
             .args(args)
             .current_dir(&self.dir)
             .output()
             .expect("run a PostgreSQL tool");
         assert!(
             out.status.success(),
-            "{} failed: {}{}",
-            tool.display(),
+            "{tool} failed: {}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
