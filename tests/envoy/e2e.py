@@ -12,6 +12,7 @@ import concurrent.futures
 import datetime
 import json
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -130,6 +131,29 @@ def main():
         check("twelve concurrent misses all -> 200", statuses == [200] * 12, statuses)
         check("twelve concurrent misses made one callout", stack.proxy.count() - before == 1,
               stack.proxy.count() - before)
+
+        # The request that called out goes away (its callout is cancelled
+        # with it); a request waiting for the same hash is still answered.
+        orphan, _ = make_token(stack, {"preset": "read"})
+        tokens.append(orphan)
+        before = stack.proxy.count()
+        stack.proxy.delay = 0.6
+        auth = {"authorization": "Bearer " + orphan}
+
+        def impatient():
+            try:
+                urllib.request.urlopen(urllib.request.Request(api + "/api/apps", headers=auth), timeout=0.2)
+            except OSError:
+                pass
+
+        leaver = threading.Thread(target=impatient)
+        leaver.start()
+        time.sleep(0.1)
+        status = call(api + "/api/apps", headers=auth)[0]
+        leaver.join()
+        stack.proxy.delay = 0
+        check("a request left waiting by a departed caller -> 200 through a new callout",
+              status == 200 and stack.proxy.count() - before == 2, (status, stack.proxy.count() - before))
 
         # Deactivation takes effect once the cached answer expires (1 s here).
         victim, victim_id = make_token(stack, {"preset": "read"})

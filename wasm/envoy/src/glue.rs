@@ -158,37 +158,48 @@ impl Context for Filter {
     }
 
     fn on_done(&mut self) -> bool {
-        if let Some(hash) = self.waiting.take() {
-            // The request ended while waiting: its callout, if it owned one,
-            // is cancelled with it; the root's tick serves whoever is left.
-            let orphans = WORKER.with(|w| {
-                let mut w = w.borrow_mut();
-                let Some(flight) = w.flights.get_mut(&hash) else {
-                    return false;
-                };
-                flight.waiters.retain(|(id, _)| *id != self.id);
-                let owned = flight.owner == Some(self.id);
-                if owned {
-                    flight.owner = None;
-                }
-                let empty = flight.waiters.is_empty();
-                if owned {
-                    w.callouts.retain(|_, h| *h != hash);
-                }
-                let Some(flight) = w.flights.get(&hash) else {
-                    return false;
-                };
-                if empty {
-                    w.flights.remove(&hash);
-                    return false;
-                }
-                flight.owner.is_none()
-            });
-            if orphans {
+        let Some(hash) = self.waiting.take() else {
+            return true;
+        };
+        // The request ended; if it was still waiting and owned the callout,
+        // Envoy cancels the callout with it. Its pending marker is taken
+        // back and the root's tick serves whoever is left.
+        let (owned, others) = WORKER.with(|w| {
+            let mut w = w.borrow_mut();
+            let Some(flight) = w.flights.get_mut(&hash) else {
+                return (false, false);
+            };
+            flight.waiters.retain(|(id, _)| *id != self.id);
+            let owned = flight.owner == Some(self.id);
+            let others = !flight.waiters.is_empty();
+            if owned {
+                flight.owner = None;
+                w.callouts.retain(|_, h| *h != hash);
+            }
+            if !others {
+                w.flights.remove(&hash);
+            }
+            (owned, others)
+        });
+        if owned {
+            if let Some(settings) = settings() {
+                release(&settings, &hash);
+            }
+            if others {
                 let _ = hostcalls::set_tick_period(POLL);
             }
         }
         true
+    }
+}
+
+/// Takes back this hash's pending marker, if its slot still holds it.
+fn release(settings: &Settings, hash: &TokenHash) {
+    let key = slot_key(hash, settings.cache.slots);
+    if let Ok((Some(bytes), cas)) = hostcalls::get_shared_data(&key)
+        && matches!(Slot::decode(&bytes), Slot::Pending { hash: h, .. } if h == hash.to_hex())
+    {
+        let _ = hostcalls::set_shared_data(&key, Some(b""), cas);
     }
 }
 
