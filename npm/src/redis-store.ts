@@ -146,16 +146,22 @@ async function redisCall<T>(operation: string, run: () => Promise<T>): Promise<T
  * Redis errors reject (as a plain `Error` with Redis's message, without the
  * command's arguments), and `TokenService` turns them into `STORE_FAILED`:
  * `verify` and `check` fail closed while Redis is unreachable, and recover
- * when the client reconnects. Give the client a `commandTimeout` and a low
- * `maxRetriesPerRequest` so that an outage fails requests quickly instead of
- * queueing them.
+ * when the client reconnects. Give the client a `commandTimeout`, no offline
+ * queue and no retries per request so that an outage fails requests at once
+ * instead of queueing them.
  *
  * ```ts
  * import Redis from "ioredis";
  * import { TokenService } from "tessera-tokens";
  * import { RedisStore } from "tessera-tokens/redis";
  *
- * const redis = new Redis(process.env.REDIS_URL, { commandTimeout: 500, maxRetriesPerRequest: 1 });
+ * const redis = new Redis(redisUrl, {
+ *   lazyConnect: true,
+ *   enableOfflineQueue: false,
+ *   maxRetriesPerRequest: 0,
+ *   commandTimeout: 500,
+ * });
+ * await redis.connect();
  * const tokens = new TokenService({ prefix: "tsr", catalog, store: new RedisStore(redis) });
  * ```
  */
