@@ -142,13 +142,15 @@ def main():
 
         def impatient():
             try:
-                urllib.request.urlopen(urllib.request.Request(api + "/api/apps", headers=auth), timeout=0.2)
+                urllib.request.urlopen(urllib.request.Request(api + "/api/apps", headers=auth), timeout=0.4)
             except OSError:
                 pass
 
         leaver = threading.Thread(target=impatient)
         leaver.start()
-        time.sleep(0.1)
+        deadline = time.time() + 0.3
+        while stack.proxy.count() == before and time.time() < deadline:
+            time.sleep(0.005)  # the leaver's callout is out: it owns the lookup
         status = call(api + "/api/apps", headers=auth)[0]
         leaver.join()
         stack.proxy.delay = 0
