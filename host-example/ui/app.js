@@ -378,7 +378,7 @@ function tokenRow(token) {
   toggle.setAttribute("aria-label", `${token.name}: active`);
   const state = make("span", undefined, toggle.checked ? "Active" : "Inactive");
   state.setAttribute("aria-hidden", "true");
-  toggle.addEventListener("change", () => void setStatus(token, toggle, state));
+  toggle.addEventListener("change", () => void setStatus(token, toggle));
   label.append(toggle, state);
   active.append(label);
 
@@ -395,12 +395,13 @@ function tokenRow(token) {
 }
 
 /**
- * Activates or deactivates a token from its switch.
+ * Activates or deactivates a token from its switch, then redraws its row
+ * from the record the server returns (which also brings its last use up to
+ * date) and puts focus back on the switch.
  * @param {TokenInfo} token
  * @param {HTMLInputElement} toggle
- * @param {HTMLElement} state the switch's visible text
  */
-async function setStatus(token, toggle, state) {
+async function setStatus(token, toggle) {
   const status = toggle.checked ? "active" : "inactive";
   toggle.disabled = true;
   try {
@@ -408,16 +409,16 @@ async function setStatus(token, toggle, state) {
       await signedIn(() => api("PATCH", `/api/usertokens/${encodeURIComponent(token.id)}`, { status }))
     );
     tokens = tokens.map((t) => (t.id === updated.id ? updated : t));
-    state.textContent = status === "active" ? "Active" : "Inactive";
-    toggle.closest("tr")?.classList.toggle("inactive", status !== "active");
+    const row = tokenRow(updated);
+    toggle.closest("tr")?.replaceWith(row);
+    row.querySelector("input")?.focus();
     fieldError(ui.tokensError, null, null);
     announce(`${token.name} is now ${status}.`);
   } catch (error) {
     toggle.checked = !toggle.checked;
-    fieldError(ui.tokensError, null, `${token.name} could not be changed: ${messageOf(error)}`);
-  } finally {
     toggle.disabled = false;
     toggle.focus();
+    fieldError(ui.tokensError, null, `${token.name} could not be changed: ${messageOf(error)}`);
   }
 }
 

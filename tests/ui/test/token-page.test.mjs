@@ -320,6 +320,8 @@ test("sign in, generate a custom token, show it once, use, deactivate and delete
   assert.equal(await toggle.isChecked(), true);
   await toggle.uncheck();
   await row.getByText("Inactive", { exact: true }).waitFor();
+  assert.notEqual((await row.locator("td").nth(4).textContent())?.trim(), "never", "the redrawn row shows the last use");
+  assert.ok(await toggle.evaluate((el) => el === document.activeElement), "focus stays on the switch");
   await shot(page, "09-deactivated");
   const refused = await call("GET", "/api/apps", { token });
   assert.equal(refused.status, 401);
