@@ -2,8 +2,10 @@
 # Runs every test of the repository: formatting, lints (native and wasm
 # targets), the Rust test suites (core, plugin, host end to end), the shared
 # test vectors (regenerated and diffed) and their independent Python
-# oracle, then the npm package on every runtime (scripts/test-npm.sh).
-# Safe to run again and again; installs what it needs.
+# oracle; then each surface that needs servers or runtimes of its own: the
+# npm package on every runtime, PostgreSQL, Redis, Envoy and the token page
+# in Chromium (scripts/test-*.sh). Safe to run again and again; installs
+# what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,5 +43,9 @@ step "vectors against an independent Python oracle"
 python3 tests/check_vectors.py
 
 bash scripts/test-npm.sh
+bash scripts/test-postgres.sh
+bash scripts/test-redis.sh
+bash scripts/test-envoy.sh
+bash scripts/test-ui.sh
 
 printf '\nall checks passed\n'
