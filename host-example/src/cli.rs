@@ -332,14 +332,16 @@ fn parse_expiry(text: &str) -> Result<Expiry> {
     )?)))
 }
 
-/// One line from standard input, without its line ending.
+/// A secret: asked for without echo on a terminal, else one line of
+/// standard input without its line ending.
 fn read_secret(what: &str) -> Result<String> {
-    if std::io::stdin().is_terminal() {
-        eprintln!("{what} (input is shown; pipe it in to hide it):");
-    }
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    let secret = line.trim_end_matches(['\r', '\n']).to_string();
+    let secret = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("{what} (input is hidden): "))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
     if secret.is_empty() {
         bail!("no {what} on standard input");
     }
