@@ -206,7 +206,10 @@ for (const [kind, makeStore] of STORES) {
         assert.ok(!shown.includes(body), shown);
         assert.ok(!shown.includes("070707"), shown);
       }
-      const failure = await tokens.verify(token.slice(0, -1) + "0", { action: "apps.read" }).catch((e) => e);
+      // A one-character typo (never the character already there).
+      const typo = token.slice(0, -1) + (token.endsWith("0") ? "1" : "0");
+      const failure = await tokens.verify(typo, { action: "apps.read" }).catch((e) => e);
+      assert.ok(failure instanceof Error, "the typo is refused");
       assert.ok(!failure.message.includes(body) && !failure.stack.includes(body));
     });
 
