@@ -85,7 +85,7 @@ pub async fn serve(app: Arc<App>, listen: SocketAddr) -> Result<()> {
     println!("tessera-host listening on http://{bound}");
     if app.db.user_count()? == 0 {
         println!(
-            "no users yet: add one with `tessera-host user add NAME --admin` (password on standard input)"
+            "no users yet: add one with `tessera-host user add NAME --admin` (it asks for the password)"
         );
     }
     log::info(format_args!("serving on {bound}"));
