@@ -35,15 +35,7 @@ fi
 wasm-bindgen --version
 
 step "npm ci (devDependencies: typescript, esbuild, binaryen, deno, bun, workerd, edge-runtime, jose)"
-# npm ci starts from a clean node_modules every time; skip it when the
-# installed tree already matches the lockfile.
-if ! (cd npm && npm ls --all >/dev/null 2>&1) ||
-    ! cmp -s npm/package-lock.json npm/node_modules/.package-lock.json.ci 2>/dev/null; then
-    (cd npm && npm ci --no-audit --no-fund)
-    cp npm/package-lock.json npm/node_modules/.package-lock.json.ci
-else
-    echo "node_modules already matches package-lock.json"
-fi
+bash scripts/npm-ci-if-changed.sh npm
 
 step "build the package from scratch (cargo, wasm-bindgen, wasm-opt, esbuild, tsc --strict)"
 node npm/scripts/build.mjs

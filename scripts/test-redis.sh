@@ -30,14 +30,7 @@ fi
 redis-server --version
 
 step "npm ci (only when node_modules does not match package-lock.json)"
-# The same check and stamp as scripts/test-npm.sh.
-if ! (cd npm && npm ls --all >/dev/null 2>&1) ||
-    ! cmp -s npm/package-lock.json npm/node_modules/.package-lock.json.ci 2>/dev/null; then
-    (cd npm && npm ci --no-audit --no-fund)
-    cp npm/package-lock.json npm/node_modules/.package-lock.json.ci
-else
-    echo "node_modules already matches package-lock.json"
-fi
+bash scripts/npm-ci-if-changed.sh npm
 
 step "build the package (only when npm/dist is missing or stale)"
 stamp=npm/dist/redis.mjs

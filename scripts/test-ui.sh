@@ -23,14 +23,7 @@ fi
 /usr/bin/chromium --version 2>/dev/null
 
 step "npm ci (tests/ui)"
-lock_sum=$(sha256sum tests/ui/package-lock.json | cut -d' ' -f1)
-stamp=tests/ui/node_modules/.tessera-lock-sha256
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_sum" ]; then
-    echo "node_modules already matches package-lock.json"
-else
-    (cd tests/ui && npm ci --no-audit --no-fund)
-    echo "$lock_sum" >"$stamp"
-fi
+bash scripts/npm-ci-if-changed.sh tests/ui
 
 step "type check: the page script and the test (tsc --strict --checkJs)"
 tests/ui/node_modules/.bin/tsc -p host-example/ui/tsconfig.json
