@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
-use crate::clock::{Clock, entropy};
+use crate::clock::{Clock, entropy, parse_rfc3339_ms};
 use crate::db::Db;
 use crate::plugin::{Expiry, IssueRequest, Plugin, Request};
 use crate::{auth, client, config, http, settings};
@@ -323,13 +323,10 @@ fn parse_expiry(text: &str) -> Result<Expiry> {
     if let Ok(days) = text.parse::<i64>() {
         return Ok(Expiry::Days(days));
     }
-    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .with_context(|| {
-            format!("--expires {text:?} is not never, a number of days or an RFC 3339 time")
-        })?;
-    Ok(Expiry::At(Some(i64::try_from(
-        at.unix_timestamp_nanos() / 1_000_000,
-    )?)))
+    let at = parse_rfc3339_ms(text).with_context(|| {
+        format!("--expires {text:?} is not never, a number of days or an RFC 3339 time")
+    })?;
+    Ok(Expiry::At(Some(at)))
 }
 
 /// A secret: asked for without echo on a terminal, else one line of

@@ -9,13 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::body::JsonBody;
 use super::caller::{Accept, Caller, Via, authenticate};
 use super::{ApiError, App};
-use crate::clock::entropy;
+use crate::clock::{entropy, parse_rfc3339_ms};
 use crate::config::{TOKENS_CREATE, TOKENS_READ, TOKENS_WRITE};
 use crate::plugin::{Edit, Expiry, IssueRequest, Issued};
 use crate::settings;
@@ -85,11 +83,8 @@ fn expiry(value: Option<&Value>) -> Result<Expiry, ApiError> {
     match map.get("at") {
         Some(Value::Null) => Ok(Expiry::At(None)),
         Some(Value::String(text)) => {
-            let at = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| malformed())?;
-            let ms = at.unix_timestamp_nanos() / 1_000_000;
-            Ok(Expiry::At(Some(
-                i64::try_from(ms).map_err(|_| malformed())?,
-            )))
+            let at = parse_rfc3339_ms(text).ok_or_else(malformed)?;
+            Ok(Expiry::At(Some(at)))
         }
         _ => Err(malformed()),
     }
