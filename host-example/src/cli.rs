@@ -213,13 +213,15 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             };
             let db = db()?;
+            // Read once: the plugin and the catalog route see the same file.
+            let deployment = config()?;
             let app = Arc::new(http::App {
-                plugin: plugin(&db)?,
+                catalog: config::catalog(&deployment)?,
+                plugin: Plugin::new(db.clone(), deployment)?,
                 db,
                 clock,
                 apps: Mutex::new(Vec::new()),
                 introspection,
-                catalog: config::catalog(&config()?)?,
             });
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
