@@ -59,16 +59,24 @@ pub const STORE_FAILED: &str = "STORE_FAILED";
 /// id, such as edits, rotation and deletion.
 pub const NOT_FOUND: &str = "NOT_FOUND";
 
+/// The caller may not do this: a user whose deployment does not let them
+/// create tokens, or an operation that needs an administrator.
+pub const FORBIDDEN: &str = "FORBIDDEN";
+/// The token was already rotated and is in its grace period: it cannot be
+/// rotated again or re-activated. Use the token that replaced it.
+pub const TOKEN_ROTATED: &str = "TOKEN_ROTATED";
+/// A deployment policy is out of range (`maxLifetimeDays` or
+/// `maxTokensPerUser` below 1).
+pub const POLICY_INVALID: &str = "POLICY_INVALID";
+/// A request body or argument that cannot be read at all: the wrong type,
+/// a missing field, a number out of range.
+pub const BAD_REQUEST: &str = "BAD_REQUEST";
+
 /// The one HTTP 401 body, whatever the reason (the log has the reason).
 pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
 /// An edit tried to change a field that is fixed at creation (scope,
 /// expiry).
 pub const IMMUTABLE_FIELD: &str = "IMMUTABLE_FIELD";
-/// A request body or argument that cannot be read at all.
-pub const BAD_REQUEST: &str = "BAD_REQUEST";
-/// The caller is authenticated but may not do this (an admin-only setting,
-/// token creation disabled for members).
-pub const FORBIDDEN: &str = "FORBIDDEN";
 /// A request body over the size limit.
 pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
 /// An unexpected failure inside a host; details are in its log.
@@ -79,8 +87,6 @@ pub const INTERNAL: &str = "INTERNAL";
 pub const ADAPTER: &[&str] = &[
     UNAUTHENTICATED,
     IMMUTABLE_FIELD,
-    BAD_REQUEST,
-    FORBIDDEN,
     PAYLOAD_TOO_LARGE,
     INTERNAL,
 ];
@@ -112,7 +118,9 @@ error_codes!(
     crate::ConfigError,
     crate::PrefixError,
     crate::PepperError,
+    crate::PolicyError,
     crate::CatalogError,
+    crate::LifecycleError,
 );
 
 /// Every code a token operation can produce on any surface (the core's, and
@@ -142,4 +150,147 @@ pub const ALL: &[&str] = &[
     RECORD_INVALID,
     STORE_FAILED,
     NOT_FOUND,
+    FORBIDDEN,
+    TOKEN_ROTATED,
+    POLICY_INVALID,
+    BAD_REQUEST,
 ];
+
+/// What kind of failure a code is: what each adapter maps to its protocol
+/// (an HTTP status, a filter's answer, an `isUnauthenticated` helper), so
+/// that no adapter keeps a list of codes of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Class {
+    /// The credential is not valid (HTTP 401, one undifferentiated body).
+    Unauthenticated,
+    /// The caller is known but may not do this (HTTP 403).
+    Forbidden,
+    /// The input can be read but is not acceptable (HTTP 422, or 400 for
+    /// [`BAD_REQUEST`]).
+    Invalid,
+    /// No such token belongs to the caller (HTTP 404).
+    NotFound,
+    /// The token's state does not allow this now (HTTP 409).
+    Conflict,
+    /// A limit is reached (HTTP 429 or 403; the host uses 403).
+    Limited,
+    /// Storage failed; the operation failed closed (HTTP 503).
+    Unavailable,
+    /// A bug or a bad deployment configuration (HTTP 500).
+    Internal,
+}
+
+impl Class {
+    /// The class's name in snake case, as logs and JSON show it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::Invalid => "invalid",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::Limited => "limited",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// The class of a code, or `None` for a string that is not a code.
+///
+/// Every code of [`ALL`] and [`ADAPTER`] has one.
+pub fn class(code: &str) -> Option<Class> {
+    Some(match code {
+        TOKEN_MALFORMED | TOKEN_PREFIX | TOKEN_CHECKSUM | TOKEN_UNKNOWN | TOKEN_INACTIVE
+        | TOKEN_EXPIRED | UNAUTHENTICATED => Class::Unauthenticated,
+        SCOPE_DENIED
+        | PARENT_INVALID
+        | SCOPE_EXCEEDS_PARENT
+        | EXPIRY_EXCEEDS_PARENT
+        | FORBIDDEN => Class::Forbidden,
+        SCOPE_INVALID
+        | EXPIRY_INVALID
+        | EXPIRY_EXCEEDS_POLICY
+        | NAME_INVALID
+        | DESCRIPTION_INVALID
+        | USER_INVALID
+        | BAD_REQUEST
+        | IMMUTABLE_FIELD
+        | PAYLOAD_TOO_LARGE => Class::Invalid,
+        NOT_FOUND => Class::NotFound,
+        TOKEN_ROTATED => Class::Conflict,
+        LIMIT_REACHED => Class::Limited,
+        STORE_FAILED => Class::Unavailable,
+        PREFIX_INVALID | CATALOG_INVALID | PEPPER_INVALID | POLICY_INVALID | RECORD_INVALID
+        | INTERNAL => Class::Internal,
+        _ => return None,
+    })
+}
+
+/// Whether a code means "not authenticated": the codes every adapter
+/// answers with one undifferentiated 401.
+pub fn is_unauthenticated(code: &str) -> bool {
+    class(code) == Some(Class::Unauthenticated)
+}
+
+/// A default message for people, for adapters that have none of their own
+/// (a denial carries no detail worth repeating). It never repeats input.
+pub fn message(code: &str) -> &'static str {
+    match code {
+        TOKEN_MALFORMED => "the input is not shaped like a token",
+        TOKEN_PREFIX => "the token belongs to another deployment",
+        TOKEN_CHECKSUM => "the token's checksum does not match",
+        TOKEN_UNKNOWN => "the token is not known",
+        TOKEN_INACTIVE => "the token is inactive",
+        TOKEN_EXPIRED => "the token has expired",
+        SCOPE_DENIED => "the token's scope does not allow this request",
+        SCOPE_INVALID => "the scope is empty, unknown or malformed",
+        SCOPE_EXCEEDS_PARENT => "the token's scope is beyond the acting token's",
+        EXPIRY_INVALID => "the expiry is not a valid choice",
+        EXPIRY_EXCEEDS_POLICY => "the expiry is later than the deployment's policy allows",
+        EXPIRY_EXCEEDS_PARENT => "the token would outlive the acting token",
+        NAME_INVALID => "a token name must be 1 to 100 characters without control characters",
+        DESCRIPTION_INVALID => {
+            "a description must be at most 1000 characters without control characters"
+        }
+        USER_INVALID => "the user id must be 1 to 256 bytes without control characters",
+        PARENT_INVALID => "the acting token may not create tokens for this user",
+        LIMIT_REACHED => "the user holds as many tokens as the policy allows",
+        PREFIX_INVALID => "a token prefix must be 1 to 16 characters of [a-z0-9]",
+        CATALOG_INVALID => "the action catalog is malformed",
+        PEPPER_INVALID => "a pepper must be at least 16 bytes, written in hex",
+        POLICY_INVALID => "maxLifetimeDays and maxTokensPerUser must be at least 1",
+        RECORD_INVALID => "a stored record cannot be read",
+        STORE_FAILED => "the token store failed",
+        NOT_FOUND => "no such token",
+        FORBIDDEN => "the caller may not do this",
+        TOKEN_ROTATED => "the token was rotated; use the token that replaced it",
+        UNAUTHENTICATED => "a valid token or password is required",
+        IMMUTABLE_FIELD => "this field is fixed at creation; create a new token instead",
+        BAD_REQUEST => "the request cannot be read",
+        PAYLOAD_TOO_LARGE => "the request body is too large",
+        INTERNAL => "the server failed; see its log",
+        _ => "an unknown failure",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_class_and_a_message() {
+        for code in ALL.iter().chain(ADAPTER) {
+            assert!(class(code).is_some(), "{code} has no class");
+            assert_ne!(
+                message(code),
+                message("NO_SUCH_CODE"),
+                "{code} has no message"
+            );
+        }
+        assert_eq!(class("NO_SUCH_CODE"), None);
+        assert!(is_unauthenticated(TOKEN_EXPIRED));
+        assert!(!is_unauthenticated(SCOPE_DENIED));
+    }
+}

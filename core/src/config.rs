@@ -5,7 +5,8 @@
 //!   "catalog": [{ "action": "apps.read", "kinds": ["read"] }],
 //!   "policy": { "allowNonExpiring": true, "maxLifetimeDays": 366 },
 //!   "pepper": "hex, at least 32 digits (optional)",
-//!   "creationAction": "tokens.create" }
+//!   "creationAction": "tokens.create",
+//!   "readAction": "tokens.read", "writeAction": "tokens.write" }
 //! ```
 
 use alloc::string::String;
@@ -16,7 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CatalogEntry, CatalogError};
 use crate::code;
-use crate::deployment::{DEFAULT_CREATION_ACTION, Deployment};
+use crate::deployment::{
+    DEFAULT_CREATION_ACTION, DEFAULT_READ_ACTION, DEFAULT_WRITE_ACTION, Deployment,
+};
 use crate::expiry::Policy;
 use crate::hash::Pepper;
 use crate::prefix::Prefix;
@@ -38,6 +41,14 @@ pub struct DeploymentConfig {
     /// The token-creation action; `tokens.create` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_action: Option<String>,
+    /// The action that lets a token see the user's tokens; `tokens.read`
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_action: Option<String>,
+    /// The action that lets a token edit and delete the user's tokens;
+    /// `tokens.write` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_action: Option<String>,
 }
 
 impl DeploymentConfig {
@@ -45,6 +56,7 @@ impl DeploymentConfig {
     pub fn build(&self) -> Result<Deployment, ConfigError> {
         let prefix = Prefix::new(&self.prefix).map_err(|_| ConfigError::Prefix)?;
         let catalog = Catalog::new(self.catalog.iter().cloned()).map_err(ConfigError::Catalog)?;
+        self.policy.check().map_err(|_| ConfigError::Policy)?;
         let mut deployment = Deployment::new(prefix, catalog).with_policy(self.policy);
         if let Some(hex) = &self.pepper {
             let key = zeroize::Zeroizing::new(crate::hex::decode(hex).ok_or(ConfigError::Pepper)?);
@@ -55,7 +67,12 @@ impl DeploymentConfig {
             .creation_action
             .as_deref()
             .unwrap_or(DEFAULT_CREATION_ACTION);
-        Ok(deployment.with_creation_action(action))
+        Ok(deployment
+            .with_creation_action(action)
+            .with_management_actions(
+                self.read_action.as_deref().unwrap_or(DEFAULT_READ_ACTION),
+                self.write_action.as_deref().unwrap_or(DEFAULT_WRITE_ACTION),
+            ))
     }
 }
 
@@ -69,6 +86,8 @@ pub enum ConfigError {
     Catalog(CatalogError),
     /// The pepper is not hex, or shorter than 16 bytes.
     Pepper,
+    /// A policy limit is below 1.
+    Policy,
 }
 
 impl ConfigError {
@@ -79,6 +98,7 @@ impl ConfigError {
             Self::Prefix => code::PREFIX_INVALID,
             Self::Catalog(_) => code::CATALOG_INVALID,
             Self::Pepper => code::PEPPER_INVALID,
+            Self::Policy => code::POLICY_INVALID,
         }
     }
 }
@@ -89,6 +109,7 @@ impl fmt::Display for ConfigError {
             Self::Prefix => f.write_str("a token prefix must be 1 to 16 characters of [a-z0-9]"),
             Self::Catalog(error) => write!(f, "{error}"),
             Self::Pepper => f.write_str("a pepper must be at least 16 bytes, written in hex"),
+            Self::Policy => f.write_str(code::message(code::POLICY_INVALID)),
         }
     }
 }
@@ -123,6 +144,14 @@ mod tests {
             (
                 r#"{"prefix":"tsr","catalog":[],"pepper":"zz"}"#,
                 "PEPPER_INVALID",
+            ),
+            (
+                r#"{"prefix":"tsr","catalog":[],"policy":{"maxLifetimeDays":0}}"#,
+                "POLICY_INVALID",
+            ),
+            (
+                r#"{"prefix":"tsr","catalog":[],"policy":{"maxTokensPerUser":0}}"#,
+                "POLICY_INVALID",
             ),
         ];
         for (json, code) in codes {

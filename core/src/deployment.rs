@@ -11,6 +11,12 @@ use crate::token::{ParseError, Presented};
 /// The action whose presence in a token's scope lets it create tokens,
 /// unless the deployment names another.
 pub const DEFAULT_CREATION_ACTION: &str = "tokens.create";
+/// The action whose presence in a token's scope lets it see the user's
+/// tokens (list, details, expiring), unless the deployment names another.
+pub const DEFAULT_READ_ACTION: &str = "tokens.read";
+/// The action whose presence in a token's scope lets it edit and delete
+/// the user's tokens within its reach, unless the deployment names another.
+pub const DEFAULT_WRITE_ACTION: &str = "tokens.write";
 
 /// What a deployment decides once: its prefix, action catalog, policy,
 /// optional pepper and token-creation action.
@@ -24,6 +30,8 @@ pub struct Deployment {
     policy: Policy,
     pepper: Option<Pepper>,
     creation_action: Box<str>,
+    read_action: Box<str>,
+    write_action: Box<str>,
 }
 
 impl Deployment {
@@ -36,6 +44,8 @@ impl Deployment {
             policy: Policy::default(),
             pepper: None,
             creation_action: DEFAULT_CREATION_ACTION.into(),
+            read_action: DEFAULT_READ_ACTION.into(),
+            write_action: DEFAULT_WRITE_ACTION.into(),
         }
     }
 
@@ -57,6 +67,13 @@ impl Deployment {
         self
     }
 
+    /// Names other actions for seeing and for editing the user's tokens.
+    pub fn with_management_actions(mut self, read: &str, write: &str) -> Self {
+        self.read_action = read.into();
+        self.write_action = write.into();
+        self
+    }
+
     /// The token prefix.
     pub fn prefix(&self) -> &Prefix {
         &self.prefix
@@ -75,6 +92,16 @@ impl Deployment {
     /// The token-creation action.
     pub fn creation_action(&self) -> &str {
         &self.creation_action
+    }
+
+    /// The action a token needs to see the user's tokens.
+    pub fn read_action(&self) -> &str {
+        &self.read_action
+    }
+
+    /// The action a token needs to edit or delete the user's tokens.
+    pub fn write_action(&self) -> &str {
+        &self.write_action
     }
 
     /// Parses a bare token or `Authorization` header value of this

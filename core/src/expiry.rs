@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 pub const DAY_MS: i64 = 86_400_000;
 /// Days ahead an "expires at" without a date lands on.
 pub const DEFAULT_DAYS: i64 = 365;
+/// The latest expiry any token may have: 9999-12-31T23:59:59.999Z. Beyond
+/// it RFC 3339 has no four-digit year and JavaScript's `Date` breaks, so a
+/// later choice is `EXPIRY_INVALID` rather than a token no page can show.
+pub const MAX_EXPIRES_AT: i64 = 253_402_300_799_999;
 
 /// The expiry asked for at creation. JSON: `"never"`, `{ "days": 30 }`,
 /// `{ "at": 1767225600000 }` or `{ "at": null }` (one year ahead).
@@ -48,6 +52,27 @@ impl Default for Policy {
     }
 }
 
+/// Why a policy was refused: a limit below 1 (`POLICY_INVALID`). A
+/// lifetime of zero days would issue tokens that are expired at once, and a
+/// limit of zero tokens would forbid what the policy claims to allow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicyError;
+
+impl PolicyError {
+    /// The stable code: `POLICY_INVALID`.
+    pub fn code(&self) -> &'static str {
+        crate::code::POLICY_INVALID
+    }
+}
+
+impl core::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(crate::code::message(crate::code::POLICY_INVALID))
+    }
+}
+
+impl core::error::Error for PolicyError {}
+
 /// Why an expiry was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ExpiryFault {
@@ -57,6 +82,16 @@ pub(crate) enum ExpiryFault {
 }
 
 impl Policy {
+    /// Checks that every limit the policy sets is at least 1.
+    pub fn check(&self) -> Result<(), PolicyError> {
+        let positive = |limit: Option<u32>| limit.is_none_or(|n| n >= 1);
+        if positive(self.max_lifetime_days) && positive(self.max_tokens_per_user) {
+            Ok(())
+        } else {
+            Err(PolicyError)
+        }
+    }
+
     /// The latest expiry the policy allows for a token created at `now`.
     pub(crate) fn latest(&self, now: i64) -> Option<i64> {
         self.max_lifetime_days
@@ -86,14 +121,20 @@ pub(crate) fn resolve(
         Expiry::At(Some(_)) => return Err(ExpiryFault::Invalid),
         Expiry::At(None) => {
             let default = now.saturating_add(DEFAULT_DAYS * DAY_MS);
-            let capped = [Some(default), policy_latest, parent_latest]
-                .into_iter()
-                .flatten()
-                .min();
+            let capped = [
+                Some(default),
+                policy_latest,
+                parent_latest,
+                Some(MAX_EXPIRES_AT),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             return Ok(capped);
         }
     };
     match requested {
+        Some(at) if at > MAX_EXPIRES_AT => Err(ExpiryFault::Invalid),
         None if !policy.allow_non_expiring => Err(ExpiryFault::ExceedsPolicy),
         None if parent_latest.is_some() => Err(ExpiryFault::ExceedsParent),
         Some(at) if policy_latest.is_some_and(|latest| at > latest) => {
@@ -140,12 +181,41 @@ mod tests {
             Expiry::Days(i64::MAX),
             Expiry::At(Some(NOW)),
             Expiry::At(Some(NOW - 1)),
+            Expiry::Days(100_000_000),
+            Expiry::At(Some(MAX_EXPIRES_AT + 1)),
         ] {
             assert_eq!(
                 resolve(bad, NOW, &open, None),
                 Err(ExpiryFault::Invalid),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_latest_expiry_is_the_last_millisecond_of_9999() {
+        let open = Policy::default();
+        assert_eq!(
+            resolve(Expiry::At(Some(MAX_EXPIRES_AT)), NOW, &open, None),
+            Ok(Some(MAX_EXPIRES_AT))
+        );
+        let late = MAX_EXPIRES_AT - DAY_MS;
+        assert_eq!(
+            resolve(Expiry::At(None), late, &open, None),
+            Ok(Some(MAX_EXPIRES_AT))
+        );
+    }
+
+    #[test]
+    fn policies_need_limits_of_at_least_one() {
+        assert_eq!(Policy::default().check(), Ok(()));
+        for (days, tokens) in [(Some(0), None), (None, Some(0))] {
+            let policy = Policy {
+                max_lifetime_days: days,
+                max_tokens_per_user: tokens,
+                ..Policy::default()
+            };
+            assert_eq!(policy.check(), Err(PolicyError));
         }
     }
 

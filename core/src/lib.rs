@@ -54,6 +54,7 @@
 
 extern crate alloc;
 
+mod actor;
 mod base62;
 mod catalog;
 pub mod code;
@@ -64,6 +65,7 @@ mod expiry;
 mod hash;
 mod hex;
 mod issue;
+mod lifecycle;
 mod prefix;
 mod record;
 mod resource;
@@ -72,12 +74,16 @@ mod scope;
 mod token;
 mod verify;
 
+pub use actor::{Actor, Standing};
 pub use catalog::{Catalog, CatalogEntry, CatalogError, KIND_CLI, KIND_READ};
 pub use config::{ConfigError, DeploymentConfig};
-pub use deployment::{DEFAULT_CREATION_ACTION, Deployment};
-pub use expiry::{DAY_MS, DEFAULT_DAYS, Expiry, Policy};
+pub use deployment::{
+    DEFAULT_CREATION_ACTION, DEFAULT_READ_ACTION, DEFAULT_WRITE_ACTION, Deployment,
+};
+pub use expiry::{DAY_MS, DEFAULT_DAYS, Expiry, MAX_EXPIRES_AT, Policy, PolicyError};
 pub use hash::{Pepper, PepperError, TokenHash, hash, token_id};
 pub use issue::{Creator, IssueError, IssueRequest, Issued};
+pub use lifecycle::{Change, CreateRequest, Edit, Lifecycle, LifecycleError, Minted, Write};
 pub use prefix::{Prefix, PrefixError};
 pub use record::{
     CreatedBy, EditError, RecordParts, Status, TOUCH_INTERVAL_MS, TokenInfo, TokenRecord,

@@ -262,12 +262,44 @@ pub struct TokenInfo<'a> {
     pub rotated_from: Option<&'a str>,
 }
 
-/// A name, trimmed, if it is 1 to 100 characters without control characters.
+/// A name, trimmed, if it is 1 to 100 characters without control or
+/// format characters (Unicode category Cf: zero-width joiners and spaces,
+/// bidirectional overrides, soft hyphens), which would let a name look like
+/// another in a list.
 pub(crate) fn check_name(name: &str) -> Option<String> {
     let name = name.trim();
     let chars = name.chars().count();
-    ((1..=MAX_NAME_CHARS).contains(&chars) && !name.chars().any(char::is_control))
+    ((1..=MAX_NAME_CHARS).contains(&chars) && !name.chars().any(|c| c.is_control() || is_format(c)))
         .then(|| name.into())
+}
+
+/// Whether `c` is a Unicode format character (general category Cf, as of
+/// Unicode 16).
+pub(crate) fn is_format(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
 }
 
 /// A description, trimmed (`None` when empty), if it is at most 1,000
@@ -336,6 +368,17 @@ mod tests {
         assert_eq!(check_name("  CI  ").as_deref(), Some("CI"));
         assert_eq!(check_name("   "), None);
         assert_eq!(check_name("a\u{7}b"), None);
+        for format in [
+            '\u{200B}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{FEFF}',
+            '\u{AD}',
+            '\u{E0041}',
+        ] {
+            let name: String = ["ci", format.encode_utf8(&mut [0; 4]), "prod"].concat();
+            assert_eq!(check_name(&name), None, "{format:?}");
+        }
         assert!(check_name(&"é".repeat(100)).is_some());
         assert_eq!(check_name(&"é".repeat(101)), None);
     }

@@ -5,7 +5,7 @@ use core::fmt;
 
 use crate::code;
 use crate::deployment::Deployment;
-use crate::expiry::DAY_MS;
+use crate::expiry::{DAY_MS, MAX_EXPIRES_AT};
 use crate::issue::Issued;
 use crate::record::{CreatedBy, Status, TokenRecord};
 use crate::token::Token;
@@ -100,7 +100,7 @@ impl Deployment {
                 if cap.is_some_and(|cap| lifetime > cap) {
                     return Err(RotateError::ExceedsPolicy);
                 }
-                let renewed = now.saturating_add(lifetime);
+                let renewed = now.saturating_add(lifetime).min(MAX_EXPIRES_AT);
                 Some(match old.created_by {
                     CreatedBy::Token { .. } => renewed.min(at),
                     CreatedBy::User => renewed,

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use tessera_core::{
-    Catalog, Creator, Deployment, DeploymentConfig, Expiry, IssueRequest, Request, Scope,
-    ScopeSpec, TokenRecord, code, hash, token_id,
+    Actor, Catalog, CreateRequest, Creator, Deployment, DeploymentConfig, Edit, Expiry,
+    IssueRequest, Request, Scope, ScopeSpec, Standing, TokenRecord, Write, code, hash, token_id,
 };
 
 fn load(name: &str) -> Value {
@@ -287,6 +287,113 @@ fn rotate_vectors() {
     }
 }
 
+/// The actor of a lifecycle case; a token actor is authenticated against
+/// the file's records, as an adapter would after a store lookup.
+fn actor<'r>(d: &Deployment, actor: &'r Value, records: &'r [TokenRecord], now: i64) -> Actor<'r> {
+    let standing = Standing {
+        admin: actor["admin"].as_bool().expect("admin"),
+        members_may_create: actor["membersMayCreate"]
+            .as_bool()
+            .expect("membersMayCreate"),
+    };
+    match actor["kind"].as_str().expect("kind") {
+        "user" => Actor::user(actor["userId"].as_str().expect("userId"), standing),
+        _ => {
+            let presented = d
+                .parse(actor["token"].as_str().expect("token"))
+                .expect("parses");
+            let hash = d.hash(&presented);
+            let record = records.iter().find(|r| r.hash() == &hash);
+            Actor::token(
+                d.authenticate(&hash, record, now).expect("valid actor"),
+                standing,
+            )
+        }
+    }
+}
+
+fn writes(writes: &[Write]) -> Value {
+    writes
+        .iter()
+        .map(|w| match w {
+            Write::Put(record) => json!({ "put": record }),
+            Write::Delete(id) => json!({ "delete": id }),
+        })
+        .collect()
+}
+
+#[test]
+fn lifecycle_vectors() {
+    let file = load("lifecycle.json");
+    let ds = deployments(&file);
+    let now = file["now"].as_i64().expect("now");
+    let all: Vec<TokenRecord> = file["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(record)
+        .collect();
+    for case in file["cases"].as_array().expect("cases") {
+        let d = &ds[case["deployment"].as_str().expect("deployment")];
+        let actor = actor(d, &case["actor"], &all, now);
+        // What an adapter's list_by_user returns.
+        let records: Vec<TokenRecord> = all
+            .iter()
+            .filter(|r| r.user_id() == actor.user_id())
+            .cloned()
+            .collect();
+        let life = d.lifecycle(actor, &records, now);
+        let op = &case["operation"];
+        let id = op["id"].as_str().unwrap_or_default();
+        let ids = |list: Vec<&TokenRecord>| json!({ "ids": list.iter().map(|r| r.id()).collect::<Vec<_>>() });
+        let got = match op["op"].as_str().expect("op") {
+            "create" => {
+                let request = &op["request"];
+                let scope: ScopeSpec =
+                    serde_json::from_value(request["scope"].clone()).expect("scope");
+                let expires: Expiry =
+                    serde_json::from_value(request["expires"].clone()).expect("expiry");
+                life.create(
+                    &CreateRequest {
+                        name: request["name"].as_str().expect("name"),
+                        description: request["description"].as_str(),
+                        expires,
+                        scope: &scope,
+                    },
+                    &entropy(op),
+                )
+                .map(|m| json!({ "token": m.token.expose(), "writes": writes(&m.writes) }))
+            }
+            "rotate" => life
+                .rotate(id, op["graceMs"].as_i64().expect("graceMs"), &entropy(op))
+                .map(|m| json!({ "token": m.token.expose(), "writes": writes(&m.writes) })),
+            "update" => {
+                let edit = &op["edit"];
+                let edit = Edit {
+                    name: edit.get("name").and_then(Value::as_str),
+                    description: edit.get("description").map(Value::as_str),
+                    status: edit
+                        .get("status")
+                        .map(|s| serde_json::from_value(s.clone()).expect("status")),
+                };
+                life.update(id, &edit, op["cascade"].as_bool().expect("cascade"))
+                    .map(|c| json!({ "writes": writes(&c.writes) }))
+            }
+            "delete" => life
+                .delete(id, op["cascade"].as_bool().expect("cascade"))
+                .map(|c| json!({ "writes": writes(&c.writes) })),
+            "list" => life.list().map(ids),
+            "get" => life.get(id).map(|r| ids(vec![r])),
+            "expiringWithin" => life
+                .expiring_within(op["windowMs"].as_i64().expect("windowMs"))
+                .map(ids),
+            other => panic!("unknown operation {other}"),
+        };
+        let got = got.unwrap_or_else(|e| json!({ "error": e.code() }));
+        assert_eq!(got, case["expect"], "{}", case["name"]);
+    }
+}
+
 #[test]
 fn vectors_cover_every_code_the_core_produces() {
     let mut seen = Vec::new();
@@ -296,6 +403,7 @@ fn vectors_cover_every_code_the_core_produces() {
         "issue.json",
         "verify.json",
         "rotate.json",
+        "lifecycle.json",
     ] {
         expected_codes(&load(name), &mut seen);
     }
@@ -304,6 +412,8 @@ fn vectors_cover_every_code_the_core_produces() {
         code::PREFIX_INVALID,
         code::CATALOG_INVALID,
         code::PEPPER_INVALID,
+        code::POLICY_INVALID,
+        code::BAD_REQUEST,
         code::RECORD_INVALID,
         code::STORE_FAILED,
         code::NOT_FOUND,

@@ -8,6 +8,8 @@
 //!
 //! Run: `cargo run -p tessera-core --example vectors`
 
+mod lifecycle;
+
 use std::fs;
 use std::path::PathBuf;
 
@@ -32,6 +34,7 @@ fn main() {
         ("issue.json", issue_vectors()),
         ("verify.json", verify_vectors()),
         ("rotate.json", rotate_vectors()),
+        ("lifecycle.json", lifecycle::vectors()),
     ];
     for (name, value) in files {
         let mut text = serde_json::to_string_pretty(&value).expect("serialize");

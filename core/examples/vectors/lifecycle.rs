@@ -1,0 +1,807 @@
+//! `tests/vectors/lifecycle.json`: the actor rule. Each case names an actor
+//! (a user with their standing, or a token value), an operation and the
+//! records of the file, and expects either the writes (in order) or a code.
+//!
+//! The fixture records are made through the lifecycle itself, a day before
+//! `NOW`, so they are exactly what a store would hold.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use tessera_core::{
+    Actor, CreateRequest, Deployment, DeploymentConfig, Edit, Expiry, LifecycleError, ScopeSpec,
+    Standing, Status, TokenRecord, Write,
+};
+
+use crate::{DAY, NOW, base_catalog, entropy, hex};
+
+/// The catalog of the lifecycle vectors: the base one and the actions that
+/// let a token see and edit the user's tokens.
+fn catalog() -> Value {
+    let mut list = base_catalog().as_array().expect("catalog").clone();
+    list.push(json!({ "action": "tokens.read", "kinds": ["read"] }));
+    list.push(json!({ "action": "tokens.write", "kinds": [] }));
+    Value::Array(list)
+}
+
+fn deployments() -> Value {
+    let config = |policy: Value| json!({ "prefix": "tsr", "catalog": catalog(), "policy": policy });
+    json!({
+        "open": config(json!({})),
+        "limited": config(json!({ "maxTokensPerUser": 3 })),
+        "single": config(json!({ "maxTokensPerUser": 1 })),
+    })
+}
+
+fn deployment(name: &str) -> Deployment {
+    let config: DeploymentConfig =
+        serde_json::from_value(deployments()[name].clone()).expect("config");
+    config.build().expect("valid config")
+}
+
+/// The records every case sees, and the token value of each by label.
+struct Fixture {
+    records: Vec<TokenRecord>,
+    tokens: BTreeMap<&'static str, String>,
+    ids: BTreeMap<&'static str, String>,
+}
+
+impl Fixture {
+    fn id(&self, label: &str) -> &str {
+        &self.ids[label]
+    }
+
+    fn token(&self, label: &str) -> &str {
+        &self.tokens[label]
+    }
+
+    fn record(&self, label: &str) -> &TokenRecord {
+        self.records
+            .iter()
+            .find(|r| r.id() == self.id(label))
+            .expect("fixture record")
+    }
+
+    fn apply(&mut self, writes: Vec<Write>) {
+        for write in writes {
+            match write {
+                Write::Put(record) => {
+                    self.records.retain(|r| r.id() != record.id());
+                    self.records.push(record);
+                }
+                Write::Delete(id) => self.records.retain(|r| r.id() != id),
+            }
+        }
+    }
+
+    /// Creates a token by `by` (a user id, or the label of a token) at `at`.
+    fn make(&mut self, label: &'static str, by: &str, scope: Value, expires: Expiry, at: i64) {
+        let d = deployment("open");
+        let spec: ScopeSpec = serde_json::from_value(scope).expect("scope");
+        let records = self.records.clone();
+        let parent = self.ids.get(by).map(|_| self.record(by).clone());
+        let actor = match &parent {
+            None => Actor::user(by, Standing::OWNER),
+            Some(record) => Actor::token(
+                d.authenticate(record.hash(), Some(record), at)
+                    .expect("fixture parent is valid"),
+                Standing::OWNER,
+            ),
+        };
+        let minted = d
+            .lifecycle(actor, &records, at)
+            .create(
+                &CreateRequest {
+                    name: label,
+                    description: None,
+                    expires,
+                    scope: &spec,
+                },
+                &entropy(&format!("lifecycle-{label}")),
+            )
+            .expect("fixture token is created");
+        self.tokens.insert(label, minted.token.expose().into());
+        self.ids.insert(label, minted.record.id().into());
+        self.apply(minted.writes);
+    }
+}
+
+fn fixture() -> Fixture {
+    let mut f = Fixture {
+        records: Vec::new(),
+        tokens: BTreeMap::new(),
+        ids: BTreeMap::new(),
+    };
+    let t0 = NOW - DAY;
+    let actions = |list: &[&str]| json!({ "actions": list });
+    f.make("all", "ann", json!({"preset": "all"}), Expiry::Never, t0);
+    f.make(
+        "narrow",
+        "ann",
+        actions(&["tokens.read", "tokens.create"]),
+        Expiry::Days(2),
+        t0,
+    );
+    f.make(
+        "read-never",
+        "ann",
+        actions(&["tokens.read"]),
+        Expiry::Never,
+        t0,
+    );
+    f.make(
+        "writer",
+        "ann",
+        actions(&["tokens.write"]),
+        Expiry::Never,
+        t0,
+    );
+    f.make(
+        "sleeper",
+        "ann",
+        json!({"preset": "all"}),
+        Expiry::Never,
+        t0,
+    );
+    f.make(
+        "creator",
+        "ann",
+        actions(&["tokens.create", "tokens.write", "apps.read"]),
+        Expiry::Days(30),
+        t0,
+    );
+    f.make("self", "ann", actions(&["apps.read"]), Expiry::Days(30), t0);
+    f.make("soon", "ann", actions(&["apps.read"]), Expiry::Days(2), t0);
+    f.make(
+        "old",
+        "ann",
+        json!({"preset": "read"}),
+        Expiry::Days(30),
+        t0,
+    );
+    f.make(
+        "child",
+        "creator",
+        actions(&["tokens.create", "tokens.write", "apps.read"]),
+        Expiry::Days(10),
+        t0 + 1,
+    );
+    f.make(
+        "grandchild",
+        "child",
+        actions(&["apps.read"]),
+        Expiry::Days(5),
+        t0 + 2,
+    );
+    f.make(
+        "bob-all",
+        "bob",
+        json!({"preset": "all"}),
+        Expiry::Never,
+        t0,
+    );
+    for label in ["carol-1", "carol-2", "carol-3"] {
+        f.make(label, "carol", actions(&["apps.read"]), Expiry::Never, t0);
+    }
+    f.make(
+        "carol-expired",
+        "carol",
+        actions(&["apps.read"]),
+        Expiry::At(Some(t0 + 1_000)),
+        t0,
+    );
+    f.make(
+        "dave-1",
+        "dave",
+        actions(&["apps.read"]),
+        Expiry::Days(30),
+        t0,
+    );
+
+    // The sleeper is deactivated by its owner.
+    let d = deployment("open");
+    let records = f.records.clone();
+    let change = d
+        .lifecycle(Actor::user("ann", Standing::OWNER), &records, t0 + 10)
+        .update(
+            f.id("sleeper"),
+            &Edit {
+                status: Some(Status::Inactive),
+                ..Edit::default()
+            },
+            false,
+        )
+        .expect("deactivates");
+    f.apply(change.writes);
+    // "old" is rotated an hour ago with two hours of grace, then deactivated:
+    // it is in its grace period at NOW.
+    let records = f.records.clone();
+    let at = NOW - 3_600_000;
+    let minted = d
+        .lifecycle(Actor::user("ann", Standing::OWNER), &records, at)
+        .rotate(f.id("old"), 2 * 3_600_000, &entropy("lifecycle-old-next"))
+        .expect("rotates");
+    f.tokens.insert("old-next", minted.token.expose().into());
+    f.ids.insert("old-next", minted.record.id().into());
+    f.apply(minted.writes);
+    let records = f.records.clone();
+    let change = d
+        .lifecycle(Actor::user("ann", Standing::OWNER), &records, at + 1)
+        .update(
+            f.id("old"),
+            &Edit {
+                status: Some(Status::Inactive),
+                ..Edit::default()
+            },
+            false,
+        )
+        .expect("deactivates");
+    f.apply(change.writes);
+    f.records.sort_by(|a, b| {
+        (a.user_id(), a.created_at(), a.id()).cmp(&(b.user_id(), b.created_at(), b.id()))
+    });
+    f
+}
+
+/// Who acts in a case.
+#[derive(Clone, Copy)]
+enum Who<'a> {
+    /// A user with `admin` and `members_may_create`.
+    User(&'a str, bool, bool),
+    /// The token with this label; its user may create tokens.
+    Token(&'a str),
+    /// The token with this label; its user is a member who may not.
+    TokenOfMember(&'a str),
+}
+
+/// One operation, in the vectors' JSON and as the core runs it.
+enum Op<'a> {
+    Create {
+        name: &'a str,
+        expires: Value,
+        scope: Value,
+    },
+    Rotate(&'a str, i64),
+    Update(&'a str, Value, bool),
+    Delete(&'a str, bool),
+    List,
+    Get(&'a str),
+    Expiring(i64),
+}
+
+struct Case<'a> {
+    name: &'a str,
+    deployment: &'a str,
+    who: Who<'a>,
+    op: Op<'a>,
+    /// The code the case must produce, or `None` for success.
+    expect: Option<&'a str>,
+}
+
+fn expiry(value: &Value) -> Expiry {
+    serde_json::from_value(value.clone()).expect("expiry")
+}
+
+fn edit(value: &Value) -> Edit<'_> {
+    Edit {
+        name: value.get("name").and_then(Value::as_str),
+        description: value.get("description").map(Value::as_str),
+        status: value
+            .get("status")
+            .map(|s| serde_json::from_value(s.clone()).expect("status")),
+    }
+}
+
+fn writes_json(writes: &[Write]) -> Value {
+    writes
+        .iter()
+        .map(|w| match w {
+            Write::Put(record) => json!({ "put": record }),
+            Write::Delete(id) => json!({ "delete": id }),
+        })
+        .collect()
+}
+
+fn ids(records: &[&TokenRecord]) -> Value {
+    records.iter().map(|r| r.id()).collect()
+}
+
+/// Runs a case through the core: the JSON of the operation and its outcome.
+fn run(f: &Fixture, case: &Case<'_>, label: &str) -> (Value, Value, Result<Value, LifecycleError>) {
+    let d = deployment(case.deployment);
+    let (actor_json, actor) = match case.who {
+        Who::User(user, admin, members_may_create) => (
+            json!({ "kind": "user", "userId": user, "admin": admin, "membersMayCreate": members_may_create }),
+            Actor::user(
+                user,
+                Standing {
+                    admin,
+                    members_may_create,
+                },
+            ),
+        ),
+        Who::Token(token) | Who::TokenOfMember(token) => {
+            let members_may_create = matches!(case.who, Who::Token(_));
+            let standing = Standing {
+                admin: false,
+                members_may_create,
+            };
+            let presented = d.parse(f.token(token)).expect("fixture token parses");
+            let hash = d.hash(&presented);
+            let record = f.records.iter().find(|r| r.hash() == &hash);
+            let token_actor = d
+                .authenticate(&hash, record, NOW)
+                .expect("fixture actor is valid at NOW");
+            (
+                json!({ "kind": "token", "token": f.token(token), "admin": false, "membersMayCreate": members_may_create }),
+                Actor::token(token_actor, standing),
+            )
+        }
+    };
+    let user = actor.user_id();
+    let records: Vec<TokenRecord> = f
+        .records
+        .iter()
+        .filter(|r| r.user_id() == user)
+        .cloned()
+        .collect();
+    let life = d.lifecycle(actor, &records, NOW);
+    let seed = entropy(&format!("lifecycle-case-{label}"));
+    let id = |label: &str| f.ids.get(label).map_or(label.to_string(), Clone::clone);
+    let (op_json, outcome) = match &case.op {
+        Op::Create {
+            name,
+            expires,
+            scope,
+        } => {
+            let spec: ScopeSpec = serde_json::from_value(scope.clone()).expect("scope");
+            let request = CreateRequest {
+                name,
+                description: None,
+                expires: expiry(expires),
+                scope: &spec,
+            };
+            (
+                json!({ "op": "create", "request": { "name": name, "expires": expires, "scope": scope }, "entropy": hex(&seed) }),
+                life.create(&request, &seed).map(
+                    |m| json!({ "token": m.token.expose(), "writes": writes_json(&m.writes) }),
+                ),
+            )
+        }
+        Op::Rotate(target, grace_ms) => (
+            json!({ "op": "rotate", "id": id(target), "graceMs": grace_ms, "entropy": hex(&seed) }),
+            life.rotate(&id(target), *grace_ms, &seed)
+                .map(|m| json!({ "token": m.token.expose(), "writes": writes_json(&m.writes) })),
+        ),
+        Op::Update(target, changes, cascade) => (
+            json!({ "op": "update", "id": id(target), "edit": changes, "cascade": cascade }),
+            life.update(&id(target), &edit(changes), *cascade)
+                .map(|c| json!({ "writes": writes_json(&c.writes) })),
+        ),
+        Op::Delete(target, cascade) => (
+            json!({ "op": "delete", "id": id(target), "cascade": cascade }),
+            life.delete(&id(target), *cascade)
+                .map(|c| json!({ "writes": writes_json(&c.writes) })),
+        ),
+        Op::List => (
+            json!({ "op": "list" }),
+            life.list().map(|r| json!({ "ids": ids(&r) })),
+        ),
+        Op::Get(target) => (
+            json!({ "op": "get", "id": id(target) }),
+            life.get(&id(target)).map(|r| json!({ "ids": [r.id()] })),
+        ),
+        Op::Expiring(window_ms) => (
+            json!({ "op": "expiringWithin", "windowMs": window_ms }),
+            life.expiring_within(*window_ms)
+                .map(|r| json!({ "ids": ids(&r) })),
+        ),
+    };
+    (actor_json, op_json, outcome)
+}
+
+fn cases() -> Vec<Case<'static>> {
+    let owner = |user| Who::User(user, false, true);
+    let member = |user| Who::User(user, false, false);
+    let admin = |user| Who::User(user, true, false);
+    let active = json!({ "status": "active" });
+    let inactive = json!({ "status": "inactive" });
+    let case = |name, deployment, who, op, expect| Case {
+        name,
+        deployment,
+        who,
+        op,
+        expect,
+    };
+    vec![
+        // Rotation by a narrow token: the reproduction.
+        case(
+            "a narrow token may not rotate an all-scope token",
+            "open",
+            Who::Token("narrow"),
+            Op::Rotate("all", 0),
+            Some("SCOPE_EXCEEDS_PARENT"),
+        ),
+        case(
+            "a narrow token may not rotate a token that outlives it",
+            "open",
+            Who::Token("narrow"),
+            Op::Rotate("read-never", 0),
+            Some("EXPIRY_EXCEEDS_PARENT"),
+        ),
+        case(
+            "a token may rotate itself; the new one expires with it",
+            "open",
+            Who::Token("narrow"),
+            Op::Rotate("narrow", 60_000),
+            None,
+        ),
+        case(
+            "rotating needs the creation action",
+            "open",
+            Who::Token("writer"),
+            Op::Rotate("writer", 0),
+            Some("PARENT_INVALID"),
+        ),
+        case(
+            "a member who may not create tokens may not rotate",
+            "open",
+            member("ann"),
+            Op::Rotate("self", 0),
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "a token of such a member may not rotate either",
+            "open",
+            Who::TokenOfMember("narrow"),
+            Op::Rotate("narrow", 0),
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "an administrator rotates",
+            "open",
+            admin("ann"),
+            Op::Rotate("self", 0),
+            None,
+        ),
+        case(
+            "a token in its grace period cannot be rotated again",
+            "open",
+            owner("ann"),
+            Op::Rotate("old", 0),
+            Some("TOKEN_ROTATED"),
+        ),
+        case(
+            "nor re-activated",
+            "open",
+            owner("ann"),
+            Op::Update("old", active.clone(), false),
+            Some("TOKEN_ROTATED"),
+        ),
+        case(
+            "its successor rotates",
+            "open",
+            owner("ann"),
+            Op::Rotate("old-next", 0),
+            None,
+        ),
+        case(
+            "rotation counts against the limit like a creation, but a user at the limit can rotate",
+            "limited",
+            owner("carol"),
+            Op::Rotate("carol-1", 3_600_000),
+            None,
+        ),
+        case(
+            "a user at the limit cannot create",
+            "limited",
+            owner("carol"),
+            Op::Create {
+                name: "more",
+                expires: json!("never"),
+                scope: json!({"actions": ["apps.read"]}),
+            },
+            Some("LIMIT_REACHED"),
+        ),
+        case(
+            "with a limit of one, rotation works",
+            "single",
+            owner("dave"),
+            Op::Rotate("dave-1", 0),
+            None,
+        ),
+        case(
+            "with a limit of one, a second token is refused",
+            "single",
+            owner("dave"),
+            Op::Create {
+                name: "two",
+                expires: json!("never"),
+                scope: json!({"actions": ["apps.read"]}),
+            },
+            Some("LIMIT_REACHED"),
+        ),
+        // Updates.
+        case(
+            "a write token may not re-activate an all-scope token",
+            "open",
+            Who::Token("writer"),
+            Op::Update("sleeper", active.clone(), false),
+            Some("SCOPE_EXCEEDS_PARENT"),
+        ),
+        case(
+            "the owner re-activates it",
+            "open",
+            owner("ann"),
+            Op::Update("sleeper", active.clone(), false),
+            None,
+        ),
+        case(
+            "a token edits a token within its reach",
+            "open",
+            Who::Token("creator"),
+            Op::Update(
+                "child",
+                json!({ "name": "renamed", "status": "inactive" }),
+                false,
+            ),
+            None,
+        ),
+        case(
+            "a child may not edit its parent, which outlives it",
+            "open",
+            Who::Token("child"),
+            Op::Update("creator", inactive.clone(), false),
+            Some("EXPIRY_EXCEEDS_PARENT"),
+        ),
+        case(
+            "editing needs the write action",
+            "open",
+            Who::Token("narrow"),
+            Op::Update("narrow", json!({ "name": "mine" }), false),
+            Some("SCOPE_DENIED"),
+        ),
+        case(
+            "a token may always deactivate itself",
+            "open",
+            Who::Token("self"),
+            Op::Update("self", inactive.clone(), false),
+            None,
+        ),
+        case(
+            "but not rename itself without the write action",
+            "open",
+            Who::Token("self"),
+            Op::Update("self", json!({ "name": "x" }), false),
+            Some("SCOPE_DENIED"),
+        ),
+        case(
+            "deactivation cascades on request",
+            "open",
+            owner("ann"),
+            Op::Update("creator", inactive.clone(), true),
+            None,
+        ),
+        case(
+            "a token deactivating itself with cascade",
+            "open",
+            Who::Token("child"),
+            Op::Update("child", inactive.clone(), true),
+            None,
+        ),
+        case(
+            "re-activation never cascades",
+            "open",
+            owner("ann"),
+            Op::Update("creator", active.clone(), true),
+            None,
+        ),
+        case(
+            "names refuse format characters",
+            "open",
+            owner("ann"),
+            Op::Update("self", json!({ "name": "ci\u{200b}prod" }), false),
+            Some("NAME_INVALID"),
+        ),
+        case(
+            "names refuse bidi overrides",
+            "open",
+            owner("ann"),
+            Op::Create {
+                name: "x\u{202e}y",
+                expires: json!("never"),
+                scope: json!({"preset": "read"}),
+            },
+            Some("NAME_INVALID"),
+        ),
+        // Deletion.
+        case(
+            "deletion without cascade removes one token",
+            "open",
+            owner("ann"),
+            Op::Delete("creator", false),
+            None,
+        ),
+        case(
+            "deletion with cascade removes every descendant",
+            "open",
+            owner("ann"),
+            Op::Delete("creator", true),
+            None,
+        ),
+        case(
+            "a token may always delete itself",
+            "open",
+            Who::Token("self"),
+            Op::Delete("self", false),
+            None,
+        ),
+        case(
+            "a write token may not delete an all-scope token",
+            "open",
+            Who::Token("writer"),
+            Op::Delete("all", false),
+            Some("SCOPE_EXCEEDS_PARENT"),
+        ),
+        case(
+            "a token deletes within its reach, with cascade",
+            "open",
+            Who::Token("creator"),
+            Op::Delete("child", true),
+            None,
+        ),
+        case(
+            "deleting needs the write action",
+            "open",
+            Who::Token("narrow"),
+            Op::Delete("read-never", false),
+            Some("SCOPE_DENIED"),
+        ),
+        // Ownership and reads.
+        case(
+            "another user's token is not found",
+            "open",
+            owner("bob"),
+            Op::Get("all"),
+            Some("NOT_FOUND"),
+        ),
+        case(
+            "another user's token cannot be rotated",
+            "open",
+            Who::Token("bob-all"),
+            Op::Rotate("all", 0),
+            Some("NOT_FOUND"),
+        ),
+        case(
+            "another user's token cannot be deleted",
+            "open",
+            owner("bob"),
+            Op::Delete("all", true),
+            Some("NOT_FOUND"),
+        ),
+        case(
+            "an unknown id is not found",
+            "open",
+            owner("ann"),
+            Op::Update("ffffffffffffffffffffffffffffffff", inactive.clone(), false),
+            Some("NOT_FOUND"),
+        ),
+        case(
+            "the owner lists their tokens, oldest first",
+            "open",
+            owner("carol"),
+            Op::List,
+            None,
+        ),
+        case(
+            "a token with the read action sees any of the user's tokens",
+            "open",
+            Who::Token("narrow"),
+            Op::Get("all"),
+            None,
+        ),
+        case(
+            "listing needs the read action",
+            "open",
+            Who::Token("self"),
+            Op::List,
+            Some("SCOPE_DENIED"),
+        ),
+        case(
+            "expiring within two days",
+            "open",
+            owner("ann"),
+            Op::Expiring(2 * DAY),
+            None,
+        ),
+        // Creation.
+        case(
+            "a member who may not create tokens is refused",
+            "open",
+            member("ann"),
+            Op::Create {
+                name: "x",
+                expires: json!("never"),
+                scope: json!({"preset": "read"}),
+            },
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "a token creates within itself",
+            "open",
+            Who::Token("narrow"),
+            Op::Create {
+                name: "x",
+                expires: json!({"at": null}),
+                scope: json!({"actions": ["tokens.read"]}),
+            },
+            None,
+        ),
+        case(
+            "a token may not create beyond itself",
+            "open",
+            Who::Token("narrow"),
+            Op::Create {
+                name: "x",
+                expires: json!({"days": 1}),
+                scope: json!({"preset": "all"}),
+            },
+            Some("SCOPE_EXCEEDS_PARENT"),
+        ),
+        case(
+            "a token without the creation action may not create",
+            "open",
+            Who::Token("self"),
+            Op::Create {
+                name: "x",
+                expires: json!({"days": 1}),
+                scope: json!({"actions": ["apps.read"]}),
+            },
+            Some("PARENT_INVALID"),
+        ),
+        case(
+            "an expiry past the year 9999 is invalid",
+            "open",
+            owner("ann"),
+            Op::Create {
+                name: "x",
+                expires: json!({"days": 100_000_000}),
+                scope: json!({"preset": "read"}),
+            },
+            Some("EXPIRY_INVALID"),
+        ),
+    ]
+}
+
+pub(crate) fn vectors() -> Value {
+    let f = fixture();
+    let cases: Vec<Value> = cases()
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let (actor, operation, outcome) = run(&f, case, &i.to_string());
+            let expect = match (case.expect, outcome) {
+                (None, Ok(value)) => value,
+                (Some(code), Err(e)) if e.code() == code => json!({ "error": code }),
+                (wanted, got) => panic!(
+                    "lifecycle case {:?}: wanted {wanted:?}, the core gave {got:?}",
+                    case.name
+                ),
+            };
+            json!({
+                "name": case.name,
+                "deployment": case.deployment,
+                "actor": actor,
+                "operation": operation,
+                "expect": expect,
+            })
+        })
+        .collect();
+    json!({
+        "description": "The actor rule: who may do what to which token. Each case runs one operation by `actor` at `now` over `records` (an adapter hands the core the records of the actor's user) and expects the writes, in order, to apply in one transaction, or an error code. A token actor is given by its value; its user's standing says whether they may create tokens.",
+        "now": NOW,
+        "deployments": deployments(),
+        "records": f.records,
+        "cases": cases,
+    })
+}
