@@ -131,7 +131,65 @@ def check_rotate():
         check(expect["retired"]["expiresAt"] == want, "retired expiry")
 
 
-for step in (check_format, check_hash, check_issue, check_rotate):
+def check_lifecycle():
+    """The actor rule, recomputed from the records alone: ownership, the
+    cascade's reach, a token actor's limits on what it obtains."""
+    v = load("lifecycle.json")
+    records = {r["id"]: r for r in v["records"]}
+    by_hash = {r["hash"]: r for r in v["records"]}
+    now = v["now"]
+
+    def descendants(root):
+        found, frontier = [], [root]
+        while frontier:
+            parent = frontier.pop(0)
+            for r in v["records"]:
+                made = r["createdBy"]
+                if made.get("tokenId") == parent and r["id"] not in found:
+                    found.append(r["id"])
+                    frontier.append(r["id"])
+        return found
+
+    for case in v["cases"]:
+        name, actor, op, expect = case["name"], case["actor"], case["operation"], case["expect"]
+        acting = None
+        if actor["kind"] == "token":
+            acting = by_hash[stored_hash(actor["token"], None)]
+            user = acting["userId"]
+        else:
+            user = actor["userId"]
+        target = records.get(op.get("id"))
+        if "id" in op and (target is None or target["userId"] != user):
+            check(expect.get("error") == "NOT_FOUND", f"{name}: another user's or no token is NOT_FOUND")
+            continue
+        if "error" in expect:
+            continue
+        for write in expect.get("writes", []):
+            record = write.get("put") or records[write["delete"]]
+            check(record["userId"] == user, f"{name}: writes only the actor's user's tokens")
+        cascade = op.get("cascade") and (op["op"] == "delete" or op["edit"].get("status") == "inactive")
+        if op["op"] in ("delete", "update"):
+            ids = [w.get("delete") or w["put"]["id"] for w in expect["writes"]]
+            if op["op"] == "delete":
+                want = [op["id"]] + (descendants(op["id"]) if cascade else [])
+                check(ids == want, f"{name}: deletes the target and, with cascade, its descendants")
+            elif cascade:
+                want = [op["id"]] + [d for d in descendants(op["id"]) if records[d]["status"] == "active"]
+                check(ids == want, f"{name}: deactivates the target and its active descendants")
+            else:
+                check(ids == [op["id"]], f"{name}: touches the target only")
+        if op["op"] in ("create", "rotate") and acting is not None:
+            new = expect["writes"][0]["put"]
+            limit = acting["expiresAt"]
+            ok = limit is None or (new["expiresAt"] is not None and new["expiresAt"] <= limit)
+            check(ok, f"{name}: a token actor's new token never outlives it")
+        if op["op"] == "rotate":
+            new, retired = expect["writes"][0]["put"], expect["writes"][1]["put"]
+            check(new["rotatedFrom"] == op["id"] and retired["id"] == op["id"], f"{name}: rotation")
+            check(retired["expiresAt"] <= now + op["graceMs"], f"{name}: the old token's grace")
+
+
+for step in (check_format, check_hash, check_issue, check_rotate, check_lifecycle):
     step()
 print(f"vectors: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

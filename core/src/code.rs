@@ -204,12 +204,12 @@ pub fn class(code: &str) -> Option<Class> {
     Some(match code {
         TOKEN_MALFORMED | TOKEN_PREFIX | TOKEN_CHECKSUM | TOKEN_UNKNOWN | TOKEN_INACTIVE
         | TOKEN_EXPIRED | UNAUTHENTICATED => Class::Unauthenticated,
-        SCOPE_DENIED
-        | PARENT_INVALID
+        SCOPE_DENIED | PARENT_INVALID | FORBIDDEN => Class::Forbidden,
+        // Asking for more than the acting token has is an unacceptable
+        // request, the same on create, rotate, update and delete.
+        SCOPE_INVALID
         | SCOPE_EXCEEDS_PARENT
         | EXPIRY_EXCEEDS_PARENT
-        | FORBIDDEN => Class::Forbidden,
-        SCOPE_INVALID
         | EXPIRY_INVALID
         | EXPIRY_EXCEEDS_POLICY
         | NAME_INVALID

@@ -12,7 +12,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tessera_core::{DeploymentConfig, Request as CoreRequest, TokenRecord};
 use tessera_host::config::default_config;
 use tessera_host::db::Db;
-use tessera_host::plugin::{Expiry, IssueRequest, Plugin, Request};
+use tessera_host::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
 
 const NOW: i64 = 1_800_000_000_000;
 
@@ -72,15 +72,13 @@ fn benches(c: &mut Criterion) {
 
 fn issue(plugin: &Plugin, entropy: &[u8; 32]) -> String {
     let request = IssueRequest {
-        user_id: "bench".into(),
         name: "bench".into(),
         description: None,
         expires: Expiry::Days(30),
         scope: r#"{"preset":"read"}"#.into(),
-        parent_token: None,
     };
     plugin
-        .issue(&request, NOW, entropy)
+        .issue(&Actor::user("bench", false, true), &request, NOW, entropy)
         .expect("no trap")
         .expect("issued")
         .token

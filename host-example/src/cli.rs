@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::{Clock, entropy, parse_rfc3339_ms};
 use crate::db::Db;
-use crate::plugin::{Expiry, IssueRequest, Plugin, Request};
+use crate::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
 use crate::{auth, client, config, http, settings};
 
 /// A token service: personal access tokens issued and checked by the Tessera
@@ -63,7 +63,7 @@ enum Command {
     /// Changes deployment settings (a running server sees them at once).
     #[command(subcommand)]
     Settings(SettingsCommand),
-    /// Creates, lists, revokes and verifies tokens, for scripts.
+    /// Creates, lists, deletes and verifies tokens, for scripts.
     #[command(subcommand)]
     Token(TokenCommand),
     /// Signs in to a running server with a token (asked for without echo,
@@ -152,11 +152,15 @@ enum TokenCommand {
         #[arg(long)]
         user: String,
     },
-    /// Deletes a token for good.
-    Revoke {
+    /// Deletes a token for good (`revoke` is an older name for it).
+    #[command(alias = "revoke")]
+    Delete {
         /// The owner.
         #[arg(long)]
         user: String,
+        /// Also deletes every token it created, directly or transitively.
+        #[arg(long)]
+        cascade: bool,
         /// The token's id.
         id: String,
     },
@@ -261,6 +265,12 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The CLI acts for `user` with an operator's rights: whoever runs it holds
+/// the database, so it may do what the user's administrator could.
+fn operator(user: &str) -> Actor {
+    Actor::user(user, true, true)
+}
+
 fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
     let failed = |e: crate::plugin::TokenError| anyhow::anyhow!("{} ({})", e.message, e.code);
     match command {
@@ -272,27 +282,32 @@ fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
             scope,
         } => {
             let request = IssueRequest {
-                user_id: user,
                 name,
                 description,
                 expires: parse_expiry(&expires)?,
                 scope,
-                parent_token: None,
             };
             let issued = plugin
-                .issue(&request, clock.now(), &entropy()?)?
+                .issue(&operator(&user), &request, clock.now(), &entropy()?)?
                 .map_err(failed)?;
             println!("{}", issued.token);
             eprintln!("record: {}", issued.record);
         }
         TokenCommand::List { user } => {
-            for record in plugin.list(&user)?.map_err(failed)? {
+            for record in plugin
+                .list(&operator(&user), clock.now())?
+                .map_err(failed)?
+            {
                 println!("{record}");
             }
         }
-        TokenCommand::Revoke { user, id } => {
-            plugin.delete(&user, &id)?.map_err(failed)?;
-            println!("revoked {id}");
+        TokenCommand::Delete { user, id, cascade } => {
+            let deleted = plugin
+                .delete(&operator(&user), &id, cascade, clock.now())?
+                .map_err(failed)?;
+            for id in deleted {
+                println!("deleted {id}");
+            }
         }
         TokenCommand::Verify {
             token,

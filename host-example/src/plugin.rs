@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 
-use crate::db::{Db, StoredToken};
+use crate::db::{Db, StoredToken, TokenWrite};
 
 /// The component, built by `build.rs` from `wasm/component`.
 const COMPONENT: &[u8] = include_bytes!(env!("TESSERA_COMPONENT_WASM"));
@@ -33,7 +33,10 @@ pub mod bindings {
 }
 
 use bindings::exports::tessera::tokens::service;
-pub use service::{Edit, Expiry, IssueRequest, Issued, Principal, Request, TokenError};
+pub use service::{
+    Actor, Edit, Expiry, IssueRequest, Issued, Principal, Request, Standing, Status, TokenActor,
+    TokenError, Updated, UserActor,
+};
 
 /// What the plugin's storage callbacks can reach.
 pub struct HostState {
@@ -45,6 +48,7 @@ pub struct HostState {
 impl bindings::tessera::tokens::types::Host for HostState {}
 
 type Stored = bindings::tessera::tokens::types::Stored;
+type Write = bindings::tessera::tokens::types::Write;
 
 fn to_wit(token: StoredToken) -> Stored {
     Stored {
@@ -75,27 +79,21 @@ impl bindings::tessera::tokens::store::Host for HostState {
             .map_err(message)
     }
 
-    fn get_by_id(&mut self, id: String) -> Result<Option<Stored>, String> {
-        self.db
-            .token_by_id(&id)
-            .map(|t| t.map(to_wit))
-            .map_err(message)
-    }
-
-    fn put(&mut self, entry: Stored) -> Result<(), String> {
-        self.db
-            .put_token(&StoredToken {
-                id: entry.id,
-                user_id: entry.user_id,
-                hash: entry.hash,
-                expires_at: entry.expires_at,
-                json: entry.json,
+    fn apply(&mut self, writes: Vec<Write>) -> Result<(), String> {
+        let writes: Vec<TokenWrite> = writes
+            .into_iter()
+            .map(|write| match write {
+                Write::Put(entry) => TokenWrite::Put(StoredToken {
+                    id: entry.id,
+                    user_id: entry.user_id,
+                    hash: entry.hash,
+                    expires_at: entry.expires_at,
+                    json: entry.json,
+                }),
+                Write::Delete(id) => TokenWrite::Delete(id),
             })
-            .map_err(message)
-    }
-
-    fn delete(&mut self, id: String) -> Result<bool, String> {
-        self.db.delete_token(&id).map_err(message)
+            .collect();
+        self.db.apply_writes(&writes).map_err(message)
     }
 
     fn list_by_user(&mut self, user_id: String) -> Result<Vec<Stored>, String> {
@@ -105,11 +103,9 @@ impl bindings::tessera::tokens::store::Host for HostState {
             .map_err(message)
     }
 
-    fn count_by_user(&mut self, user_id: String) -> Result<u32, String> {
-        self.db.count_tokens(&user_id).map_err(message)
-    }
-
     fn touch(&mut self, id: String, at: i64) -> Result<(), String> {
+        // The plugin ignores a failed last-used write (a valid token is
+        // never refused for it); `message` logs it here.
         self.db.touch_token(&id, at).map_err(message)
     }
 }
@@ -215,9 +211,15 @@ impl Plugin {
         outcome.map_err(|trap| anyhow::Error::from(trap).context("the token plugin trapped"))
     }
 
-    /// Issues a token.
-    pub fn issue(&self, request: &IssueRequest, now: i64, entropy: &[u8; 32]) -> Outcome<Issued> {
-        self.call(|s, store| s.call_issue(store, request, now, entropy))
+    /// Issues a token for the actor's user.
+    pub fn issue(
+        &self,
+        actor: &Actor,
+        request: &IssueRequest,
+        now: i64,
+        entropy: &[u8; 32],
+    ) -> Outcome<Issued> {
+        self.call(|s, store| s.call_issue(store, actor, request, now, entropy))
     }
 
     /// Verifies an `Authorization` value; without a request, authenticates.
@@ -225,40 +227,74 @@ impl Plugin {
         self.call(|s, store| s.call_verify(store, input, request, now))
     }
 
-    /// The user's tokens as JSON records without hashes.
-    pub fn list(&self, user_id: &str) -> Outcome<Vec<String>> {
-        self.call(|s, store| s.call_list(store, user_id))
+    /// The actor's user's tokens as JSON records without hashes.
+    pub fn list(&self, actor: &Actor, now: i64) -> Outcome<Vec<String>> {
+        self.call(|s, store| s.call_list(store, actor, now))
     }
 
-    /// One of the user's tokens.
-    pub fn get(&self, user_id: &str, id: &str) -> Outcome<String> {
-        self.call(|s, store| s.call_get(store, user_id, id))
+    /// One of the actor's user's tokens.
+    pub fn get(&self, actor: &Actor, id: &str, now: i64) -> Outcome<String> {
+        self.call(|s, store| s.call_get(store, actor, id, now))
     }
 
-    /// Edits name, description or status.
-    pub fn update(&self, user_id: &str, id: &str, edit: &Edit) -> Outcome<String> {
-        self.call(|s, store| s.call_update(store, user_id, id, edit))
+    /// Edits name, description or status; a deactivation cascades on
+    /// request.
+    pub fn update(
+        &self,
+        actor: &Actor,
+        id: &str,
+        edit: &Edit,
+        cascade: bool,
+        now: i64,
+    ) -> Outcome<Updated> {
+        self.call(|s, store| s.call_update(store, actor, id, edit, cascade, now))
     }
 
     /// Rotates a token.
     pub fn rotate(
         &self,
-        user_id: &str,
+        actor: &Actor,
         id: &str,
         grace_ms: i64,
         now: i64,
         entropy: &[u8; 32],
     ) -> Outcome<Issued> {
-        self.call(|s, store| s.call_rotate(store, user_id, id, grace_ms, now, entropy))
+        self.call(|s, store| s.call_rotate(store, actor, id, grace_ms, now, entropy))
     }
 
-    /// Deletes a token.
-    pub fn delete(&self, user_id: &str, id: &str) -> Outcome<()> {
-        self.call(|s, store| s.call_delete(store, user_id, id))
+    /// Deletes a token (and, with `cascade`, every token it created); the
+    /// deleted ids.
+    pub fn delete(&self, actor: &Actor, id: &str, cascade: bool, now: i64) -> Outcome<Vec<String>> {
+        self.call(|s, store| s.call_delete(store, actor, id, cascade, now))
     }
 
-    /// The user's tokens expiring within `window_ms`.
-    pub fn expiring_within(&self, user_id: &str, window_ms: i64, now: i64) -> Outcome<Vec<String>> {
-        self.call(|s, store| s.call_expiring_within(store, user_id, window_ms, now))
+    /// The actor's user's tokens expiring within `window_ms`.
+    pub fn expiring_within(&self, actor: &Actor, window_ms: i64, now: i64) -> Outcome<Vec<String>> {
+        self.call(|s, store| s.call_expiring_within(store, actor, window_ms, now))
+    }
+}
+
+impl Actor {
+    /// A user the host authenticated by password.
+    pub fn user(user_id: &str, admin: bool, members_may_create: bool) -> Self {
+        Self::User(UserActor {
+            user_id: user_id.into(),
+            standing: Standing {
+                admin,
+                members_may_create,
+            },
+        })
+    }
+
+    /// A token (its `Authorization` value or bare token) acting for its
+    /// user, whose standing the host looked up.
+    pub fn token(credential: &str, admin: bool, members_may_create: bool) -> Self {
+        Self::Token(TokenActor {
+            credential: credential.into(),
+            standing: Standing {
+                admin,
+                members_may_create,
+            },
+        })
     }
 }

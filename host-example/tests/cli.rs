@@ -56,10 +56,10 @@ fn token_commands_create_list_verify_and_revoke() {
     // The token never appears in error output.
     assert!(!String::from_utf8_lossy(&denied.stderr).contains(&token[4..]));
 
-    stdout(&cli(&dir, &["token", "revoke", "--user", "ann", id], ""));
+    stdout(&cli(&dir, &["token", "delete", "--user", "ann", id], ""));
     let gone = cli(&dir, &["token", "verify", &token], "");
     assert!(String::from_utf8_lossy(&gone.stderr).contains("TOKEN_UNKNOWN"));
-    let again = cli(&dir, &["token", "revoke", "--user", "ann", id], "");
+    let again = cli(&dir, &["token", "delete", "--user", "ann", id], "");
     assert!(String::from_utf8_lossy(&again.stderr).contains("NOT_FOUND"));
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tessera_host::db::{Db, StoredToken};
-use tessera_host::plugin::{Expiry, IssueRequest, Plugin, Request};
+use tessera_host::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
 
 fn load(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -112,29 +112,39 @@ fn issue_vectors_through_the_plugin() {
             case["deployment"].as_str().expect("deployment"),
             parent_record.as_slice(),
         );
-        // The plugin counts the user's stored tokens for the limit.
         let user = request["userId"].as_str().expect("userId");
-        let held = request["tokensHeld"].as_u64().expect("held") as u32;
-        for n in db.count_tokens(user).expect("count")..held {
-            db.put_token(&StoredToken {
-                id: format!("held-{n}"),
-                user_id: user.into(),
-                hash: format!("held-{n}"),
-                expires_at: None,
-                json: "{}".into(),
-            })
-            .expect("put");
+        let parent_token = parent.map(|p| p["token"].as_str().expect("token"));
+        if parent_record.is_some_and(|p| p["userId"] != user) {
+            // A token acts for its own user: through the plugin, another
+            // user's parent cannot even be expressed.
+            assert_eq!(case["expect"]["error"], "PARENT_INVALID", "{name}");
+            continue;
+        }
+        // The plugin counts the user's live tokens for the limit.
+        let held = request["tokensHeld"].as_u64().expect("held");
+        for n in 0..held {
+            let record = json!({
+                "id": format!("held-{n}"), "userId": user, "name": "held", "description": null,
+                "hash": format!("{n:064x}"), "hint": "tsr_held…", "createdBy": { "kind": "user" },
+                "createdAt": 0, "expiresAt": null, "scope": { "preset": "read" },
+                "status": "active", "lastUsedAt": null, "rotatedFrom": null,
+            });
+            db.put_token(&stored(&record)).expect("put");
         }
         let issue = IssueRequest {
-            user_id: user.into(),
             name: request["name"].as_str().expect("name").into(),
             description: request["description"].as_str().map(Into::into),
             expires: expiry(request.get("expires")),
             scope: request["scope"].to_string(),
-            parent_token: parent.map(|p| p["token"].as_str().expect("token").into()),
+        };
+        let actor = match parent_token {
+            Some(token) => Actor::token(token, false, true),
+            None => Actor::user(user, false, true),
         };
         let now = case["now"].as_i64().expect("now");
-        let outcome = plugin.issue(&issue, now, &entropy(case)).expect("no trap");
+        let outcome = plugin
+            .issue(&actor, &issue, now, &entropy(case))
+            .expect("no trap");
         let expect = &case["expect"];
         match outcome {
             Ok(issued) => {
@@ -162,7 +172,7 @@ fn rotate_vectors_through_the_plugin() {
         );
         let outcome = plugin
             .rotate(
-                old["userId"].as_str().expect("user"),
+                &Actor::user(old["userId"].as_str().expect("user"), false, true),
                 old["id"].as_str().expect("id"),
                 case["graceMs"].as_i64().expect("grace"),
                 case["now"].as_i64().expect("now"),

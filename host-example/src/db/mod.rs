@@ -33,6 +33,15 @@ pub struct StoredToken {
     pub json: String,
 }
 
+/// One change of an operation's writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenWrite {
+    /// Insert or replace the token with this id.
+    Put(StoredToken),
+    /// Delete the token with this id.
+    Delete(String),
+}
+
 /// A user who can sign in with a password.
 #[derive(Clone, Debug)]
 pub struct User {
@@ -105,6 +114,11 @@ impl Db {
     /// Deletes a token; false when there was none.
     pub fn delete_token(&self, id: &str) -> Result<bool> {
         dispatch!(self, delete_token(id))
+    }
+
+    /// Applies writes in order, in one transaction: all or none.
+    pub fn apply_writes(&self, writes: &[TokenWrite]) -> Result<()> {
+        dispatch!(self, apply_writes(writes))
     }
 
     /// Every token of a user.

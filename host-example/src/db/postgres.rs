@@ -13,7 +13,14 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use postgres::{Client, Config, NoTls, Statement};
 
-use super::{StoredToken, User};
+use super::{StoredToken, TokenWrite, User};
+
+/// Inserts a token or replaces the one with its id.
+const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, expires_at, record)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id,
+         hash = EXCLUDED.hash, expires_at = EXCLUDED.expires_at,
+         record = EXCLUDED.record";
 
 /// Connections kept open for reuse.
 const POOL_SIZE: usize = 16;
@@ -153,13 +160,7 @@ impl Postgres {
     /// Inserts or replaces a token by id.
     pub fn put_token(&self, token: &StoredToken) -> Result<()> {
         self.with(|c| {
-            let statement = c.prepare(
-                "INSERT INTO tokens (id, user_id, hash, expires_at, record)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id,
-                     hash = EXCLUDED.hash, expires_at = EXCLUDED.expires_at,
-                     record = EXCLUDED.record",
-            )?;
+            let statement = c.prepare(PUT_TOKEN)?;
             c.client.execute(
                 &statement,
                 &[
@@ -171,6 +172,35 @@ impl Postgres {
                 ],
             )?;
             Ok(())
+        })
+    }
+
+    /// Applies writes in order, in one transaction: all or none.
+    pub fn apply_writes(&self, writes: &[TokenWrite]) -> Result<()> {
+        self.with(|c| {
+            let put = c.prepare(PUT_TOKEN)?;
+            let delete = c.prepare("DELETE FROM tokens WHERE id = $1")?;
+            let mut tx = c.client.transaction()?;
+            for write in writes {
+                match write {
+                    TokenWrite::Put(token) => {
+                        tx.execute(
+                            &put,
+                            &[
+                                &token.id,
+                                &token.user_id,
+                                &token.hash,
+                                &token.expires_at,
+                                &token.json,
+                            ],
+                        )?;
+                    }
+                    TokenWrite::Delete(id) => {
+                        tx.execute(&delete, &[id])?;
+                    }
+                }
+            }
+            tx.commit()
         })
     }
 

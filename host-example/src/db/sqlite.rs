@@ -34,7 +34,12 @@ const MIGRATIONS: &[&str] = &[
      ) STRICT;",
 ];
 
-use super::{StoredToken, User};
+use super::{StoredToken, TokenWrite, User};
+
+/// Inserts a token or replaces the one with its id.
+const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, expires_at, record)
+     VALUES (?1, ?2, ?3, ?4, ?5)
+     ON CONFLICT (id) DO UPDATE SET user_id = ?2, hash = ?3, expires_at = ?4, record = ?5";
 
 /// A SQLite database.
 pub struct Sqlite {
@@ -93,19 +98,38 @@ impl Sqlite {
 
     /// Inserts or replaces a token by id.
     pub fn put_token(&self, token: &StoredToken) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO tokens (id, user_id, hash, expires_at, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (id) DO UPDATE SET user_id = ?2, hash = ?3, expires_at = ?4, record = ?5",
-            )?
-            .execute(params![
-                token.id,
-                token.user_id,
-                token.hash,
-                token.expires_at,
-                token.json
-            ])?;
+        self.conn().prepare_cached(PUT_TOKEN)?.execute(params![
+            token.id,
+            token.user_id,
+            token.hash,
+            token.expires_at,
+            token.json
+        ])?;
+        Ok(())
+    }
+
+    /// Applies writes in order, in one transaction: all or none.
+    pub fn apply_writes(&self, writes: &[TokenWrite]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for write in writes {
+            match write {
+                TokenWrite::Put(token) => {
+                    tx.prepare_cached(PUT_TOKEN)?.execute(params![
+                        token.id,
+                        token.user_id,
+                        token.hash,
+                        token.expires_at,
+                        token.json
+                    ])?;
+                }
+                TokenWrite::Delete(id) => {
+                    tx.prepare_cached("DELETE FROM tokens WHERE id = ?1")?
+                        .execute([id])?;
+                }
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -5,6 +5,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use tessera_core::code::{self, Class};
+
 use crate::log;
 use crate::plugin::TokenError;
 
@@ -63,29 +65,31 @@ impl ApiError {
     /// Maps an error from authenticating a caller by token: every token
     /// problem is the same 401, a scope problem is 403.
     pub fn from_auth(error: TokenError) -> Self {
-        match error.code.as_str() {
-            "SCOPE_DENIED" => Self::new(StatusCode::FORBIDDEN, "SCOPE_DENIED", error.message),
-            "STORE_FAILED" | "RECORD_INVALID" | "INTERNAL" | "BAD_REQUEST" => {
-                Self::from_operation(error)
-            }
-            reason => Self::unauthenticated(reason),
+        if code::is_unauthenticated(&error.code) {
+            Self::unauthenticated(&error.code)
+        } else {
+            Self::from_operation(error)
         }
     }
 
-    /// Maps an error from an operation by an authenticated caller: 404 for
-    /// another user's (or no) token, 503 when storage failed, 422 with the
-    /// core's code for everything the caller can fix.
+    /// Maps an error from an operation by an authenticated caller through
+    /// its class (`tessera_core::code::class`): 404 for another user's (or
+    /// no) token, 403 for what the caller may not do, 409 for a token whose
+    /// state forbids it (rotated, inactive, expired), 503 when storage
+    /// failed, 400/413/422 for input the caller can fix.
     pub fn from_operation(error: TokenError) -> Self {
-        let status = match error.code.as_str() {
-            "NOT_FOUND" => StatusCode::NOT_FOUND,
-            "STORE_FAILED" => StatusCode::SERVICE_UNAVAILABLE,
-            "RECORD_INVALID" | "INTERNAL" => {
+        let status = match (code::class(&error.code), error.code.as_str()) {
+            (_, code::BAD_REQUEST) => StatusCode::BAD_REQUEST,
+            (_, code::PAYLOAD_TOO_LARGE) => StatusCode::PAYLOAD_TOO_LARGE,
+            (Some(Class::NotFound), _) => StatusCode::NOT_FOUND,
+            (Some(Class::Forbidden), _) => StatusCode::FORBIDDEN,
+            (Some(Class::Conflict | Class::Unauthenticated), _) => StatusCode::CONFLICT,
+            (Some(Class::Invalid | Class::Limited), _) => StatusCode::UNPROCESSABLE_ENTITY,
+            (Some(Class::Unavailable), _) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => {
                 log::warn(format_args!("{}: {}", error.code, error.message));
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            "BAD_REQUEST" => StatusCode::BAD_REQUEST,
-            "SCOPE_DENIED" | "PARENT_INVALID" => StatusCode::FORBIDDEN,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, &error.code, error.message)
     }

@@ -1,5 +1,9 @@
 //! `/api/usertokens`: create, list, show, edit, rotate and delete the
 //! caller's own tokens.
+//!
+//! Each route authenticates the caller, says who they are (an actor) and
+//! passes the request to the plugin, where the core decides what the actor
+//! may do to which token. No rule about tokens lives here.
 
 use std::sync::Arc;
 
@@ -14,8 +18,7 @@ use super::body::JsonBody;
 use super::caller::{Accept, Caller, Via, authenticate};
 use super::{ApiError, App};
 use crate::clock::{entropy, parse_rfc3339_ms};
-use crate::config::{TOKENS_CREATE, TOKENS_READ, TOKENS_WRITE};
-use crate::plugin::{Edit, Expiry, IssueRequest, Issued};
+use crate::plugin::{Actor, Edit, Expiry, IssueRequest, Issued, Status};
 use crate::settings;
 
 /// Fields of a record that are fixed at creation.
@@ -48,6 +51,23 @@ struct CreateBody {
 struct RotateBody {
     #[serde(default)]
     grace_seconds: i64,
+}
+
+/// `?cascade=true` on `PATCH` and `DELETE`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CascadeQuery {
+    #[serde(default)]
+    cascade: bool,
+}
+
+/// Reads `?cascade=…`; anything but `true` or `false` is a 400.
+fn cascade(
+    query: Result<Query<CascadeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<bool, ApiError> {
+    query
+        .map(|Query(q)| q.cascade)
+        .map_err(|_| ApiError::bad_request("cascade must be true or false"))
 }
 
 #[derive(Deserialize)]
@@ -121,14 +141,27 @@ fn json_record(record: String) -> Result<Response, ApiError> {
     Ok(axum::Json(record).into_response())
 }
 
-/// Whether this user may create tokens: administrators always, members
-/// when an administrator allowed it.
-fn may_create(app: &App, caller: &Caller) -> Result<bool, ApiError> {
-    let admin = match caller.via {
-        Via::Password { admin } => admin,
-        Via::Token { .. } => app.db.user(&caller.user)?.is_some_and(|u| u.admin),
-    };
-    Ok(admin || settings::members_can_create_tokens(&app.db)?)
+/// The caller as the plugin's actor: the user (by password) or the token
+/// (its `Authorization` value), with what the host knows of the user's
+/// rights: whether they administer the service, and whether members may
+/// create tokens here. The core decides what follows from them.
+fn actor(app: &App, caller: &Caller) -> Result<Actor, ApiError> {
+    let members = settings::members_can_create_tokens(&app.db)?;
+    Ok(match &caller.via {
+        Via::Password { admin } => Actor::user(&caller.user, *admin, members),
+        Via::Token { header, .. } => {
+            let admin = app.db.user(&caller.user)?.is_some_and(|u| u.admin);
+            Actor::token(header, admin, members)
+        }
+    })
+}
+
+/// Authenticates a caller of `/api/usertokens` (a password, or any valid
+/// token: what a token may do there is the core's decision) and returns
+/// their actor.
+async fn caller(app: &App, headers: &HeaderMap) -> Result<Actor, ApiError> {
+    let caller = authenticate(app, headers, Accept::PasswordOrToken(None)).await?;
+    actor(app, &caller)
 }
 
 /// `POST /api/usertokens`.
@@ -137,37 +170,27 @@ pub async fn create(
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&app, &headers, Accept::PasswordOrToken(None)).await?;
-    if !may_create(&app, &caller)? {
-        return Err(ApiError::forbidden(
-            "only administrators may create tokens here; an administrator can allow members",
-        ));
-    }
+    let actor = caller(&app, &headers).await?;
     let body: CreateBody = body.parse()?;
     let request = IssueRequest {
-        user_id: caller.user.clone(),
         name: body.name,
         description: body.description,
         expires: expiry(body.expires.as_ref())?,
         scope: body.scope.to_string(),
-        parent_token: match caller.via {
-            Via::Token { header, .. } => Some(header),
-            Via::Password { .. } => None,
-        },
     };
     let issued = app
         .plugin
-        .issue(&request, app.clock.now(), &entropy()?)?
+        .issue(&actor, &request, app.clock.now(), &entropy()?)?
         .map_err(ApiError::from_operation)?;
     created(issued)
 }
 
 /// `GET /api/usertokens`.
 pub async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let caller = authenticate(&app, &headers, Accept::PasswordOrToken(Some(TOKENS_READ))).await?;
+    let actor = caller(&app, &headers).await?;
     json_list(
         app.plugin
-            .list(&caller.user)?
+            .list(&actor, app.clock.now())?
             .map_err(ApiError::from_operation)?,
     )
 }
@@ -178,7 +201,7 @@ pub async fn expiring(
     headers: HeaderMap,
     query: Result<Query<ExpiringQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&app, &headers, Accept::PasswordOrToken(Some(TOKENS_READ))).await?;
+    let actor = caller(&app, &headers).await?;
     let Ok(Query(query)) = query else {
         return Err(ApiError::bad_request("days must be a whole number"));
     };
@@ -189,7 +212,7 @@ pub async fn expiring(
         .ok_or_else(|| ApiError::bad_request("days must be a whole number of at least 0"))?;
     let found = app
         .plugin
-        .expiring_within(&caller.user, window, app.clock.now())?
+        .expiring_within(&actor, window, app.clock.now())?
         .map_err(ApiError::from_operation)?;
     json_list(found)
 }
@@ -200,37 +223,45 @@ pub async fn detail(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&app, &headers, Accept::PasswordOrToken(Some(TOKENS_READ))).await?;
+    let actor = caller(&app, &headers).await?;
     json_record(
         app.plugin
-            .get(&caller.user, &id)?
+            .get(&actor, &id, app.clock.now())?
             .map_err(ApiError::from_operation)?,
     )
 }
 
-/// `PATCH /api/usertokens/{id}`: `name`, `description` and `status` only.
+/// `PATCH /api/usertokens/{id}[?cascade=true]`: `name`, `description` and
+/// `status` only. A deactivation with `cascade` also deactivates every token
+/// the target created; the answer is then `{ "record", "deactivated" }`.
 pub async fn update(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    query: Result<Query<CascadeQuery>, axum::extract::rejection::QueryRejection>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&app, &headers, Accept::PasswordOrToken(Some(TOKENS_WRITE))).await?;
+    let actor = caller(&app, &headers).await?;
+    let cascade = cascade(query)?;
     let Value::Object(fields) = body.0 else {
         return Err(ApiError::bad_request("the body must be a JSON object"));
     };
     let mut edit = Edit {
         name: None,
         description: None,
-        active: None,
+        status: None,
     };
     for (key, value) in fields {
         match (key.as_str(), value) {
             ("name", Value::String(name)) => edit.name = Some(name),
             ("description", Value::String(text)) => edit.description = Some(Some(text)),
             ("description", Value::Null) => edit.description = Some(None),
-            ("status", Value::String(status)) if status == "active" => edit.active = Some(true),
-            ("status", Value::String(status)) if status == "inactive" => edit.active = Some(false),
+            ("status", Value::String(status)) if status == "active" => {
+                edit.status = Some(Status::Active)
+            }
+            ("status", Value::String(status)) if status == "inactive" => {
+                edit.status = Some(Status::Inactive)
+            }
             (key, _) if IMMUTABLE.contains(&key) => {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -246,10 +277,19 @@ pub async fn update(
             (key, _) => return Err(ApiError::bad_request(format!("unknown field {key}"))),
         }
     }
-    json_record(
-        app.plugin
-            .update(&caller.user, &id, &edit)?
-            .map_err(ApiError::from_operation)?,
+    let updated = app
+        .plugin
+        .update(&actor, &id, &edit, cascade, app.clock.now())?
+        .map_err(ApiError::from_operation)?;
+    if !cascade {
+        return json_record(updated.record);
+    }
+    let record =
+        RawValue::from_string(updated.record).map_err(|e| ApiError::internal(&e.into()))?;
+    let deactivated = &updated.affected[1.min(updated.affected.len())..];
+    Ok(
+        axum::Json(serde_json::json!({ "record": record, "deactivated": deactivated }))
+            .into_response(),
     )
 }
 
@@ -260,7 +300,7 @@ pub async fn rotate(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&app, &headers, Accept::PasswordOrToken(Some(TOKENS_CREATE))).await?;
+    let actor = caller(&app, &headers).await?;
     let body: RotateBody = body.parse()?;
     let grace_ms = body
         .grace_seconds
@@ -268,20 +308,28 @@ pub async fn rotate(
         .ok_or_else(|| ApiError::bad_request("graceSeconds is out of range"))?;
     let issued = app
         .plugin
-        .rotate(&caller.user, &id, grace_ms, app.clock.now(), &entropy()?)?
+        .rotate(&actor, &id, grace_ms, app.clock.now(), &entropy()?)?
         .map_err(ApiError::from_operation)?;
     created(issued)
 }
 
-/// `DELETE /api/usertokens/{id}`.
+/// `DELETE /api/usertokens/{id}[?cascade=true]`: 204; with `cascade`, every
+/// token the target created goes too, and the answer is 200
+/// `{ "deleted": [ids] }`, the target's first.
 pub async fn delete(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    query: Result<Query<CascadeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&app, &headers, Accept::PasswordOrToken(Some(TOKENS_WRITE))).await?;
-    app.plugin
-        .delete(&caller.user, &id)?
+    let actor = caller(&app, &headers).await?;
+    let cascade = cascade(query)?;
+    let deleted = app
+        .plugin
+        .delete(&actor, &id, cascade, app.clock.now())?
         .map_err(ApiError::from_operation)?;
+    if cascade {
+        return Ok(axum::Json(serde_json::json!({ "deleted": deleted })).into_response());
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tessera_host::config::default_config;
-use tessera_host::db::{Db, StoredToken};
-use tessera_host::plugin::{Edit, Expiry, IssueRequest, Plugin, Request};
+use tessera_host::db::{Db, StoredToken, TokenWrite};
+use tessera_host::plugin::{Actor, Edit, Expiry, IssueRequest, Plugin, Request, Status};
 
 fn token(id: &str, user: &str, hash: &str) -> StoredToken {
     StoredToken {
@@ -25,8 +25,42 @@ fn json(stored: &StoredToken) -> Value {
 /// Runs every check on an empty database.
 pub fn run(db: Arc<Db>) {
     storage(&db);
+    writes_are_atomic(&db);
     users_and_settings(&db);
-    service(db);
+    service(db.clone());
+    super::lifecycle::replay(db);
+}
+
+/// An operation's writes land together or not at all.
+fn writes_are_atomic(db: &Db) {
+    db.apply_writes(&[
+        TokenWrite::Put(token("w1", "u3", "h-w1")),
+        TokenWrite::Put(token("w2", "u3", "h-w2")),
+    ])
+    .unwrap();
+    assert_eq!(db.count_tokens("u3").unwrap(), 2);
+    // The second put collides with w1's hash (unique): neither the delete
+    // before it nor the put after it may take effect.
+    let failed = db.apply_writes(&[
+        TokenWrite::Delete("w2".into()),
+        TokenWrite::Put(token("w3", "u3", "h-w1")),
+        TokenWrite::Put(token("w4", "u3", "h-w4")),
+    ]);
+    assert!(failed.is_err());
+    let mut ids: Vec<String> = db
+        .tokens_of("u3")
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["w1", "w2"]);
+    db.apply_writes(&[
+        TokenWrite::Delete("w1".into()),
+        TokenWrite::Delete("w2".into()),
+    ])
+    .unwrap();
+    assert_eq!(db.count_tokens("u3").unwrap(), 0);
 }
 
 fn storage(db: &Db) {
@@ -97,17 +131,16 @@ fn users_and_settings(db: &Db) {
 fn service(db: Arc<Db>) {
     let plugin = Plugin::new(db.clone(), default_config().to_string()).expect("plugin");
     let now = 1_800_000_000_000;
+    let svc = Actor::user("svc", false, true);
     let issue = |name: &str, entropy: u8| {
         let request = IssueRequest {
-            user_id: "svc".into(),
             name: name.into(),
             description: None,
             expires: Expiry::Days(30),
             scope: r#"{"preset":"read"}"#.into(),
-            parent_token: None,
         };
         plugin
-            .issue(&request, now, &[entropy; 32])
+            .issue(&svc, &request, now, &[entropy; 32])
             .unwrap()
             .expect("issued")
     };
@@ -130,18 +163,24 @@ fn service(db: Arc<Db>) {
     let off = Edit {
         name: None,
         description: None,
-        active: Some(false),
+        status: Some(Status::Inactive),
     };
-    plugin.update("svc", &id, &off).unwrap().expect("updated");
+    plugin
+        .update(&svc, &id, &off, false, now)
+        .unwrap()
+        .expect("updated");
     let refused = plugin.verify(&first.token, Some(&read), now).unwrap();
     assert_eq!(refused.expect_err("inactive").code, "TOKEN_INACTIVE");
     let on = Edit {
-        active: Some(true),
+        status: Some(Status::Active),
         ..off
     };
-    plugin.update("svc", &id, &on).unwrap().expect("updated");
+    plugin
+        .update(&svc, &id, &on, false, now)
+        .unwrap()
+        .expect("updated");
     let rotated = plugin
-        .rotate("svc", &id, 0, now, &[2; 32])
+        .rotate(&svc, &id, 0, now, &[2; 32])
         .unwrap()
         .expect("rotated");
     let old = plugin.verify(&first.token, Some(&read), now).unwrap();
@@ -152,9 +191,12 @@ fn service(db: Arc<Db>) {
             .unwrap()
             .is_ok()
     );
-    assert_eq!(plugin.list("svc").unwrap().expect("list").len(), 2);
-    plugin.delete("svc", &id).unwrap().expect("deleted");
-    assert_eq!(plugin.list("svc").unwrap().expect("list").len(), 1);
+    assert_eq!(plugin.list(&svc, now).unwrap().expect("list").len(), 2);
+    plugin
+        .delete(&svc, &id, false, now)
+        .unwrap()
+        .expect("deleted");
+    assert_eq!(plugin.list(&svc, now).unwrap().expect("list").len(), 1);
     let second = issue("second", 3);
     assert!(
         plugin

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod lifecycle;
 pub mod pg;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -26,8 +26,3 @@ pub(crate) fn store_failed(message: String) -> TokenError {
         format_args!("storage failed: {message}"),
     )
 }
-
-/// No token with this id belongs to the caller.
-pub(crate) fn not_found() -> TokenError {
-    fail(code::NOT_FOUND, "no such token")
-}

@@ -5,7 +5,7 @@ use tessera_core::code;
 
 use crate::bindings::exports::tessera::tokens::service::TokenError;
 use crate::bindings::tessera::tokens::store;
-use crate::bindings::tessera::tokens::types::Stored;
+use crate::bindings::tessera::tokens::types::{Stored, Write};
 use crate::errors::{fail, store_failed};
 
 /// Reads a stored record back; a record the core cannot read is
@@ -35,9 +35,18 @@ pub(crate) fn public_json(record: &TokenRecord) -> Result<String, TokenError> {
     serde_json::to_string(&record.info()).map_err(|e| fail(code::INTERNAL, e))
 }
 
-/// Writes a record.
-pub(crate) fn put(record: &TokenRecord) -> Result<(), TokenError> {
-    store::put(&encode(record)?).map_err(store_failed)
+/// Applies an operation's writes in one transaction.
+pub(crate) fn apply(writes: &[tessera_core::Write]) -> Result<(), TokenError> {
+    let writes = writes
+        .iter()
+        .map(|write| {
+            Ok(match write {
+                tessera_core::Write::Put(record) => Write::Put(encode(record)?),
+                tessera_core::Write::Delete(id) => Write::Delete(id.clone()),
+            })
+        })
+        .collect::<Result<Vec<_>, TokenError>>()?;
+    store::apply(&writes).map_err(store_failed)
 }
 
 /// The record with this hash, if any.
@@ -49,23 +58,11 @@ pub(crate) fn by_hash(hash: &str) -> Result<Option<TokenRecord>, TokenError> {
         .transpose()
 }
 
-/// The caller's record with this id; another user's is `NOT_FOUND`, so ids
-/// reveal nothing about other users' tokens.
-pub(crate) fn owned(user_id: &str, id: &str) -> Result<TokenRecord, TokenError> {
-    let stored = store::get_by_id(id).map_err(store_failed)?;
-    match stored.as_ref().map(decode).transpose()? {
-        Some(record) if record.user_id() == user_id => Ok(record),
-        _ => Err(crate::errors::not_found()),
-    }
-}
-
-/// Every record of a user, oldest first.
+/// Every record of a user.
 pub(crate) fn of_user(user_id: &str) -> Result<Vec<TokenRecord>, TokenError> {
-    let mut records = store::list_by_user(user_id)
+    store::list_by_user(user_id)
         .map_err(store_failed)?
         .iter()
         .map(decode)
-        .collect::<Result<Vec<_>, _>>()?;
-    records.sort_by(|a, b| (a.created_at(), a.id()).cmp(&(b.created_at(), b.id())));
-    Ok(records)
+        .collect()
 }

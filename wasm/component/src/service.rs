@@ -1,17 +1,19 @@
-//! The exported token service: each call reads what it needs through the
-//! storage imports, lets the core decide, and writes back the result.
+//! The exported token service: each call authenticates the actor, reads the
+//! actor's user's records through the storage imports, lets the core decide,
+//! and applies the writes the core returns in one transaction.
 
 use std::sync::OnceLock;
 
 use tessera_core::{
-    Creator, Deployment, DeploymentConfig, Expiry, IssueRequest, Request, ScopeSpec, Status, code,
+    Actor, CreateRequest, Deployment, DeploymentConfig, Edit, Expiry, Minted, Request, ScopeSpec,
+    Standing, Status, TokenRecord, code,
 };
 
 use crate::bindings::exports::tessera::tokens::service::{
-    self as wit, Edit, Guest, IssueRequest as WitIssueRequest, Issued, Principal, TokenError,
+    self as wit, Guest, IssueRequest as WitIssueRequest, Issued, Principal, TokenError, Updated,
 };
 use crate::bindings::tessera::tokens::store;
-use crate::errors::{coded, fail, store_failed};
+use crate::errors::{coded, fail};
 use crate::records;
 
 /// The component's export.
@@ -44,11 +46,85 @@ fn expiry(expires: wit::Expiry) -> Expiry {
     }
 }
 
-fn issued(issued: &tessera_core::Issued) -> Result<Issued, TokenError> {
+fn standing(standing: wit::Standing) -> Standing {
+    Standing {
+        admin: standing.admin,
+        members_may_create: standing.members_may_create,
+    }
+}
+
+fn minted(minted: &Minted) -> Result<Issued, TokenError> {
     Ok(Issued {
-        token: issued.token.expose().into(),
-        record: records::public_json(&issued.record)?,
+        token: minted.token.expose().into(),
+        record: records::public_json(&minted.record)?,
     })
+}
+
+fn public_list(records: &[&TokenRecord]) -> Result<Vec<String>, TokenError> {
+    records.iter().map(|r| records::public_json(r)).collect()
+}
+
+/// The actor, resolved: a token actor's record (looked up by its hash) and
+/// the actor's user's records, which every operation decides over.
+struct Resolved {
+    token: Option<(tessera_core::TokenHash, Option<TokenRecord>)>,
+    user_id: Option<String>,
+    standing: Standing,
+    records: Vec<TokenRecord>,
+}
+
+impl Resolved {
+    /// Looks up what the actor's operations need: for a token, its record;
+    /// then every record of the user.
+    fn load(d: &Deployment, actor: &wit::Actor) -> Result<Self, TokenError> {
+        let (token, user_id, standing_of) = match actor {
+            wit::Actor::User(user) => (None, Some(user.user_id.clone()), user.standing),
+            wit::Actor::Token(token) => {
+                let presented = d.parse(&token.credential).map_err(coded)?;
+                let hash = d.hash(&presented);
+                let record = records::by_hash(&hash.to_hex())?;
+                let user_id = record.as_ref().map(|r| r.user_id().to_string());
+                (Some((hash, record)), user_id, token.standing)
+            }
+        };
+        let records = match &user_id {
+            Some(user_id) => records::of_user(user_id)?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            token,
+            user_id,
+            standing: standing(standing_of),
+            records,
+        })
+    }
+
+    /// The core's actor; a token that is unknown, inactive or expired now
+    /// is refused with its denial.
+    fn actor(&self, d: &Deployment, now: i64) -> Result<Actor<'_>, TokenError> {
+        match &self.token {
+            None => Ok(Actor::user(
+                self.user_id.as_deref().unwrap_or_default(),
+                self.standing,
+            )),
+            Some((hash, record)) => {
+                let token = d.authenticate(hash, record.as_ref(), now).map_err(coded)?;
+                Ok(Actor::token(token, self.standing))
+            }
+        }
+    }
+}
+
+/// Runs `operation` with the actor's lifecycle at `now`.
+fn with_lifecycle<T>(
+    actor: &wit::Actor,
+    now: i64,
+    operation: impl FnOnce(&tessera_core::Lifecycle<'_>) -> Result<T, TokenError>,
+) -> Result<T, TokenError> {
+    let d = deployment()?;
+    let resolved = Resolved::load(d, actor)?;
+    let actor = resolved.actor(d, now)?;
+    operation(&d.lifecycle(actor, &resolved.records, now))
 }
 
 impl Guest for Plugin {
@@ -57,47 +133,29 @@ impl Guest for Plugin {
     }
 
     fn issue(
+        actor: wit::Actor,
         request: WitIssueRequest,
         now: i64,
         entropy_bytes: Vec<u8>,
     ) -> Result<Issued, TokenError> {
-        let d = deployment()?;
         let entropy = entropy(&entropy_bytes)?;
         let scope: ScopeSpec = serde_json::from_str(&request.scope)
             .map_err(|e| fail(code::SCOPE_INVALID, format_args!("scope: {e}")))?;
-        // The parent's record must outlive the borrow `Creator::Token` holds.
-        let parent = match &request.parent_token {
-            None => None,
-            Some(input) => {
-                let presented = d.parse(input).map_err(coded)?;
-                let hash = d.hash(&presented);
-                Some((hash, records::by_hash(&hash.to_hex())?))
-            }
-        };
-        let creator = match &parent {
-            None => Creator::User,
-            Some((hash, record)) => {
-                Creator::Token(d.authenticate(hash, record.as_ref(), now).map_err(coded)?)
-            }
-        };
-        let held = store::count_by_user(&request.user_id).map_err(store_failed)?;
-        let new = d
-            .issue(
-                &IssueRequest {
-                    user_id: &request.user_id,
-                    name: &request.name,
-                    description: request.description.as_deref(),
-                    expires: expiry(request.expires),
-                    scope: &scope,
-                    creator,
-                    tokens_held: held as usize,
-                },
-                now,
-                &entropy,
-            )
-            .map_err(coded)?;
-        records::put(&new.record)?;
-        issued(&new)
+        with_lifecycle(&actor, now, |life| {
+            let new = life
+                .create(
+                    &CreateRequest {
+                        name: &request.name,
+                        description: request.description.as_deref(),
+                        expires: expiry(request.expires),
+                        scope: &scope,
+                    },
+                    &entropy,
+                )
+                .map_err(coded)?;
+            records::apply(&new.writes)?;
+            minted(&new)
+        })
     }
 
     fn verify(
@@ -129,7 +187,8 @@ impl Guest for Plugin {
             }
         };
         if touch {
-            // A lost last-used write must not refuse a valid token.
+            // A lost last-used write never refuses a valid token; the host
+            // logs the failure.
             let _ = store::touch(principal.token_id, now);
         }
         Ok(Principal {
@@ -140,69 +199,82 @@ impl Guest for Plugin {
         })
     }
 
-    fn list(user_id: String) -> Result<Vec<String>, TokenError> {
-        records::of_user(&user_id)?
-            .iter()
-            .map(records::public_json)
-            .collect()
+    fn list(actor: wit::Actor, now: i64) -> Result<Vec<String>, TokenError> {
+        with_lifecycle(&actor, now, |life| {
+            public_list(&life.list().map_err(coded)?)
+        })
     }
 
-    fn get(user_id: String, id: String) -> Result<String, TokenError> {
-        records::public_json(&records::owned(&user_id, &id)?)
+    fn get(actor: wit::Actor, id: String, now: i64) -> Result<String, TokenError> {
+        with_lifecycle(&actor, now, |life| {
+            records::public_json(life.get(&id).map_err(coded)?)
+        })
     }
 
-    fn update(user_id: String, id: String, edit: Edit) -> Result<String, TokenError> {
-        let mut record = records::owned(&user_id, &id)?;
-        if let Some(name) = &edit.name {
-            record.rename(name).map_err(coded)?;
-        }
-        if let Some(description) = &edit.description {
-            record.describe(description.as_deref()).map_err(coded)?;
-        }
-        if let Some(active) = edit.active {
-            record.set_status(if active {
-                Status::Active
-            } else {
-                Status::Inactive
-            });
-        }
-        records::put(&record)?;
-        records::public_json(&record)
+    fn update(
+        actor: wit::Actor,
+        id: String,
+        edit: wit::Edit,
+        cascade: bool,
+        now: i64,
+    ) -> Result<Updated, TokenError> {
+        let edit_of = Edit {
+            name: edit.name.as_deref(),
+            description: edit.description.as_ref().map(Option::as_deref),
+            status: edit.status.map(|status| match status {
+                wit::Status::Active => Status::Active,
+                wit::Status::Inactive => Status::Inactive,
+            }),
+        };
+        with_lifecycle(&actor, now, |life| {
+            let change = life.update(&id, &edit_of, cascade).map_err(coded)?;
+            records::apply(&change.writes)?;
+            let record = change
+                .record
+                .as_ref()
+                .ok_or_else(|| fail(code::INTERNAL, "an update without its record"))?;
+            Ok(Updated {
+                record: records::public_json(record)?,
+                affected: change.affected().map(Into::into).collect(),
+            })
+        })
     }
 
     fn rotate(
-        user_id: String,
+        actor: wit::Actor,
         id: String,
         grace_ms: i64,
         now: i64,
         entropy_bytes: Vec<u8>,
     ) -> Result<Issued, TokenError> {
-        let d = deployment()?;
         let entropy = entropy(&entropy_bytes)?;
-        let old = records::owned(&user_id, &id)?;
-        let rotated = d.rotate(&old, grace_ms, now, &entropy).map_err(coded)?;
-        // New first: if the second write is lost, the old token only keeps
-        // its original expiry.
-        records::put(&rotated.issued.record)?;
-        records::put(&rotated.retired)?;
-        issued(&rotated.issued)
+        with_lifecycle(&actor, now, |life| {
+            let new = life.rotate(&id, grace_ms, &entropy).map_err(coded)?;
+            records::apply(&new.writes)?;
+            minted(&new)
+        })
     }
 
-    fn delete(user_id: String, id: String) -> Result<(), TokenError> {
-        records::owned(&user_id, &id)?;
-        store::delete(&id).map_err(store_failed)?;
-        Ok(())
+    fn delete(
+        actor: wit::Actor,
+        id: String,
+        cascade: bool,
+        now: i64,
+    ) -> Result<Vec<String>, TokenError> {
+        with_lifecycle(&actor, now, |life| {
+            let change = life.delete(&id, cascade).map_err(coded)?;
+            records::apply(&change.writes)?;
+            Ok(change.affected().map(Into::into).collect())
+        })
     }
 
     fn expiring_within(
-        user_id: String,
+        actor: wit::Actor,
         window_ms: i64,
         now: i64,
     ) -> Result<Vec<String>, TokenError> {
-        records::of_user(&user_id)?
-            .iter()
-            .filter(|record| record.expires_within(now, window_ms))
-            .map(records::public_json)
-            .collect()
+        with_lifecycle(&actor, now, |life| {
+            public_list(&life.expiring_within(window_ms).map_err(coded)?)
+        })
     }
 }

@@ -1,0 +1,226 @@
+//! `tests/vectors/lifecycle.json` through the plugin over a real backend:
+//! each case's actor, operation and records go in, and what the backend
+//! holds afterwards must be exactly the writes the vector expects (or, for a
+//! refusal, exactly what it held before).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tessera_host::db::{Db, StoredToken, TokenWrite};
+use tessera_host::plugin::{Actor, Edit, Expiry, IssueRequest, Plugin, Status};
+
+fn load() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/lifecycle.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("JSON")
+}
+
+fn stored(record: &Value) -> StoredToken {
+    StoredToken {
+        id: record["id"].as_str().expect("id").into(),
+        user_id: record["userId"].as_str().expect("userId").into(),
+        hash: record["hash"].as_str().expect("hash").into(),
+        expires_at: record["expiresAt"].as_i64(),
+        json: record.to_string(),
+    }
+}
+
+fn entropy(hex: &Value) -> [u8; 32] {
+    let hex = hex.as_str().expect("entropy");
+    let bytes: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect();
+    bytes.try_into().expect("32 bytes")
+}
+
+fn actor(value: &Value) -> Actor {
+    let admin = value["admin"].as_bool().expect("admin");
+    let members = value["membersMayCreate"]
+        .as_bool()
+        .expect("membersMayCreate");
+    match value["kind"].as_str().expect("kind") {
+        "user" => Actor::user(value["userId"].as_str().expect("userId"), admin, members),
+        _ => Actor::token(value["token"].as_str().expect("token"), admin, members),
+    }
+}
+
+fn expiry(value: &Value) -> Expiry {
+    match value {
+        Value::String(s) if s == "never" => Expiry::Never,
+        v if v.get("days").is_some() => Expiry::Days(v["days"].as_i64().expect("days")),
+        v => Expiry::At(v["at"].as_i64()),
+    }
+}
+
+/// Every record the backend holds for the users of the file, by id.
+fn snapshot(db: &Db, users: &BTreeSet<String>) -> Vec<Value> {
+    let mut all: Vec<Value> = users
+        .iter()
+        .flat_map(|user| db.tokens_of(user).expect("list"))
+        .map(|t| serde_json::from_str(&t.json).expect("stored JSON"))
+        .collect();
+    all.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    all
+}
+
+/// What the backend must hold after `writes` on `before`.
+fn after(before: &[Value], writes: &[Value]) -> Vec<Value> {
+    let mut all = before.to_vec();
+    for write in writes {
+        if let Some(record) = write.get("put") {
+            all.retain(|r| r["id"] != record["id"]);
+            all.push(record.clone());
+        } else {
+            all.retain(|r| r["id"] != write["delete"]);
+        }
+    }
+    all.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    all
+}
+
+fn ids(list: &[String]) -> Value {
+    list.iter()
+        .map(|json| serde_json::from_str::<Value>(json).expect("record")["id"].clone())
+        .collect()
+}
+
+/// Replays every lifecycle vector through a plugin over `db`, resetting the
+/// users' records before each case.
+pub fn replay(db: Arc<Db>) {
+    let file = load();
+    let now = file["now"].as_i64().expect("now");
+    let records = file["records"].as_array().expect("records");
+    let users: BTreeSet<String> = records
+        .iter()
+        .map(|r| r["userId"].as_str().expect("userId").to_string())
+        .collect();
+    let mut fixture = records.clone();
+    fixture.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    for case in file["cases"].as_array().expect("cases") {
+        let name = case["name"].as_str().expect("name");
+        let reset: Vec<TokenWrite> = snapshot(&db, &users)
+            .iter()
+            .map(|r| TokenWrite::Delete(r["id"].as_str().expect("id").into()))
+            .chain(records.iter().map(|r| TokenWrite::Put(stored(r))))
+            .collect();
+        db.apply_writes(&reset).expect("reset");
+        let config =
+            file["deployments"][case["deployment"].as_str().expect("deployment")].to_string();
+        let plugin = Plugin::new(db.clone(), config).expect("plugin");
+        let actor = actor(&case["actor"]);
+        let op = &case["operation"];
+        let id = op["id"].as_str().unwrap_or_default();
+        let expect = &case["expect"];
+        let got: Result<Value, String> = match op["op"].as_str().expect("op") {
+            "create" => {
+                let request = &op["request"];
+                let request = IssueRequest {
+                    name: request["name"].as_str().expect("name").into(),
+                    description: request["description"].as_str().map(Into::into),
+                    expires: expiry(&request["expires"]),
+                    scope: request["scope"].to_string(),
+                };
+                plugin
+                    .issue(&actor, &request, now, &entropy(&op["entropy"]))
+                    .expect("no trap")
+                    .map(|issued| json!({ "token": issued.token }))
+                    .map_err(|e| e.code)
+            }
+            "rotate" => plugin
+                .rotate(
+                    &actor,
+                    id,
+                    op["graceMs"].as_i64().expect("grace"),
+                    now,
+                    &entropy(&op["entropy"]),
+                )
+                .expect("no trap")
+                .map(|issued| json!({ "token": issued.token }))
+                .map_err(|e| e.code),
+            "update" => {
+                let edit = &op["edit"];
+                let edit = Edit {
+                    name: edit["name"].as_str().map(Into::into),
+                    description: edit.get("description").map(|d| d.as_str().map(Into::into)),
+                    status: edit["status"].as_str().map(|s| {
+                        if s == "active" {
+                            Status::Active
+                        } else {
+                            Status::Inactive
+                        }
+                    }),
+                };
+                plugin
+                    .update(
+                        &actor,
+                        id,
+                        &edit,
+                        op["cascade"].as_bool().expect("cascade"),
+                        now,
+                    )
+                    .expect("no trap")
+                    .map(|updated| json!({ "affected": updated.affected }))
+                    .map_err(|e| e.code)
+            }
+            "delete" => plugin
+                .delete(&actor, id, op["cascade"].as_bool().expect("cascade"), now)
+                .expect("no trap")
+                .map(|deleted| json!({ "affected": deleted }))
+                .map_err(|e| e.code),
+            "list" => plugin
+                .list(&actor, now)
+                .expect("no trap")
+                .map(|list| json!({ "ids": ids(&list) }))
+                .map_err(|e| e.code),
+            "get" => plugin
+                .get(&actor, id, now)
+                .expect("no trap")
+                .map(|one| json!({ "ids": ids(&[one]) }))
+                .map_err(|e| e.code),
+            "expiringWithin" => plugin
+                .expiring_within(&actor, op["windowMs"].as_i64().expect("window"), now)
+                .expect("no trap")
+                .map(|list| json!({ "ids": ids(&list) }))
+                .map_err(|e| e.code),
+            other => panic!("unknown operation {other}"),
+        };
+        let held = snapshot(&db, &users);
+        match (got, expect.get("error")) {
+            (Err(code), Some(wanted)) => {
+                assert_eq!(json!(code), *wanted, "{name}");
+                assert_eq!(held, fixture, "{name}: a refusal changed the store");
+            }
+            (Ok(value), None) => {
+                if let Some(token) = expect.get("token") {
+                    assert_eq!(value["token"], *token, "{name}");
+                }
+                if let Some(wanted) = expect.get("ids") {
+                    assert_eq!(value["ids"], *wanted, "{name}");
+                }
+                let writes = expect
+                    .get("writes")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(affected) = value.get("affected") {
+                    let wanted: Vec<&Value> = writes
+                        .iter()
+                        .map(|w| w.get("delete").unwrap_or_else(|| &w["put"]["id"]))
+                        .collect();
+                    assert_eq!(
+                        affected.as_array().expect("ids").iter().collect::<Vec<_>>(),
+                        wanted,
+                        "{name}"
+                    );
+                }
+                assert_eq!(
+                    held,
+                    after(&fixture, &writes),
+                    "{name}: the store holds something else"
+                );
+            }
+            (got, wanted) => panic!("{name}: got {got:?}, wanted {wanted:?}"),
+        }
+    }
+}
