@@ -1,46 +1,14 @@
+import { CODE_CLASSES, TOKEN_ERROR_CODES } from "./generated/codes.js";
+
 /**
  * The stable error codes, identical to the Rust core's `code::ALL` and in
- * the same order. A test compares this list with the one the compiled core
- * reports, so the two cannot drift apart.
+ * the same order: generated from the core's code table at build time, and
+ * compared by a test with the list the compiled core reports.
  */
-export const TOKEN_ERROR_CODES = [
-  "TOKEN_MALFORMED",
-  "TOKEN_PREFIX",
-  "TOKEN_CHECKSUM",
-  "TOKEN_UNKNOWN",
-  "TOKEN_INACTIVE",
-  "TOKEN_EXPIRED",
-  "SCOPE_DENIED",
-  "SCOPE_INVALID",
-  "SCOPE_EXCEEDS_PARENT",
-  "EXPIRY_INVALID",
-  "EXPIRY_EXCEEDS_POLICY",
-  "EXPIRY_EXCEEDS_PARENT",
-  "NAME_INVALID",
-  "DESCRIPTION_INVALID",
-  "USER_INVALID",
-  "PARENT_INVALID",
-  "LIMIT_REACHED",
-  "PREFIX_INVALID",
-  "CATALOG_INVALID",
-  "PEPPER_INVALID",
-  "RECORD_INVALID",
-  "STORE_FAILED",
-  "NOT_FOUND",
-] as const;
+export { TOKEN_ERROR_CODES };
 
 /** One of the stable error codes: what `TokenError#code` holds. */
 export type TokenErrorCode = (typeof TOKEN_ERROR_CODES)[number];
-
-/** The codes a caller answers with HTTP 401 (every parse error included). */
-const UNAUTHENTICATED: ReadonlySet<TokenErrorCode> = new Set<TokenErrorCode>([
-  "TOKEN_MALFORMED",
-  "TOKEN_PREFIX",
-  "TOKEN_CHECKSUM",
-  "TOKEN_UNKNOWN",
-  "TOKEN_INACTIVE",
-  "TOKEN_EXPIRED",
-]);
 
 /**
  * Whether a verification failure means "not authenticated" (HTTP 401) rather
@@ -49,7 +17,7 @@ const UNAUTHENTICATED: ReadonlySet<TokenErrorCode> = new Set<TokenErrorCode>([
  * the same way, so a client never learns which reason applied.
  */
 export function isUnauthenticated(code: TokenErrorCode): boolean {
-  return UNAUTHENTICATED.has(code);
+  return CODE_CLASSES[code] === "unauthenticated";
 }
 
 /** Whether `value` is one of the stable codes. */

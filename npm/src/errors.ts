@@ -1,4 +1,5 @@
 import { type TokenErrorCode, isTokenErrorCode } from "./codes.js";
+import { CODE_MESSAGES } from "./generated/codes.js";
 
 /**
  * Why an operation on tokens failed, with a stable `code` shared by every
@@ -17,22 +18,9 @@ export class TokenError extends Error {
   }
 }
 
-/** Generic messages for the denials the hot path reports as bare codes. */
-const DENIAL_MESSAGES: Partial<Record<TokenErrorCode, string>> = {
-  TOKEN_MALFORMED: "the input is not shaped like a token",
-  TOKEN_PREFIX: "the token carries another deployment's prefix",
-  TOKEN_CHECKSUM: "the token checksum does not match",
-  TOKEN_UNKNOWN: "the token is not known",
-  TOKEN_INACTIVE: "the token is inactive",
-  TOKEN_EXPIRED: "the token has expired",
-  SCOPE_DENIED: "the token's scope does not allow this request",
-  RECORD_INVALID: "a stored record does not match the record format",
-  STORE_FAILED: "the token store failed",
-};
-
 /** A `TokenError` for a code that came without a message. */
 export function denialError(code: TokenErrorCode): TokenError {
-  return new TokenError(code, DENIAL_MESSAGES[code] ?? code);
+  return new TokenError(code, CODE_MESSAGES[code] ?? code);
 }
 
 /**
@@ -47,6 +35,10 @@ export function fromWasm(thrown: unknown): Error {
   const split = thrown.indexOf(": ");
   const code = split < 0 ? thrown : thrown.slice(0, split);
   const message = split < 0 ? thrown : thrown.slice(split + 2);
+  if (code === "BAD_REQUEST") {
+    // A malformed argument: JavaScript's own error for it, as elsewhere.
+    return new TypeError(message);
+  }
   if (isTokenErrorCode(code)) {
     return new TokenError(code, message);
   }

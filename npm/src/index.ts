@@ -16,6 +16,7 @@ export { TokenService, type TokenServiceOptions } from "./service.js";
 export type { MaybePromise, TokenStore } from "./store.js";
 export { Presented, errorCodes, hashToken, parseToken, tokenPattern } from "./token.js";
 export type {
+  Actor,
   CatalogEntry,
   CheckResult,
   CreatedBy,
@@ -25,7 +26,10 @@ export type {
   Policy,
   Principal,
   ScopeSpec,
+  StoreWrite,
   StoredRecord,
+  TokenChanges,
   TokenInfo,
+  Updated,
   VerifyRequest,
 } from "./types.js";

@@ -1,7 +1,7 @@
 import { call } from "./errors.js";
 import { parseStored, withRecord } from "./record.js";
 import type { TokenStore } from "./store.js";
-import type { Principal, ScopeSpec, StoredRecord } from "./types.js";
+import type { Principal, ScopeSpec, StoreWrite, StoredRecord } from "./types.js";
 import { RecordIndex } from "./wasm.js";
 
 /** @internal What `TokenService` reads of a `MemoryStore` to verify in one call. */
@@ -21,9 +21,19 @@ export function memoryFastPath(store: unknown): MemoryFastPath | undefined {
   return fastPathOf(store);
 }
 
+/** Every principal this package made: only these may act as a token. */
+const genuine = new WeakSet<object>();
+
 /** @internal A frozen principal for a record, shared by every verification of it. */
 export function principalOf(record: StoredRecord): Principal {
-  return Object.freeze({ userId: record.userId, tokenId: record.id, scope: frozenScope(record.scope) });
+  const principal = Object.freeze({ userId: record.userId, tokenId: record.id, scope: frozenScope(record.scope) });
+  genuine.add(principal);
+  return principal;
+}
+
+/** @internal Whether `value` is a principal `verify` or `check` returned (not a look-alike). */
+export function isPrincipal(value: unknown): value is Principal {
+  return typeof value === "object" && value !== null && genuine.has(value);
 }
 
 /** A frozen copy of a scope, so no caller can alter a cached principal. */
@@ -82,6 +92,17 @@ export class MemoryStore implements TokenStore {
     }
     this.#principals[slot] = undefined;
     return true;
+  }
+
+  async apply(writes: readonly StoreWrite[]): Promise<void> {
+    // Check every record first, so that a bad one changes nothing.
+    for (const write of writes) {
+      if ("put" in write) withRecord(write.put, () => undefined);
+    }
+    for (const write of writes) {
+      if ("put" in write) await this.put(write.put);
+      else await this.delete(write.delete);
+    }
   }
 
   async listByUser(userId: string): Promise<StoredRecord[]> {

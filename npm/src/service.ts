@@ -1,11 +1,12 @@
 import * as args from "./args.js";
 import type { TokenErrorCode } from "./codes.js";
 import { TokenError, call, denialError } from "./errors.js";
-import { type MemoryFastPath, memoryFastPath, principalOf } from "./memory-store.js";
+import { type MemoryFastPath, isPrincipal, memoryFastPath, principalOf } from "./memory-store.js";
 import { randomSource } from "./random.js";
 import type { TokenStore } from "./store.js";
 import { codeAt } from "./token.js";
 import type {
+  Actor,
   CatalogEntry,
   CheckResult,
   IssueRequest,
@@ -13,12 +14,15 @@ import type {
   Policy,
   Principal,
   ScopeSpec,
+  StoreWrite,
   StoredRecord,
+  TokenChanges,
   TokenInfo,
+  Updated,
   VerifyRequest,
 } from "./types.js";
-import { scopeMembers, toRecord, withRecord } from "./record.js";
-import { Deployment, type Record as WasmRecord } from "./wasm.js";
+import { scopeMembers, toRecord } from "./record.js";
+import { Deployment, RecordSet, type Record as WasmRecord } from "./wasm.js";
 
 /** Options of a `TokenService`. */
 export interface TokenServiceOptions {
@@ -43,6 +47,12 @@ export interface TokenServiceOptions {
    * unpredictable as these bytes.
    */
   entropy?: (bytes: Uint8Array) => void;
+  /**
+   * Told of failures that do not fail the operation: a last-used write that
+   * failed after a valid verification (the token is still accepted). The
+   * error never holds a token. Ignored by default.
+   */
+  onError?: (error: unknown, context: { operation: "touch"; tokenId: string }) => void;
 }
 
 /** Denials as frozen results, so that refusing allocates nothing. */
@@ -76,6 +86,31 @@ function expiryArgs(expires: unknown): [string, number | undefined] {
   throw new TypeError('expires must be "never", { days }, or { at }');
 }
 
+/** The `cascade` option, checked. */
+function cascadeOption(options: unknown): boolean {
+  const o = args.object(options, "options");
+  if (o.cascade !== undefined && typeof o.cascade !== "boolean") {
+    throw new TypeError("cascade must be a boolean");
+  }
+  return o.cascade === true;
+}
+
+/** The id a write changes. */
+function writeId(write: StoreWrite): string {
+  return "put" in write ? write.put.id : write.delete;
+}
+
+/** The user id and, for a token, the token id of an actor. */
+function actorOf(actor: unknown): [string, string | undefined] {
+  if (typeof actor === "string") {
+    return [actor, undefined];
+  }
+  if (isPrincipal(actor)) {
+    return [actor.userId, actor.tokenId];
+  }
+  throw new TypeError("the actor must be a user id or a principal that verify or check returned");
+}
+
 /** The members of a requested scope; a malformed one is `SCOPE_INVALID`. */
 function requestedScope(scope: unknown): [string | undefined, string[] | undefined, string[] | undefined] {
   return scopeMembers(scope, (why) => new TokenError("SCOPE_INVALID", why));
@@ -99,7 +134,7 @@ export class TokenService {
   readonly #now: () => number;
   readonly #entropy: (bytes: Uint8Array) => void;
   readonly #prefix: string;
-  readonly #limited: boolean;
+  readonly #onError: (error: unknown, context: { operation: "touch"; tokenId: string }) => void;
 
   /** Checks the options and builds the deployment; throws `TypeError`, `RangeError` or `TokenError`. */
   constructor(options: TokenServiceOptions) {
@@ -132,7 +167,9 @@ export class TokenService {
     const allowNonExpiring = policy.allowNonExpiring ?? true;
     const limit = (key: "maxLifetimeDays" | "maxTokensPerUser"): number | undefined => {
       if (policy[key] === undefined) return undefined;
-      const value = args.integer(policy[key], `policy.${key}`, 1);
+      // Zero passes through: the core refuses it with POLICY_INVALID, as on
+      // every surface.
+      const value = args.integer(policy[key], `policy.${key}`, 0);
       if (value > 0xffff_ffff) throw new RangeError(`policy.${key} must be at most 2^32 - 1`);
       return value;
     };
@@ -167,7 +204,10 @@ export class TokenService {
     this.#store = store;
     this.#memory = memoryFastPath(store);
     this.#prefix = prefix;
-    this.#limited = maxTokensPerUser !== undefined;
+    this.#onError =
+      o.onError === undefined
+        ? () => undefined
+        : args.func<(error: unknown, context: { operation: "touch"; tokenId: string }) => void>(o.onError, "onError");
   }
 
   /** The clock's reading, checked. */
@@ -193,83 +233,89 @@ export class TokenService {
     }
   }
 
-  /** The record with `id`, or `NOT_FOUND`. */
-  async #record(id: string): Promise<StoredRecord> {
-    args.string(id, "id");
-    const record = await this.#stored(() => this.#store.getById(id));
-    if (record == null) {
-      throw new TokenError("NOT_FOUND", "no token has this id");
+  /**
+   * Runs a lifecycle operation for `actor` over the records of the actor's
+   * user, read through the core (a corrupt record is `RECORD_INVALID`,
+   * never half-read). The core decides; this only moves data.
+   */
+  async #acting<T>(
+    actor: Actor,
+    run: (set: RecordSet, userId: string, tokenId: string | undefined) => string,
+    read: (json: string) => T,
+  ): Promise<T> {
+    const [userId, tokenId] = actorOf(actor);
+    args.string(userId, "userId");
+    const records = await this.#stored(() => this.#store.listByUser(userId));
+    if (!Array.isArray(records)) {
+      throw denialError("STORE_FAILED");
     }
-    return record;
+    const set = new RecordSet();
+    try {
+      for (const record of records) {
+        set.push(toRecord(record));
+      }
+      return read(call(() => run(set, userId, tokenId)));
+    } finally {
+      set.free();
+    }
+  }
+
+  /** Applies an operation's writes: at once when the store can, else in order. */
+  async #apply(writes: StoreWrite[]): Promise<void> {
+    const store = this.#store;
+    if (typeof store.apply === "function") {
+      await this.#stored(() => store.apply?.(writes));
+      return;
+    }
+    for (const write of writes) {
+      if ("put" in write) {
+        await this.#stored(() => store.put(write.put));
+      } else {
+        await this.#stored(() => store.delete(write.delete));
+      }
+    }
   }
 
   /**
-   * What lists show of a record from the store, read through the core (so a
-   * corrupt record is `RECORD_INVALID`, never half-shown).
+   * Issues a token for the actor's user and stores its record; a token
+   * actor becomes its parent, which it may not exceed. Returns the token, to
+   * show once, and what lists show of the record. Throws `TokenError` with
+   * codes such as `SCOPE_INVALID`, `EXPIRY_EXCEEDS_POLICY`, `LIMIT_REACHED`
+   * or, for a token actor, `SCOPE_EXCEEDS_PARENT` and `PARENT_INVALID`.
    */
-  #info(record: StoredRecord): TokenInfo {
-    return JSON.parse(withRecord(record, (checked) => checked.info())) as TokenInfo;
-  }
-
-  /** What lists show of a record the core has just written: all but the hash. */
-  #fresh(record: StoredRecord): TokenInfo {
-    const { hash: _hash, ...info } = record;
-    return info;
-  }
-
-  /**
-   * Issues a token and stores its record. Returns the token, to show once,
-   * and what lists show of the record. Throws `TokenError` with codes such
-   * as `SCOPE_INVALID`, `EXPIRY_EXCEEDS_POLICY`, `LIMIT_REACHED` or, for a
-   * token made by a token, `SCOPE_EXCEEDS_PARENT`.
-   */
-  async issue(request: IssueRequest): Promise<Issued> {
+  async issue(actor: Actor, request: IssueRequest): Promise<Issued> {
     const r = args.object(request, "request");
-    const userId = args.string(r.userId, "userId");
     const name = args.string(r.name, "name");
     const description = r.description == null ? undefined : args.string(r.description, "description");
     const [expiry, expiryValue] = expiryArgs(r.expires);
     const [preset, actions, resources] = requestedScope(r.scope);
     const now = this.#time();
-    let parentToken: string | undefined;
-    let parent: StoredRecord | null | undefined;
-    if (r.parentToken !== undefined) {
-      parentToken = args.string(r.parentToken, "parentToken");
-      const key = this.#deployment.lookup_key(parentToken);
-      if (key.length !== 64) {
-        throw denialError(key as TokenErrorCode);
-      }
-      parent = await this.#stored(() => this.#store.getByHash(key));
-    }
-    let tokensHeld = 0;
-    if (this.#limited) {
-      const store = this.#store;
-      tokensHeld = await this.#stored(async () =>
-        store.countByUser ? await store.countByUser(userId) : (await store.listByUser(userId)).length,
-      );
-    }
     const entropy = this.#random();
-    const issue = (parentRecord: WasmRecord | undefined) =>
-      this.#deployment.issue(
-        userId,
-        name,
-        description,
-        expiry,
-        expiryValue,
-        preset,
-        actions,
-        resources,
-        tokensHeld,
-        parentToken,
-        parentRecord,
-        now,
-        entropy,
+    try {
+      const out = await this.#acting(
+        actor,
+        (set, userId, tokenId) =>
+          this.#deployment.issue(
+            set,
+            userId,
+            tokenId,
+            name,
+            description,
+            expiry,
+            expiryValue,
+            preset,
+            actions,
+            resources,
+            now,
+            entropy,
+          ),
+        (json) => JSON.parse(json) as Issued & { writes: StoreWrite[] },
       );
-    const json = call(() => (parent == null ? issue(undefined) : issue(toRecord(parent))));
-    entropy.fill(0);
-    const out = JSON.parse(json) as { token: string; record: StoredRecord };
-    await this.#stored(() => this.#store.put(out.record));
-    return { token: out.token, record: this.#fresh(out.record) };
+      await this.#apply(out.writes);
+      return { token: out.token, record: out.record };
+    } finally {
+      entropy.fill(0);
+    }
   }
 
   /**
@@ -311,8 +357,34 @@ export class TokenService {
     return this.#checkStored(header, request.action, resource, now);
   }
 
-  /** `check` through the store's interface. */
-  async #checkStored(header: string, action: string, resource: string | undefined, now: number): Promise<CheckResult> {
+  /**
+   * Authenticates a token whatever its scope: the principal of any active,
+   * unexpired token, or a thrown `TokenError` (401 codes, `STORE_FAILED`).
+   * Use it for a token that acts on tokens (`issue`, `rotate`, `update`,
+   * `delete`, …), where the core decides what its scope allows; use
+   * `verify` for everything else.
+   */
+  async authenticate(header: string | null | undefined): Promise<Principal> {
+    const result = await this.#checkStored(header, undefined, undefined, this.#time());
+    if (result.ok) {
+      return result.principal;
+    }
+    throw denialError(result.code);
+  }
+
+  /** `check` through the store's interface; without an action, only authenticates. */
+  async #checkStored(
+    header: string | null | undefined,
+    action: string | undefined,
+    resource: string | undefined,
+    now: number,
+  ): Promise<CheckResult> {
+    if (typeof header !== "string") {
+      if (header == null) {
+        return deny("TOKEN_MALFORMED");
+      }
+      throw new TypeError("the header must be a string, null or undefined");
+    }
     const key = this.#deployment.lookup_key(header);
     if (key.length !== 64) {
       return deny(key as TokenErrorCode);
@@ -330,15 +402,19 @@ export class TokenService {
       return deny(error instanceof TokenError ? error.code : "RECORD_INVALID");
     }
     // The record is handed over (and freed) by the call.
-    const result = this.#deployment.verify_record(header, checked, action, resource, now);
+    const result =
+      action === undefined
+        ? this.#deployment.authenticate_record(header, checked, now)
+        : this.#deployment.verify_record(header, checked, action, resource, now);
     if (result < 0 || record == null) {
       return deny(result < 0 ? codeAt(result) : "TOKEN_UNKNOWN");
     }
     if (result === 1) {
       try {
         await this.#store.touch(record.id, now);
-      } catch {
-        return deny("STORE_FAILED");
+      } catch (error) {
+        // A lost last-used write never refuses a valid token.
+        this.#report(error, record.id);
       }
     }
     return { ok: true, principal: principalOf(record) };
@@ -357,62 +433,103 @@ export class TokenService {
     throw denialError(result.code);
   }
 
-  /** What lists show of the token with `id`, or `null`. */
-  async get(id: string): Promise<TokenInfo | null> {
-    args.string(id, "id");
-    const record = await this.#stored(() => this.#store.getById(id));
-    return record == null ? null : this.#info(record);
-  }
-
-  /** The user's tokens, oldest first: metadata and hints, never tokens or hashes. */
-  async list(userId: string): Promise<TokenInfo[]> {
-    args.string(userId, "userId");
-    const records = await this.#stored(() => this.#store.listByUser(userId));
-    return this.#sorted(records);
-  }
-
-  /** Activates or deactivates a token; an inactive token is refused until reactivated. */
-  async setStatus(id: string, status: "active" | "inactive"): Promise<TokenInfo> {
-    if (status !== "active" && status !== "inactive") {
-      throw new TypeError('status must be "active" or "inactive"');
+  /** Tells `onError` of a failed last-used write; its own failure is ignored. */
+  #report(error: unknown, tokenId: string): void {
+    try {
+      this.#onError(error, { operation: "touch", tokenId });
+    } catch {
+      // The reporter failing must not fail the verification either.
     }
-    const record = await this.#record(id);
-    const edited = JSON.parse(
-      withRecord(record, (checked) => {
-        call(() => checked.set_status(status));
-        return checked.json();
-      }),
-    ) as StoredRecord;
-    await this.#stored(() => this.#store.put(edited));
-    return this.#fresh(edited);
   }
 
   /**
-   * Renames a token and/or replaces its description (`null` or `""` removes
-   * it). Nothing else about a token can change.
+   * What lists show of one of the actor's user's tokens. Another user's
+   * token, or none, is `NOT_FOUND`; a token actor needs the read action.
    */
-  async rename(id: string, changes: { name?: string; description?: string | null }): Promise<TokenInfo> {
+  async get(actor: Actor, id: string): Promise<TokenInfo> {
+    args.string(id, "id");
+    const now = this.#time();
+    return this.#acting(
+      actor,
+      (set, userId, tokenId) => this.#deployment.get(set, userId, tokenId, id, now),
+      (json) => JSON.parse(json) as TokenInfo,
+    );
+  }
+
+  /** The actor's user's tokens, oldest first: metadata and hints, never tokens or hashes. */
+  async list(actor: Actor): Promise<TokenInfo[]> {
+    const now = this.#time();
+    return this.#acting(
+      actor,
+      (set, userId, tokenId) => this.#deployment.list(set, userId, tokenId, undefined, now),
+      (json) => JSON.parse(json) as TokenInfo[],
+    );
+  }
+
+  /**
+   * Changes a token's name, description or status. With `cascade`, a
+   * deactivation also deactivates every token the target created, directly
+   * or transitively; re-activation never cascades. A token actor may only
+   * change tokens within its reach, but may always deactivate itself.
+   */
+  async update(actor: Actor, id: string, changes: TokenChanges, options: { cascade?: boolean } = {}): Promise<Updated> {
+    args.string(id, "id");
     const c = args.object(changes, "changes");
+    for (const key of Object.keys(c)) {
+      if (key !== "name" && key !== "description" && key !== "status") {
+        throw new TypeError(`${key} cannot change: only name, description and status can`);
+      }
+    }
     const name = c.name === undefined ? undefined : args.string(c.name, "name");
-    const describe = "description" in c && c.description !== undefined;
+    const describe = c.description !== undefined;
     const description = c.description == null ? undefined : args.string(c.description, "description");
-    const record = await this.#record(id);
-    const edited = JSON.parse(
-      withRecord(record, (checked) => {
-        call(() => checked.edit(name, describe, description));
-        return checked.json();
-      }),
-    ) as StoredRecord;
-    await this.#stored(() => this.#store.put(edited));
-    return this.#fresh(edited);
+    const status = c.status;
+    if (status !== undefined && status !== "active" && status !== "inactive") {
+      throw new TypeError('status must be "active" or "inactive"');
+    }
+    const cascade = cascadeOption(options);
+    const now = this.#time();
+    const out = await this.#acting(
+      actor,
+      (set, userId, tokenId) =>
+        this.#deployment.update(set, userId, tokenId, id, name, describe, description, status, cascade, now),
+      (json) => JSON.parse(json) as { record: TokenInfo; writes: StoreWrite[] },
+    );
+    await this.#apply(out.writes);
+    return { record: out.record, affected: out.writes.map(writeId) };
+  }
+
+  /** Activates or deactivates a token: `update` with a status. */
+  async setStatus(
+    actor: Actor,
+    id: string,
+    status: "active" | "inactive",
+    options: { cascade?: boolean } = {},
+  ): Promise<TokenInfo> {
+    if (status !== "active" && status !== "inactive") {
+      throw new TypeError('status must be "active" or "inactive"');
+    }
+    return (await this.update(actor, id, { status }, options)).record;
+  }
+
+  /** Renames a token and/or replaces its description: `update` without a status. */
+  async rename(actor: Actor, id: string, changes: { name?: string; description?: string | null }): Promise<TokenInfo> {
+    const c = args.object(changes, "changes");
+    if ("status" in c) {
+      throw new TypeError("rename changes name and description only; use setStatus");
+    }
+    return (await this.update(actor, id, c as TokenChanges)).record;
   }
 
   /**
    * Rotates a token: a new token with the same owner, name, scope and
-   * lifetime; the old one keeps working for the grace period (default 0).
-   * Returns the new token, to show once.
+   * lifetime; the old one keeps working for the grace period (default 0)
+   * and cannot be rotated again meanwhile (`TOKEN_ROTATED`). Rotation is a
+   * creation: a token actor needs the creation action, and the new token
+   * never outlives it. Returns the new token, to show once.
    */
-  async rotate(id: string, options: { graceSeconds?: number; graceMs?: number } = {}): Promise<Issued> {
+  async rotate(actor: Actor, id: string, options: { graceSeconds?: number; graceMs?: number } = {}): Promise<Issued> {
+    args.string(id, "id");
     const o = args.object(options, "options");
     let graceMs = 0;
     if (o.graceMs !== undefined) {
@@ -420,42 +537,49 @@ export class TokenService {
     } else if (o.graceSeconds !== undefined) {
       graceMs = args.integer(o.graceSeconds, "graceSeconds", Number.MIN_SAFE_INTEGER) * 1000;
     }
-    const record = await this.#record(id);
     const now = this.#time();
     const entropy = this.#random();
-    const json = withRecord(record, (checked) => call(() => this.#deployment.rotate(checked, graceMs, now, entropy)));
-    entropy.fill(0);
-    const out = JSON.parse(json) as { token: string; record: StoredRecord; retired: StoredRecord };
-    // The new record first: if the second write is lost, the old token only
-    // keeps its original expiry.
-    await this.#stored(() => this.#store.put(out.record));
-    await this.#stored(() => this.#store.put(out.retired));
-    return { token: out.token, record: this.#fresh(out.record) };
+    try {
+      const out = await this.#acting(
+        actor,
+        (set, userId, tokenId) => this.#deployment.rotate(set, userId, tokenId, id, graceMs, now, entropy),
+        (json) => JSON.parse(json) as Issued & { writes: StoreWrite[] },
+      );
+      await this.#apply(out.writes);
+      return { token: out.token, record: out.record };
+    } finally {
+      entropy.fill(0);
+    }
   }
 
-  /** Deletes a token for good; whether there was one. */
-  async delete(id: string): Promise<boolean> {
+  /**
+   * Deletes a token for good; with `cascade`, every token it created too.
+   * Returns the deleted ids, the target's first. A token may always delete
+   * itself.
+   */
+  async delete(actor: Actor, id: string, options: { cascade?: boolean } = {}): Promise<string[]> {
     args.string(id, "id");
-    return this.#stored(() => this.#store.delete(id));
+    const cascade = cascadeOption(options);
+    const now = this.#time();
+    const writes = await this.#acting(
+      actor,
+      (set, userId, tokenId) => this.#deployment.delete(set, userId, tokenId, id, cascade, now),
+      (json) => JSON.parse(json) as StoreWrite[],
+    );
+    await this.#apply(writes);
+    return writes.map(writeId);
   }
 
-  /** The user's tokens that are valid now but expire within the window. */
-  async expiringWithin(userId: string, window: { days?: number; ms?: number }): Promise<TokenInfo[]> {
-    args.string(userId, "userId");
+  /** The actor's user's tokens that are valid now but expire within the window, oldest first. */
+  async expiringWithin(actor: Actor, window: { days?: number; ms?: number }): Promise<TokenInfo[]> {
     const w = args.object(window, "window");
     const ms = w.ms !== undefined ? args.integer(w.ms, "ms", 0) : args.integer(w.days, "days", 0) * 86_400_000;
     const now = this.#time();
-    const records = await this.#stored(() => this.#store.listByUser(userId));
-    return this.#sorted(
-      records.filter((record) => withRecord(record, (checked) => checked.expires_within(now, ms))),
+    return this.#acting(
+      actor,
+      (set, userId, tokenId) => this.#deployment.list(set, userId, tokenId, ms, now),
+      (json) => JSON.parse(json) as TokenInfo[],
     );
-  }
-
-  /** What lists show of the records, oldest first. */
-  #sorted(records: StoredRecord[]): TokenInfo[] {
-    return records
-      .map((record) => this.#info(record))
-      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**

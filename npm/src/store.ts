@@ -1,4 +1,4 @@
-import type { StoredRecord } from "./types.js";
+import type { StoreWrite, StoredRecord } from "./types.js";
 
 /** A value, or a promise of one: stores may answer either way. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -31,8 +31,16 @@ export interface TokenStore {
   /** Sets the record's `lastUsedAt` (called at most once a minute per token). */
   touch(id: string, lastUsedAt: number): MaybePromise<void>;
   /**
-   * How many records the user holds. Optional: without it, the policy's
-   * `maxTokensPerUser` is checked with `listByUser(userId).length`.
+   * How many records the user holds. Optional, and no longer called by
+   * `TokenService` (the core counts the user's live tokens from
+   * `listByUser`); kept for stores that offer it.
    */
   countByUser?(userId: string): MaybePromise<number>;
+  /**
+   * Applies one operation's writes in order, all or none (a rotation's two
+   * records, a cascade's deletions). Optional: without it, `TokenService`
+   * calls `put` and `delete` one by one, and a failure part-way leaves the
+   * earlier writes in place.
+   */
+  apply?(writes: readonly StoreWrite[]): MaybePromise<void>;
 }

@@ -71,10 +71,8 @@ export interface StoredRecord extends TokenInfo {
   hash: string;
 }
 
-/** A request to issue a token. */
+/** A request to issue a token; the owner and creator come from the actor. */
 export interface IssueRequest {
-  /** The owner. */
-  userId: string;
   /** The display name (required; trimmed; 1 to 100 characters). */
   name: string;
   /** An optional description (at most 1,000 characters). */
@@ -83,12 +81,37 @@ export interface IssueRequest {
   expires?: ExpiryChoice;
   /** What the token allows. */
   scope: ScopeSpec;
-  /**
-   * Another token of the same user, whose scope includes the token-creation
-   * action: the new token may not exceed it in scope or lifetime.
-   */
-  parentToken?: string;
 }
+
+/**
+ * Who performs a lifecycle operation: the id of a user your application
+ * authenticated (a password, a session), or a `Principal` that `verify` or
+ * `check` returned for a token. A token acts only on its own user's tokens,
+ * and only on those it could have created itself (scope within its own,
+ * expiry no later); it may always deactivate or delete itself.
+ */
+export type Actor = string | Principal;
+
+/** Changes to a token: only name, description and status can change. */
+export interface TokenChanges {
+  /** A new name. */
+  name?: string;
+  /** A new description; `null` or `""` removes it. */
+  description?: string | null;
+  /** A new status; an inactive token is refused until reactivated. */
+  status?: "active" | "inactive";
+}
+
+/** The outcome of `update`: the edited token and every id it changed. */
+export interface Updated {
+  /** What lists show of the edited token. */
+  record: TokenInfo;
+  /** The ids of every record written, the target's first. */
+  affected: string[];
+}
+
+/** One change for a store, applied with the others of an operation at once. */
+export type StoreWrite = { readonly put: StoredRecord } | { readonly delete: string };
 
 /** A freshly issued token: show `token` once, never store or log it. */
 export interface Issued {

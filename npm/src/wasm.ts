@@ -7,6 +7,7 @@ export {
   Deployment,
   Record,
   RecordIndex,
+  RecordSet,
   codes,
   hash_token,
   initSync,

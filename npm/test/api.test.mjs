@@ -49,8 +49,7 @@ for (const [kind, makeStore] of STORES) {
     test("issue, verify, check and a denial", async () => {
       const clock = manualClock();
       const tokens = service(makeStore(), clock);
-      const { token, record } = await tokens.issue({
-        userId: "u1",
+      const { token, record } = await tokens.issue("u1", {
         name: "CI",
         description: "deploys",
         expires: { days: 30 },
@@ -77,8 +76,8 @@ for (const [kind, makeStore] of STORES) {
       const clock = manualClock();
       const store = makeStore();
       const before = service(store, clock);
-      const read = await before.issue({ userId: "u1", name: "read", scope: { preset: "read" } });
-      const apps = await before.issue({ userId: "u1", name: "apps", scope: { actions: ["apps"] } });
+      const read = await before.issue("u1", { name: "read", scope: { preset: "read" } });
+      const apps = await before.issue("u1", { name: "apps", scope: { actions: ["apps"] } });
       const grown = service(store, clock, {
         catalog: [...CATALOG, { action: "apps.logs", kinds: ["read"] }, { action: "apps.delete" }],
       });
@@ -92,33 +91,33 @@ for (const [kind, makeStore] of STORES) {
     test("a child token can never exceed its parent", async () => {
       const clock = manualClock();
       const tokens = service(makeStore(), clock);
-      const parent = await tokens.issue({
-        userId: "u1",
+      const parent = await tokens.issue("u1", {
         name: "parent",
         expires: { days: 10 },
         scope: { actions: ["apps.read", "tokens.create"], resources: ["orgs/acme/**"] },
       });
-      const child = await tokens.issue({
-        userId: "u1",
+      const parentActor = await tokens.authenticate(parent.token);
+      const child = await tokens.issue(parentActor, {
         name: "child",
         expires: { days: 5 },
         scope: { actions: ["apps.read"], resources: ["orgs/acme/apps/*"] },
-        parentToken: parent.token,
       });
       assert.deepEqual(child.record.createdBy, { kind: "token", tokenId: parent.record.id });
-      const ask = (scope, expires = { days: 5 }, userId = "u1") =>
-        tokens.issue({ userId, name: "child", expires, scope, parentToken: parent.token });
+      const ask = (scope, expires = { days: 5 }) => tokens.issue(parentActor, { name: "child", expires, scope });
       await rejectsWith(ask({ actions: ["apps.write"], resources: ["orgs/acme/**"] }), "SCOPE_EXCEEDS_PARENT");
       await rejectsWith(ask({ actions: ["apps.read"] }), "SCOPE_EXCEEDS_PARENT");
       await rejectsWith(ask({ preset: "read", resources: ["orgs/acme/**"] }), "SCOPE_EXCEEDS_PARENT");
       await rejectsWith(ask({ actions: ["apps.read"], resources: ["orgs/acme/**"] }, "never"), "EXPIRY_EXCEEDS_PARENT");
       await rejectsWith(ask({ actions: ["apps.read"], resources: ["orgs/acme/**"] }, { days: 11 }), "EXPIRY_EXCEEDS_PARENT");
-      await rejectsWith(ask({ actions: ["apps.read"], resources: ["orgs/acme/**"] }, { days: 1 }, "u2"), "PARENT_INVALID");
-      await rejectsWith(
-        tokens.issue({ userId: "u1", name: "c", scope: { actions: ["apps.read"] }, parentToken: child.token }),
-        "PARENT_INVALID",
+      const childActor = await tokens.authenticate(child.token);
+      await rejectsWith(tokens.issue(childActor, { name: "c", scope: { actions: ["apps.read"] } }), "PARENT_INVALID");
+      // A look-alike of a principal is no actor: only verify, check and
+      // authenticate make them.
+      await assert.rejects(
+        tokens.issue({ ...parentActor }, { name: "c", expires: { days: 1 }, scope: { actions: ["apps.read"] } }),
+        TypeError,
       );
-      await tokens.setStatus(parent.record.id, "inactive");
+      await tokens.setStatus("u1", parent.record.id, "inactive");
       await rejectsWith(ask({ actions: ["apps.read"], resources: ["orgs/acme/**"] }), "TOKEN_INACTIVE");
     });
 
@@ -127,24 +126,24 @@ for (const [kind, makeStore] of STORES) {
       const store = makeStore();
       const tokens = service(store, clock);
       const request = { action: "apps.read" };
-      const a = await tokens.issue({ userId: "u1", name: "a", expires: { days: 1 }, scope: { preset: "all" } });
+      const a = await tokens.issue("u1", { name: "a", expires: { days: 1 }, scope: { preset: "all" } });
       assert.equal((await tokens.check(a.token, request)).ok, true);
 
-      await tokens.setStatus(a.record.id, "inactive");
+      await tokens.setStatus("u1", a.record.id, "inactive");
       assert.deepEqual(await tokens.check(a.token, request), { ok: false, code: "TOKEN_INACTIVE" });
-      await tokens.setStatus(a.record.id, "active");
+      await tokens.setStatus("u1", a.record.id, "active");
       assert.equal((await tokens.check(a.token, request)).ok, true);
 
       clock.now += DAY;
       assert.deepEqual(await tokens.check(a.token, request), { ok: false, code: "TOKEN_EXPIRED" });
 
-      const b = await tokens.issue({ userId: "u1", name: "b", scope: { preset: "all" } });
-      assert.equal(await tokens.delete(b.record.id), true);
-      assert.equal(await tokens.delete(b.record.id), false);
+      const b = await tokens.issue("u1", { name: "b", scope: { preset: "all" } });
+      assert.deepEqual(await tokens.delete("u1", b.record.id), [b.record.id]);
+      await rejectsWith(tokens.delete("u1", b.record.id), "NOT_FOUND");
       assert.deepEqual(await tokens.check(b.token, request), { ok: false, code: "TOKEN_UNKNOWN" });
 
-      const c = await tokens.issue({ userId: "u1", name: "c", expires: { days: 30 }, scope: { preset: "read" } });
-      const next = await tokens.rotate(c.record.id, { graceSeconds: 60 });
+      const c = await tokens.issue("u1", { name: "c", expires: { days: 30 }, scope: { preset: "read" } });
+      const next = await tokens.rotate("u1", c.record.id, { graceSeconds: 60 });
       assert.equal(next.record.rotatedFrom, c.record.id);
       assert.equal(next.record.name, "c");
       assert.deepEqual(next.record.scope, { preset: "read" });
@@ -159,8 +158,8 @@ for (const [kind, makeStore] of STORES) {
       const clock = manualClock();
       const store = makeStore();
       const tokens = service(store, clock);
-      const { token, record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
-      const used = async () => (await tokens.get(record.id)).lastUsedAt;
+      const { token, record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
+      const used = async () => (await tokens.get("u1", record.id)).lastUsedAt;
       assert.equal(await used(), null);
       await tokens.verify(token, { action: "apps.read" });
       assert.equal(await used(), clock.now);
@@ -177,8 +176,7 @@ for (const [kind, makeStore] of STORES) {
       const clock = manualClock();
       const pepper = new Uint8Array(32).fill(7);
       const tokens = service(makeStore(), clock, { pepper });
-      const { token, record } = await tokens.issue({
-        userId: "u1",
+      const { token, record } = await tokens.issue("u1", {
         name: "secretive",
         expires: { days: 3 },
         scope: { preset: "all" },
@@ -186,13 +184,16 @@ for (const [kind, makeStore] of STORES) {
       const hash = hashToken(token, pepper);
       const views = [
         record,
-        await tokens.get(record.id),
+        await tokens.get("u1", record.id),
         await tokens.list("u1"),
         await tokens.expiringWithin("u1", { days: 7 }),
-        await tokens.setStatus(record.id, "active"),
-        await tokens.rename(record.id, { name: "renamed", description: "now described" }),
+        await tokens.setStatus("u1", record.id, "active"),
+        await tokens.rename("u1", record.id, { name: "renamed", description: "now described" }),
+        await tokens.update("u1", record.id, { status: "inactive" }, { cascade: true }),
+        await tokens.rotate("u1", (await tokens.issue("u1", { name: "r", scope: { preset: "read" } })).record.id),
       ];
-      assert.equal((await tokens.list("u1")).length, 1);
+      assert.equal((await tokens.list("u1")).length, 3);
+      await tokens.setStatus("u1", record.id, "active");
       assert.equal((await tokens.expiringWithin("u1", { days: 7 })).length, 1);
       assert.equal((await tokens.expiringWithin("u1", { days: 2 })).length, 0);
       const body = token.slice(4, 20);
@@ -200,7 +201,8 @@ for (const [kind, makeStore] of STORES) {
         const text = JSON.stringify(view);
         assert.ok(!text.includes(body), "no token");
         assert.ok(!text.includes(hash), "no hash");
-        assert.ok(!("hash" in (Array.isArray(view) ? view[0] : view)));
+        const shown = Array.isArray(view) ? view[0] : (view.record ?? view);
+        assert.ok(!("hash" in shown));
       }
       for (const shown of [inspect(tokens), inspect(parseToken(token)), JSON.stringify(parseToken(token)), String(parseToken(token))]) {
         assert.ok(!shown.includes(body), shown);
@@ -215,35 +217,112 @@ for (const [kind, makeStore] of STORES) {
 
     test("rename edits name and description only", async () => {
       const tokens = service(makeStore(), manualClock());
-      const { record } = await tokens.issue({ userId: "u1", name: "a", description: "d", scope: { preset: "all" } });
-      const renamed = await tokens.rename(record.id, { name: "  b  " });
+      const { record } = await tokens.issue("u1", { name: "a", description: "d", scope: { preset: "all" } });
+      const renamed = await tokens.rename("u1", record.id, { name: "  b  " });
       assert.equal(renamed.name, "b");
       assert.equal(renamed.description, "d");
-      assert.equal((await tokens.rename(record.id, { description: null })).description, null);
-      await rejectsWith(tokens.rename(record.id, { name: "   " }), "NAME_INVALID");
-      await rejectsWith(tokens.rename(record.id, { description: "bell\u0007" }), "DESCRIPTION_INVALID");
-      await rejectsWith(tokens.rename("nope", { name: "x" }), "NOT_FOUND");
-      assert.equal(await tokens.get("nope"), null);
+      assert.equal((await tokens.rename("u1", record.id, { description: null })).description, null);
+      await rejectsWith(tokens.rename("u1", record.id, { name: "   " }), "NAME_INVALID");
+      await rejectsWith(tokens.rename("u1", record.id, { name: "zero\u200bwidth" }), "NAME_INVALID");
+      await rejectsWith(tokens.rename("u1", record.id, { description: "bell\u0007" }), "DESCRIPTION_INVALID");
+      await rejectsWith(tokens.rename("u1", "nope", { name: "x" }), "NOT_FOUND");
+      await rejectsWith(tokens.get("u1", "nope"), "NOT_FOUND");
+      await assert.rejects(tokens.update("u1", record.id, { scope: { preset: "read" } }), TypeError);
     });
 
     test("the policy caps lifetime and count", async () => {
       const tokens = service(makeStore(), manualClock(), {
         policy: { allowNonExpiring: false, maxLifetimeDays: 30, maxTokensPerUser: 2 },
       });
-      await rejectsWith(tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } }), "EXPIRY_EXCEEDS_POLICY");
+      await rejectsWith(tokens.issue("u1", { name: "a", scope: { preset: "all" } }), "EXPIRY_EXCEEDS_POLICY");
       await rejectsWith(
-        tokens.issue({ userId: "u1", name: "a", expires: { days: 31 }, scope: { preset: "all" } }),
+        tokens.issue("u1", { name: "a", expires: { days: 31 }, scope: { preset: "all" } }),
         "EXPIRY_EXCEEDS_POLICY",
       );
       const at = new Date(manualClock().now + 2 * DAY);
-      const dated = await tokens.issue({ userId: "u1", name: "a", expires: { at }, scope: { preset: "all" } });
+      const dated = await tokens.issue("u1", { name: "a", expires: { at }, scope: { preset: "all" } });
       assert.equal(dated.record.expiresAt, at.getTime());
-      await tokens.issue({ userId: "u1", name: "b", expires: { at: null }, scope: { preset: "all" } });
+      await tokens.issue("u1", { name: "b", expires: { at: null }, scope: { preset: "all" } });
       await rejectsWith(
-        tokens.issue({ userId: "u1", name: "c", expires: { days: 1 }, scope: { preset: "all" } }),
+        tokens.issue("u1", { name: "c", expires: { days: 1 }, scope: { preset: "all" } }),
         "LIMIT_REACHED",
       );
-      await tokens.issue({ userId: "u2", name: "c", expires: { days: 1 }, scope: { preset: "all" } });
+      await tokens.issue("u2", { name: "c", expires: { days: 1 }, scope: { preset: "all" } });
+    });
+  });
+}
+
+/** The catalog with the actions that let a token see and edit tokens. */
+const MANAGED = [...CATALOG, { action: "tokens.read", kinds: ["read"] }, { action: "tokens.write" }];
+
+for (const [kind, makeStore] of STORES) {
+  describe(`ownership and the actor rule over ${kind}`, () => {
+    test("another user's token is NOT_FOUND for every by-id method, by id or by token", async () => {
+      const clock = manualClock();
+      const store = makeStore();
+      const tokens = service(store, clock, { catalog: MANAGED });
+      const ann = await tokens.issue("ann", { name: "all", scope: { preset: "all" } });
+      const bob = await tokens.issue("bob", { name: "bob", scope: { preset: "all" } });
+      const bobToken = await tokens.authenticate(bob.token);
+      const id = ann.record.id;
+      for (const actor of ["bob", bobToken]) {
+        await rejectsWith(tokens.get(actor, id), "NOT_FOUND");
+        await rejectsWith(tokens.update(actor, id, { status: "inactive" }), "NOT_FOUND");
+        await rejectsWith(tokens.setStatus(actor, id, "inactive"), "NOT_FOUND");
+        await rejectsWith(tokens.rename(actor, id, { name: "mine" }), "NOT_FOUND");
+        await rejectsWith(tokens.rotate(actor, id), "NOT_FOUND");
+        await rejectsWith(tokens.delete(actor, id, { cascade: true }), "NOT_FOUND");
+        assert.deepEqual((await tokens.list(actor)).map((r) => r.id), [bob.record.id]);
+      }
+      assert.equal((await tokens.check(ann.token, { action: "apps.read" })).ok, true, "ann's token is untouched");
+    });
+
+    test("a narrow token cannot rotate, re-activate or delete a wider one", async () => {
+      const clock = manualClock();
+      const tokens = service(makeStore(), clock, { catalog: MANAGED });
+      const all = await tokens.issue("u1", { name: "all", scope: { preset: "all" } });
+      const narrow = await tokens.issue("u1", {
+        name: "narrow",
+        expires: { days: 1 },
+        scope: { actions: ["tokens.create", "apps.read"] },
+      });
+      const actor = await tokens.authenticate(narrow.token);
+      await rejectsWith(tokens.rotate(actor, all.record.id), "SCOPE_EXCEEDS_PARENT");
+      await tokens.setStatus("u1", all.record.id, "inactive");
+      await rejectsWith(tokens.setStatus(actor, all.record.id, "active"), "SCOPE_DENIED");
+      await rejectsWith(tokens.delete(actor, all.record.id), "SCOPE_DENIED");
+      const rotated = await tokens.rotate(actor, narrow.record.id, { graceSeconds: 60 });
+      assert.ok(rotated.record.expiresAt <= narrow.record.expiresAt, "never outlives its rotator");
+      await rejectsWith(tokens.rotate("u1", narrow.record.id), "TOKEN_ROTATED");
+      // A token may always deactivate and delete itself.
+      const fresh = await tokens.authenticate(rotated.token);
+      await tokens.setStatus(fresh, rotated.record.id, "inactive");
+      await rejectsWith(tokens.authenticate(rotated.token), "TOKEN_INACTIVE");
+    });
+
+    test("delete and deactivate cascade on request", async () => {
+      const tokens = service(makeStore(), manualClock(), { catalog: MANAGED });
+      const parent = await tokens.issue("u1", { name: "p", expires: { days: 9 }, scope: { actions: ["tokens.create", "apps.read"] } });
+      const child = await tokens.issue(await tokens.authenticate(parent.token), {
+        name: "c",
+        expires: { days: 5 },
+        scope: { actions: ["tokens.create", "apps.read"] },
+      });
+      const grandchild = await tokens.issue(await tokens.authenticate(child.token), {
+        name: "g",
+        expires: { days: 2 },
+        scope: { actions: ["apps.read"] },
+      });
+      const off = await tokens.update("u1", parent.record.id, { status: "inactive" }, { cascade: true });
+      assert.deepEqual(off.affected, [parent.record.id, child.record.id, grandchild.record.id]);
+      for (const { token } of [parent, child, grandchild]) {
+        assert.equal((await tokens.check(token, { action: "apps.read" })).code, "TOKEN_INACTIVE");
+      }
+      const on = await tokens.update("u1", parent.record.id, { status: "active" }, { cascade: true });
+      assert.deepEqual(on.affected, [parent.record.id], "re-activation never cascades");
+      const deleted = await tokens.delete("u1", parent.record.id, { cascade: true });
+      assert.deepEqual(deleted, [parent.record.id, child.record.id, grandchild.record.id]);
+      assert.deepEqual(await tokens.list("u1"), []);
     });
   });
 }
@@ -261,29 +340,37 @@ describe("a failing store fails closed", () => {
     test(`when a lookup ${how}`, async () => {
       const store = new MapStore();
       const tokens = service(store, manualClock());
-      const { token } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+      const { token } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
       store.getByHash = fail;
       assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "STORE_FAILED" });
       await rejectsWith(tokens.verify(token, { action: "apps.read" }), "STORE_FAILED");
-      await rejectsWith(tokens.issue({ userId: "u1", name: "b", scope: { preset: "all" }, parentToken: token }), "STORE_FAILED");
+      await rejectsWith(tokens.authenticate(token), "STORE_FAILED");
     });
 
     test(`when a last-used write ${how}`, async () => {
       const store = new MapStore();
       const tokens = service(store, manualClock());
-      const { token } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+      const { token } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
       store.touch = fail;
-      assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "STORE_FAILED" });
+      // The verification stands; the failure goes to onError.
+      const result = await tokens.check(token, { action: "apps.read" });
+      assert.equal(result.ok, true);
+      const reported = [];
+      const reporting = service(store, manualClock(), { onError: (error, context) => reported.push([error.message, context]) });
+      assert.equal((await reporting.check(token, { action: "apps.read" })).ok, true);
+      assert.equal(reported.length, 1);
+      assert.equal(reported[0][1].operation, "touch");
+      assert.equal(reported[0][1].tokenId, result.principal.tokenId);
     });
   }
 
   test("when other operations fail", async () => {
     const store = new MapStore();
     const tokens = service(store, manualClock());
-    const { record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+    const { record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
     store.put = failures.rejects;
-    await rejectsWith(tokens.issue({ userId: "u1", name: "b", scope: { preset: "all" } }), "STORE_FAILED");
-    await rejectsWith(tokens.setStatus(record.id, "inactive"), "STORE_FAILED");
+    await rejectsWith(tokens.issue("u1", { name: "b", scope: { preset: "all" } }), "STORE_FAILED");
+    await rejectsWith(tokens.setStatus("u1", record.id, "inactive"), "STORE_FAILED");
     store.listByUser = failures.throws;
     await rejectsWith(tokens.list("u1"), "STORE_FAILED");
   });
@@ -291,7 +378,7 @@ describe("a failing store fails closed", () => {
   test("a corrupt record is refused, not half-read", async () => {
     const store = new MapStore();
     const tokens = service(store, manualClock());
-    const { token, record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+    const { token, record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
     store.records.get(record.id).extra = "field";
     assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "RECORD_INVALID" });
     await assert.rejects(new MemoryStore().put({ ...record, hash: "zz" }), { code: "RECORD_INVALID" });
@@ -304,7 +391,7 @@ describe("a failing store fails closed", () => {
       }
     }
     const tokens = service(new Failing(), manualClock());
-    const { token } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+    const { token } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
     assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "STORE_FAILED" });
   });
 });
@@ -317,6 +404,9 @@ describe("arguments", () => {
     assert.throws(() => new TokenService({ prefix: "tsr", catalog: "x", store }), TypeError);
     assert.throws(() => new TokenService({ prefix: "tsr", catalog: CATALOG, store, pepper: "k" }), TypeError);
     assert.throws(() => new TokenService({ prefix: "tsr", catalog: CATALOG, store, policy: { maxTokensPerUser: -1 } }), RangeError);
+    for (const policy of [{ maxTokensPerUser: 0 }, { maxLifetimeDays: 0 }]) {
+      assert.throws(() => new TokenService({ prefix: "tsr", catalog: CATALOG, store, policy }), { code: "POLICY_INVALID" });
+    }
     assert.throws(() => new TokenService({ prefix: "tsr", catalog: CATALOG, store, policy: { maxTokens: 1 } }), TypeError);
     assert.throws(() => new TokenService({ prefix: "TSR", catalog: CATALOG, store }), { code: "PREFIX_INVALID" });
     assert.throws(() => new TokenService({ prefix: "tsr", catalog: [{ action: "Bad" }], store }), { code: "CATALOG_INVALID" });
@@ -329,9 +419,11 @@ describe("arguments", () => {
     const ok = service(store, manualClock());
     await assert.rejects(ok.check(42, { action: "apps.read" }), TypeError);
     await assert.rejects(ok.check("x", {}), TypeError);
-    await assert.rejects(ok.issue({ userId: "u1", name: "a", scope: { preset: "all" }, expires: { days: 1.5 } }), RangeError);
-    await assert.rejects(ok.issue({ userId: 1, name: "a", scope: { preset: "all" } }), TypeError);
-    await assert.rejects(ok.setStatus("x", "paused"), TypeError);
+    await assert.rejects(ok.issue("u1", { name: "a", scope: { preset: "all" }, expires: { days: 1.5 } }), RangeError);
+    await assert.rejects(ok.issue(1, { name: "a", scope: { preset: "all" } }), TypeError);
+    await assert.rejects(ok.setStatus("u1", "x", "paused"), TypeError);
+    await assert.rejects(ok.list({ userId: "u1", tokenId: "x", scope: { preset: "all" } }), TypeError);
+    await assert.rejects(ok.delete("u1", "x", { cascade: "yes" }), TypeError);
     assert.throws(() => hashToken(42), TypeError);
     assert.throws(() => tokenPattern("T"), { code: "PREFIX_INVALID" });
   });
@@ -341,7 +433,7 @@ describe("standalone functions", () => {
   test("parseToken, hashToken and tokenPattern", async () => {
     const store = new MemoryStore();
     const tokens = service(store, manualClock());
-    const { token, record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+    const { token, record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
     const presented = parseToken(`UserToken ${token}`);
     assert.equal(presented.expose(), token);
     assert.equal(presented.prefix, "tsr");

@@ -20,27 +20,24 @@ export async function sampleRecords() {
   const scratch = new MemoryStore();
   const clock = manualClock();
   const tokens = new TokenService({ prefix: "tsr", catalog: CATALOG, store: scratch, now: clock.read });
-  const parent = await tokens.issue({
-    userId: "u1",
+  const parent = await tokens.issue("u1", {
     name: "parent",
     description: "makes children \u00e9\u4e2d \"quoted\" \\ / <b>",
     expires: { days: 30 },
     scope: { actions: ["apps.read", "tokens.create"], resources: ["orgs/acme/**"] },
   });
-  const child = await tokens.issue({
-    userId: "u1",
+  const child = await tokens.issue(await tokens.authenticate(parent.token), {
     name: "child",
     expires: { days: 5 },
     scope: { actions: ["apps.read"], resources: ["orgs/acme/apps/*"] },
-    parentToken: parent.token,
   });
-  const plain = await tokens.issue({ userId: "u2", name: "plain", scope: { preset: "read" } });
+  const plain = await tokens.issue("u2", { name: "plain", scope: { preset: "read" } });
   clock.now += 1000;
   await tokens.verify(plain.token, { action: "apps.read" });
-  const rotated = await tokens.rotate(plain.record.id, { graceSeconds: 60 });
-  const idle = await tokens.issue({ userId: "u3", name: "idle", scope: { preset: "cli" } });
-  await tokens.setStatus(idle.record.id, "inactive");
-  const spare = await tokens.issue({ userId: "u9", name: "spare", scope: { preset: "all" } });
+  const rotated = await tokens.rotate("u2", plain.record.id, { graceSeconds: 60 });
+  const idle = await tokens.issue("u3", { name: "idle", scope: { preset: "cli" } });
+  await tokens.setStatus("u3", idle.record.id, "inactive");
+  const spare = await tokens.issue("u9", { name: "spare", scope: { preset: "all" } });
   const get = async (id) => scratch.getById(id);
   return {
     parent: await get(parent.record.id),
@@ -225,8 +222,7 @@ export function storeConformance(name, makeStore, options = {}) {
       const clock = manualClock();
       const tokens = service(store, clock);
       const request = { action: "apps.read", resource: "orgs/acme/apps/1" };
-      const { token, record } = await tokens.issue({
-        userId: "u1",
+      const { token, record } = await tokens.issue("u1", {
         name: "CI",
         expires: { days: 30 },
         scope: { actions: ["apps.read"], resources: ["orgs/acme/**"] },
@@ -238,12 +234,12 @@ export function storeConformance(name, makeStore, options = {}) {
         code: "SCOPE_DENIED",
       });
 
-      await tokens.setStatus(record.id, "inactive");
+      await tokens.setStatus("u1", record.id, "inactive");
       await rejectsWith(tokens.verify(token, request), "TOKEN_INACTIVE");
-      await tokens.setStatus(record.id, "active");
+      await tokens.setStatus("u1", record.id, "active");
       assert.equal((await tokens.check(token, request)).ok, true);
 
-      const next = await tokens.rotate(record.id, { graceSeconds: 60 });
+      const next = await tokens.rotate("u1", record.id, { graceSeconds: 60 });
       assert.equal(next.record.rotatedFrom, record.id);
       assert.equal((await tokens.check(token, request)).ok, true, "the old token works during the grace period");
       assert.equal((await tokens.check(next.token, request)).ok, true);
@@ -251,12 +247,12 @@ export function storeConformance(name, makeStore, options = {}) {
       await rejectsWith(tokens.verify(token, request), "TOKEN_EXPIRED");
       assert.equal((await tokens.check(next.token, request)).ok, true);
 
-      assert.equal(await tokens.delete(next.record.id), true);
-      assert.equal(await tokens.delete(next.record.id), false);
+      assert.deepEqual(await tokens.delete("u1", next.record.id), [next.record.id]);
+      await rejectsWith(tokens.delete("u1", next.record.id), "NOT_FOUND");
       await rejectsWith(tokens.verify(next.token, request), "TOKEN_UNKNOWN");
       assert.deepEqual(ids(await tokens.list("u1")), [record.id]);
-      assert.equal(await tokens.get(next.record.id), null);
-      await rejectsWith(tokens.setStatus(next.record.id, "inactive"), "NOT_FOUND");
+      await rejectsWith(tokens.get("u1", next.record.id), "NOT_FOUND");
+      await rejectsWith(tokens.setStatus("u1", next.record.id, "inactive"), "NOT_FOUND");
     });
 
     test("lists and views never show the token or its hash", async (t) => {
@@ -264,16 +260,16 @@ export function storeConformance(name, makeStore, options = {}) {
       const clock = manualClock();
       const pepper = new Uint8Array(32).fill(9);
       const tokens = service(store, clock, { pepper });
-      const issued = await tokens.issue({ userId: "u1", name: "a", expires: { days: 3 }, scope: { preset: "all" } });
-      await tokens.issue({ userId: "u1", name: "b", scope: { preset: "read" } });
+      const issued = await tokens.issue("u1", { name: "a", expires: { days: 3 }, scope: { preset: "all" } });
+      await tokens.issue("u1", { name: "b", scope: { preset: "read" } });
       const hash = hashToken(issued.token, pepper);
       assert.equal((await store.getByHash(hash)).id, issued.record.id, "stored under the peppered hash");
       const views = [
         issued.record,
-        await tokens.get(issued.record.id),
+        await tokens.get("u1", issued.record.id),
         await tokens.list("u1"),
         await tokens.expiringWithin("u1", { days: 7 }),
-        await tokens.rename(issued.record.id, { name: "renamed", description: "d" }),
+        await tokens.rename("u1", issued.record.id, { name: "renamed", description: "d" }),
       ];
       assert.equal((await tokens.list("u1")).length, 2);
       assert.equal((await tokens.expiringWithin("u1", { days: 7 })).length, 1);
@@ -290,8 +286,8 @@ export function storeConformance(name, makeStore, options = {}) {
       const store = await fresh(t);
       const clock = manualClock();
       const tokens = service(store, clock);
-      const { token, record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
-      const used = async () => (await tokens.get(record.id)).lastUsedAt;
+      const { token, record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
+      const used = async () => (await tokens.get("u1", record.id)).lastUsedAt;
       assert.equal(await used(), null);
       await tokens.verify(token, { action: "apps.read" });
       const first = clock.now;
@@ -299,47 +295,42 @@ export function storeConformance(name, makeStore, options = {}) {
       clock.now += 59_999;
       await tokens.verify(token, { action: "apps.read" });
       assert.equal(await used(), first);
-      await tokens.rename(record.id, { name: "renamed" });
+      await tokens.rename("u1", record.id, { name: "renamed" });
       assert.equal(await used(), first, "an edit keeps the last-used time it read");
       clock.now += 1;
       await tokens.verify(token, { action: "apps.read" });
       assert.equal(await used(), clock.now);
-      assert.equal((await tokens.get(record.id)).name, "renamed");
+      assert.equal((await tokens.get("u1", record.id)).name, "renamed");
     });
 
     test("the policy's token limit counts the user's stored tokens", async (t) => {
       const store = await fresh(t);
       const tokens = service(store, manualClock(), { policy: { maxTokensPerUser: 2 } });
-      const a = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
-      await tokens.issue({ userId: "u1", name: "b", scope: { preset: "all" } });
-      await rejectsWith(tokens.issue({ userId: "u1", name: "c", scope: { preset: "all" } }), "LIMIT_REACHED");
-      await tokens.issue({ userId: "u2", name: "c", scope: { preset: "all" } });
-      await tokens.delete(a.record.id);
-      await tokens.issue({ userId: "u1", name: "c", scope: { preset: "all" } });
+      const a = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
+      await tokens.issue("u1", { name: "b", scope: { preset: "all" } });
+      await rejectsWith(tokens.issue("u1", { name: "c", scope: { preset: "all" } }), "LIMIT_REACHED");
+      await tokens.issue("u2", { name: "c", scope: { preset: "all" } });
+      await tokens.delete("u1", a.record.id);
+      await tokens.issue("u1", { name: "c", scope: { preset: "all" } });
     });
 
     test("a token made by a token stays within its parent", async (t) => {
       const store = await fresh(t);
       const clock = manualClock();
       const tokens = service(store, clock);
-      const parent = await tokens.issue({
-        userId: "u1",
+      const parent = await tokens.issue("u1", {
         name: "parent",
         expires: { days: 10 },
         scope: { actions: ["apps.read", "tokens.create"] },
       });
-      const child = await tokens.issue({
-        userId: "u1",
+      const actor = await tokens.authenticate(parent.token);
+      const child = await tokens.issue(actor, {
         name: "child",
         expires: { days: 5 },
         scope: { actions: ["apps.read"] },
-        parentToken: parent.token,
       });
       assert.deepEqual(child.record.createdBy, { kind: "token", tokenId: parent.record.id });
-      await rejectsWith(
-        tokens.issue({ userId: "u1", name: "c", expires: { days: 5 }, scope: { preset: "all" }, parentToken: parent.token }),
-        "SCOPE_EXCEEDS_PARENT",
-      );
+      await rejectsWith(tokens.issue(actor, { name: "c", expires: { days: 5 }, scope: { preset: "all" } }), "SCOPE_EXCEEDS_PARENT");
       clock.now += 10 * DAY;
       await rejectsWith(tokens.verify(child.token, { action: "apps.read" }), "TOKEN_EXPIRED");
     });

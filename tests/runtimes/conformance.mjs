@@ -47,7 +47,7 @@ export async function conformance() {
   let issued;
 
   await check("issue with the runtime's clock and crypto.getRandomValues", async () => {
-    issued = await tokens.issue({ userId: "u1", name: "CI", expires: { days: 1 }, scope: { preset: "read" } });
+    issued = await tokens.issue("u1", { name: "CI", expires: { days: 1 }, scope: { preset: "read" } });
     ensure(/^tsr_[0-9A-Za-z]{49}$/.test(issued.token), "token shape");
     ensure(issued.record.userId === "u1" && !("hash" in issued.record), "record");
     ensure(Math.abs(issued.record.createdAt - Date.now()) < 60_000, "clock");
@@ -77,6 +77,22 @@ export async function conformance() {
     ensure(tokenPattern("tsr").test(`x ${KNOWN.token} y`), "pattern");
     // The codes the compiled core reports are the package's typed list.
     ensure(JSON.stringify(errorCodes()) === JSON.stringify(TOKEN_ERROR_CODES), "codes");
+  });
+  await check("the actor rule: another user's token is NOT_FOUND, a narrow token cannot rotate a wider one", async () => {
+    const managed = new TokenService({
+      prefix: "tsr",
+      catalog: [{ action: "apps.read", kinds: ["read"] }, { action: "tokens.create" }, { action: "tokens.read", kinds: ["read"] }],
+      store: new MemoryStore(),
+    });
+    const wide = await managed.issue("u1", { name: "wide", scope: { preset: "all" } });
+    const narrow = await managed.issue("u1", { name: "narrow", expires: { days: 1 }, scope: { actions: ["tokens.create"] } });
+    const codeOf = (promise) => promise.then(() => "none", (error) => error instanceof TokenError && error.code);
+    ensure((await codeOf(managed.get("u2", wide.record.id))) === "NOT_FOUND", "another user's get");
+    ensure((await codeOf(managed.delete("u2", wide.record.id))) === "NOT_FOUND", "another user's delete");
+    const caller = await managed.authenticate(`Bearer ${narrow.token}`);
+    ensure((await codeOf(managed.rotate(caller, wide.record.id))) === "SCOPE_EXCEEDS_PARENT", "escalation by rotation");
+    ensure((await codeOf(managed.issue({ ...caller }, { name: "x", scope: { preset: "all" } }))) === false, "a look-alike actor");
+    ensure((await managed.list("u1")).length === 2, "nothing changed");
   });
   await check("separate services share nothing", async () => {
     const other = new TokenService({ prefix: "abc", catalog: [{ action: "a.b" }], store: new MemoryStore() });

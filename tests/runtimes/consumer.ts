@@ -2,6 +2,7 @@
 // `tsc --strict`, ES2022 only (no DOM, no Node types), resolving
 // `tessera-tokens` through its exports map. Compiled, never run.
 import {
+  type Actor,
   type CheckResult,
   MemoryStore,
   type Principal,
@@ -10,6 +11,7 @@ import {
   type TokenErrorCode,
   TokenService,
   type TokenStore,
+  type Updated,
   parseToken,
   tokenPattern,
 } from "tessera-tokens";
@@ -33,14 +35,21 @@ export async function handle(header: string | null): Promise<number> {
 }
 
 export async function issue(): Promise<string> {
-  const { token, record } = await tokens.issue({
-    userId: "u1",
+  const { token, record } = await tokens.issue("u1", {
     name: "CI",
     expires: { at: new Date(Date.now() + 86_400_000) },
     scope: { actions: ["apps.read"], resources: ["orgs/acme/**"] },
   });
   const hidden: "hash" extends keyof typeof record ? never : true = true;
   return hidden ? token : "";
+}
+
+/** A token acting on tokens: the principal authenticate returns is an actor. */
+export async function rotateAs(header: string, id: string): Promise<string[]> {
+  const caller: Actor = await tokens.authenticate(header);
+  const { record } = await tokens.rotate(caller, id, { graceSeconds: 60 });
+  const updated: Updated = await tokens.update("u1", record.id, { status: "inactive" }, { cascade: true });
+  return [...updated.affected, ...(await tokens.delete(caller, id, { cascade: true }))];
 }
 
 export function narrow(error: unknown): TokenErrorCode | undefined {

@@ -163,7 +163,7 @@ describe("RedisStore: keys and concurrency", () => {
       const tokens = new TokenService({ prefix: "tsr", catalog: CATALOG, store, now: manualClock().read });
       const issued = await Promise.all(
         Array.from({ length: 300 }, (_, i) =>
-          tokens.issue({ userId: `user${i % 5}`, name: `t${i}`, scope: { preset: "read" } }),
+          tokens.issue(`user${i % 5}`, { name: `t${i}`, scope: { preset: "read" } }),
         ),
       );
       assert.equal(new Set(issued.map((x) => x.record.id)).size, 300);
@@ -173,7 +173,7 @@ describe("RedisStore: keys and concurrency", () => {
       }
       const checks = await Promise.all(issued.map((x) => tokens.check(x.token, { action: "apps.read" })));
       assert.ok(checks.every((c) => c.ok));
-      await Promise.all(issued.map((x) => tokens.delete(x.record.id)));
+      await Promise.all(issued.map((x) => tokens.delete(x.record.userId, x.record.id)));
       assert.deepEqual(await keysUnder(client, prefix), []);
     } finally {
       await dropKeys(client, prefix);
@@ -264,7 +264,7 @@ describe("RedisStore: Redis stops mid-run", () => {
     const store = new RedisStore(redis);
     const tokens = new TokenService({ prefix: "tsr", catalog: CATALOG, store, now: clock.read });
     const request = { action: "apps.read" };
-    const { token, record } = await tokens.issue({ userId: "u1", name: "a", scope: { preset: "all" } });
+    const { token, record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
     assert.equal((await tokens.check(token, request)).ok, true);
 
     // Stopped: every answer is STORE_FAILED, quickly, never a principal.
@@ -277,15 +277,15 @@ describe("RedisStore: Redis stops mid-run", () => {
       assert.ok(Date.now() - started < 2000, "fails fast");
     }
     // What an application may log of the failure holds neither the token nor its hash.
-    const failure = await tokens.rename(record.id, { name: "b" }).catch((error) => error);
+    const failure = await tokens.rename("u1", record.id, { name: "b" }).catch((error) => error);
     assert.equal(failure.code, "STORE_FAILED");
-    assert.match(failure.cause.message, /^RedisStore\.getById: /);
+    assert.match(failure.cause.message, /^RedisStore\.listByUser: /);
     const direct = await store.getByHash(hashToken(token)).catch((error) => error);
     assert.match(direct.message, /^RedisStore\.getByHash: /);
     for (const shown of [inspect(failure), inspect(failure.cause), String(failure.cause.stack), inspect(direct)]) {
       assert.ok(!shown.includes(hashToken(token)) && !shown.includes(token.slice(4, 20)), shown);
     }
-    await assert.rejects(tokens.issue({ userId: "u1", name: "b", scope: { preset: "all" } }), { code: "STORE_FAILED" });
+    await assert.rejects(tokens.issue("u1", { name: "b", scope: { preset: "all" } }), { code: "STORE_FAILED" });
     await assert.rejects(tokens.list("u1"), { code: "STORE_FAILED" });
 
     // Back (same data directory): the client reconnects by itself.

@@ -8,7 +8,7 @@ async function main() {
     catalog: [{ action: "apps.read" }, { action: "apps.write" }],
     store: new tessera.MemoryStore(),
   });
-  const { token } = await tokens.issue({ userId: "u1", name: "CI", scope: { actions: ["apps.read"] } });
+  const { token } = await tokens.issue("u1", { name: "CI", scope: { actions: ["apps.read"] } });
   assert.equal((await tokens.verify(token, { action: "apps.read" })).userId, "u1");
   const denied = await tokens.check(token, { action: "apps.write" });
   assert.deepEqual(denied, { ok: false, code: "SCOPE_DENIED" });

@@ -1,27 +1,24 @@
 //! A deployment as a JavaScript object: issue, verify and rotate.
 
-use tessera_core::{
-    CatalogEntry, Creator, DeploymentConfig, Expiry, IssueRequest, Policy, Request, Scope, code,
-};
+use tessera_core::{CatalogEntry, DeploymentConfig, Policy, Request, Scope, code};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::fail::{denial, fail, millis};
 use crate::index::RecordIndex;
-use crate::json::Json;
 use crate::record::{Record, scope_spec};
 
 /// A configured deployment, built once and shared by every call.
 #[wasm_bindgen]
 pub struct Deployment {
-    inner: tessera_core::Deployment,
+    pub(crate) inner: tessera_core::Deployment,
 }
 
 /// 32 bytes of entropy, or a bad argument.
-fn entropy(bytes: &[u8]) -> Result<[u8; 32], JsValue> {
+pub(crate) fn entropy(bytes: &[u8]) -> Result<[u8; 32], JsValue> {
     bytes
         .try_into()
-        .map_err(|_| fail("BAD_ARGUMENT", "entropy must be exactly 32 bytes"))
+        .map_err(|_| fail(code::BAD_REQUEST, "entropy must be exactly 32 bytes"))
 }
 
 /// A checked scope from its three JSON members (`SCOPE_INVALID`).
@@ -34,18 +31,6 @@ fn checked_scope(
     let spec = scope_spec(preset, actions, resources)
         .ok_or_else(|| fail(code::SCOPE_INVALID, "a preset is all, read or cli"))?;
     Scope::resolve(&spec, deployment.catalog()).map_err(|e| fail(e.code(), e))
-}
-
-/// `{ "token": .., "record": .. }` and, for a rotation, `"retired"`.
-fn issued_json(token: &str, record: &Record, retired: Option<&Record>) -> String {
-    let mut json = Json::new();
-    json.open().key("token").string(token);
-    json.key("record").raw(&record.json());
-    if let Some(retired) = retired {
-        json.key("retired").raw(&retired.json());
-    }
-    json.close();
-    json.finish()
 }
 
 #[wasm_bindgen]
@@ -67,7 +52,7 @@ impl Deployment {
         creation_action: Option<String>,
     ) -> Result<Deployment, JsValue> {
         if actions.len() != kind_counts.len() {
-            return Err(fail("BAD_ARGUMENT", "one kind count per action"));
+            return Err(fail(code::BAD_REQUEST, "one kind count per action"));
         }
         let mut kinds = kinds.into_iter();
         let catalog = actions
@@ -88,6 +73,8 @@ impl Deployment {
             },
             pepper,
             creation_action,
+            read_action: None,
+            write_action: None,
         };
         let inner = config.build().map_err(|e| fail(e.code(), e))?;
         Ok(Self { inner })
@@ -131,6 +118,26 @@ impl Deployment {
         }
     }
 
+    /// Authenticates `input` against the record the store returned for its
+    /// hash (`None` when there was none): any active, unexpired token,
+    /// whatever its scope. Returns 1 when last-used is worth writing, 0 when
+    /// not, or `-1 - i` for the `i`-th code.
+    pub fn authenticate_record(&self, input: &str, record: Option<Record>, now: f64) -> i32 {
+        let presented = match self.inner.parse(input) {
+            Ok(presented) => presented,
+            Err(error) => return denial(error.code()),
+        };
+        let hash = self.inner.hash(&presented);
+        let now = millis(now);
+        match self
+            .inner
+            .authenticate(&hash, record.as_ref().map(|r| &r.inner), now)
+        {
+            Ok(token) => i32::from(token.record().touch_due(now)),
+            Err(denied) => denial(denied.code()),
+        }
+    }
+
     /// Verifies `input` against the records of an in-memory index, in one
     /// call, recording the use when the core says it is worth writing.
     /// Returns the record's slot in the index, or `-1 - i` for the `i`-th
@@ -169,99 +176,6 @@ impl Deployment {
             }
             Err(denied) => denial(denied.code()),
         }
-    }
-
-    /// Issues a token. `expiry` is `"never"`, `"days"` or `"at"`, with
-    /// `expiry_value` the days or time (`None` with `"at"`: a year ahead).
-    /// `parent_token` and `parent` (the record the store holds under the
-    /// parent's hash, if any) make it a token made by a token. Returns JSON
-    /// `{ token, record }`.
-    #[allow(clippy::too_many_arguments)] // One argument per request field.
-    pub fn issue(
-        &self,
-        user_id: &str,
-        name: &str,
-        description: Option<String>,
-        expiry: &str,
-        expiry_value: Option<f64>,
-        scope_preset: Option<String>,
-        scope_actions: Option<Vec<String>>,
-        scope_resources: Option<Vec<String>>,
-        tokens_held: u32,
-        parent_token: Option<String>,
-        parent: Option<Record>,
-        now: f64,
-        entropy_bytes: &[u8],
-    ) -> Result<String, JsValue> {
-        let entropy = entropy(entropy_bytes)?;
-        let now = millis(now);
-        let expires = match (expiry, expiry_value) {
-            ("never", _) => Expiry::Never,
-            ("days", Some(days)) => Expiry::Days(millis(days)),
-            ("at", at) => Expiry::At(at.map(millis)),
-            _ => return Err(fail("BAD_ARGUMENT", "expires is never, days or at")),
-        };
-        let spec = scope_spec(scope_preset, scope_actions, scope_resources)
-            .ok_or_else(|| fail(code::SCOPE_INVALID, "a preset is all, read or cli"))?;
-        let parent_record = parent.as_ref().map(|p| &p.inner);
-        let creator = match &parent_token {
-            None => Creator::User,
-            Some(token) => {
-                let presented = self.inner.parse(token).map_err(|e| fail(e.code(), e))?;
-                let hash = self.inner.hash(&presented);
-                let parent = self
-                    .inner
-                    .authenticate(&hash, parent_record, now)
-                    .map_err(|e| fail(e.code(), e))?;
-                Creator::Token(parent)
-            }
-        };
-        let issued = self
-            .inner
-            .issue(
-                &IssueRequest {
-                    user_id,
-                    name,
-                    description: description.as_deref(),
-                    expires,
-                    scope: &spec,
-                    creator,
-                    tokens_held: tokens_held as usize,
-                },
-                now,
-                &entropy,
-            )
-            .map_err(|e| fail(e.code(), e))?;
-        let record = Record {
-            inner: issued.record,
-        };
-        Ok(issued_json(issued.token.expose(), &record, None))
-    }
-
-    /// Rotates a stored record. Returns JSON `{ token, record, retired }`.
-    pub fn rotate(
-        &self,
-        old: &Record,
-        grace_ms: f64,
-        now: f64,
-        entropy_bytes: &[u8],
-    ) -> Result<String, JsValue> {
-        let entropy = entropy(entropy_bytes)?;
-        let rotated = self
-            .inner
-            .rotate(&old.inner, millis(grace_ms), millis(now), &entropy)
-            .map_err(|e| fail(e.code(), e))?;
-        let record = Record {
-            inner: rotated.issued.record,
-        };
-        let retired = Record {
-            inner: rotated.retired,
-        };
-        Ok(issued_json(
-            rotated.issued.token.expose(),
-            &record,
-            Some(&retired),
-        ))
     }
 
     /// Whether every request scope `a` allows, scope `b` allows, under this

@@ -30,11 +30,13 @@ mod deployment;
 mod fail;
 mod index;
 pub mod json;
+mod lifecycle;
 mod record;
 mod token;
 
 pub use deployment::Deployment;
 pub use index::RecordIndex;
+pub use lifecycle::RecordSet;
 pub use record::Record;
 pub use token::{hash_token, present, token_pattern};
 

@@ -110,39 +110,4 @@ impl Record {
     pub fn info(&self) -> String {
         json::record(&self.inner, false)
     }
-
-    /// Sets the status to `"active"` or `"inactive"`.
-    pub fn set_status(&mut self, status: &str) -> Result<(), JsValue> {
-        let status = match status {
-            "active" => Status::Active,
-            "inactive" => Status::Inactive,
-            _ => return Err(fail("BAD_ARGUMENT", "status must be active or inactive")),
-        };
-        self.inner.set_status(status);
-        Ok(())
-    }
-
-    /// Renames the record (when `name` is given) and replaces its description
-    /// (when `describe` is true; `None` or an empty description removes it).
-    pub fn edit(
-        &mut self,
-        name: Option<String>,
-        describe: bool,
-        description: Option<String>,
-    ) -> Result<(), JsValue> {
-        if let Some(name) = name {
-            self.inner.rename(&name).map_err(|e| fail(e.code(), e))?;
-        }
-        if describe {
-            self.inner
-                .describe(description.as_deref())
-                .map_err(|e| fail(e.code(), e))?;
-        }
-        Ok(())
-    }
-
-    /// Whether the token is valid at `now` but expires within `window_ms`.
-    pub fn expires_within(&self, now: f64, window_ms: f64) -> bool {
-        self.inner.expires_within(millis(now), millis(window_ms))
-    }
 }

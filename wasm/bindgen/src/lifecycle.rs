@@ -1,0 +1,269 @@
+//! Lifecycle operations for JavaScript: the npm package hands over the
+//! actor and the records of the actor's user, and gets back what to show
+//! and the writes to apply. Every decision is the core's.
+
+use tessera_core::{
+    Actor, CreateRequest, Edit, Expiry, Lifecycle, LifecycleError, Standing, Status, TokenRecord,
+    Write, code,
+};
+use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use crate::deployment::{Deployment, entropy};
+use crate::fail::{fail, millis};
+use crate::json::{self, Json};
+use crate::record::{Record, scope_spec};
+
+/// The records of one user, handed to a lifecycle operation.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct RecordSet {
+    records: Vec<TokenRecord>,
+}
+
+#[wasm_bindgen]
+impl RecordSet {
+    /// An empty set.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> RecordSet {
+        Self::default()
+    }
+
+    /// Adds a record (consumed: its JavaScript handle is freed).
+    pub fn push(&mut self, record: Record) {
+        self.records.push(record.inner);
+    }
+}
+
+fn failed(error: LifecycleError) -> JsValue {
+    fail(error.code(), error)
+}
+
+/// The writes as JSON: `[{ "put": record } | { "delete": id }]`.
+fn writes_json(writes: &[Write]) -> String {
+    let items: Vec<String> = writes
+        .iter()
+        .map(|write| {
+            let mut json = Json::new();
+            json.open();
+            match write {
+                Write::Put(record) => json.key("put").raw(&json::record(record, true)),
+                Write::Delete(id) => json.key("delete").string(id),
+            };
+            json.close();
+            json.finish()
+        })
+        .collect();
+    ["[", &items.join(","), "]"].concat()
+}
+
+/// What lists show of records, as a JSON array.
+fn infos_json(records: &[&TokenRecord]) -> String {
+    let items: Vec<String> = records.iter().map(|r| json::record(r, false)).collect();
+    ["[", &items.join(","), "]"].concat()
+}
+
+impl Deployment {
+    /// Runs `operation` for the actor: the user `user_id`, or, with
+    /// `token_id`, that token of theirs among `set` (a verified principal,
+    /// checked again at `now`). An absent or no longer valid token is
+    /// refused with its denial's code.
+    fn acting<T>(
+        &self,
+        set: &RecordSet,
+        user_id: &str,
+        token_id: Option<String>,
+        now: f64,
+        operation: impl FnOnce(&Lifecycle<'_>) -> Result<T, JsValue>,
+    ) -> Result<T, JsValue> {
+        let now = millis(now);
+        let actor = match token_id {
+            None => Actor::user(user_id, Standing::OWNER),
+            Some(token_id) => {
+                let record = set
+                    .records
+                    .iter()
+                    .find(|r| r.id() == token_id && r.user_id() == user_id)
+                    .ok_or_else(|| fail(code::TOKEN_UNKNOWN, "the acting token is not known"))?;
+                let token = self
+                    .inner
+                    .authenticate(record.hash(), Some(record), now)
+                    .map_err(|e| fail(e.code(), e))?;
+                Actor::token(token, Standing::OWNER)
+            }
+        };
+        operation(&self.inner.lifecycle(actor, &set.records, now))
+    }
+}
+
+#[wasm_bindgen]
+impl Deployment {
+    /// Creates a token for the actor. `expiry` is `"never"`, `"days"` or
+    /// `"at"`, with `expiry_value` the days or time (`None` with `"at"`: a
+    /// year ahead). Returns JSON `{ token, record, writes }`.
+    #[allow(clippy::too_many_arguments)] // One argument per request field.
+    pub fn issue(
+        &self,
+        set: &RecordSet,
+        user_id: &str,
+        token_id: Option<String>,
+        name: &str,
+        description: Option<String>,
+        expiry: &str,
+        expiry_value: Option<f64>,
+        scope_preset: Option<String>,
+        scope_actions: Option<Vec<String>>,
+        scope_resources: Option<Vec<String>>,
+        now: f64,
+        entropy_bytes: &[u8],
+    ) -> Result<String, JsValue> {
+        let entropy = entropy(entropy_bytes)?;
+        let expires = match (expiry, expiry_value) {
+            ("never", _) => Expiry::Never,
+            ("days", Some(days)) => Expiry::Days(millis(days)),
+            ("at", at) => Expiry::At(at.map(millis)),
+            _ => return Err(fail(code::BAD_REQUEST, "expires is never, days or at")),
+        };
+        let spec = scope_spec(scope_preset, scope_actions, scope_resources)
+            .ok_or_else(|| fail(code::SCOPE_INVALID, "a preset is all, read or cli"))?;
+        self.acting(set, user_id, token_id, now, |life| {
+            let minted = life
+                .create(
+                    &CreateRequest {
+                        name,
+                        description: description.as_deref(),
+                        expires,
+                        scope: &spec,
+                    },
+                    &entropy,
+                )
+                .map_err(failed)?;
+            Ok(minted_json(&minted))
+        })
+    }
+
+    /// Rotates the token `id`. Returns JSON `{ token, record, writes }`.
+    #[allow(clippy::too_many_arguments)] // Actor, target and inputs.
+    pub fn rotate(
+        &self,
+        set: &RecordSet,
+        user_id: &str,
+        token_id: Option<String>,
+        id: &str,
+        grace_ms: f64,
+        now: f64,
+        entropy_bytes: &[u8],
+    ) -> Result<String, JsValue> {
+        let entropy = entropy(entropy_bytes)?;
+        self.acting(set, user_id, token_id, now, |life| {
+            let minted = life
+                .rotate(id, millis(grace_ms), &entropy)
+                .map_err(failed)?;
+            Ok(minted_json(&minted))
+        })
+    }
+
+    /// Edits the token `id`: a new name (when given), a new description
+    /// (when `describe`; none or empty removes it), a new status
+    /// (`"active"` or `"inactive"`). With `cascade`, a deactivation reaches
+    /// every token it created. Returns JSON `{ record, writes }`.
+    #[allow(clippy::too_many_arguments)] // Actor, target and each edit.
+    pub fn update(
+        &self,
+        set: &RecordSet,
+        user_id: &str,
+        token_id: Option<String>,
+        id: &str,
+        name: Option<String>,
+        describe: bool,
+        description: Option<String>,
+        status: Option<String>,
+        cascade: bool,
+        now: f64,
+    ) -> Result<String, JsValue> {
+        let status = match status.as_deref() {
+            None => None,
+            Some("active") => Some(Status::Active),
+            Some("inactive") => Some(Status::Inactive),
+            Some(_) => return Err(fail(code::BAD_REQUEST, "status is active or inactive")),
+        };
+        let edit = Edit {
+            name: name.as_deref(),
+            description: describe.then_some(description.as_deref()),
+            status,
+        };
+        self.acting(set, user_id, token_id, now, |life| {
+            let change = life.update(id, &edit, cascade).map_err(failed)?;
+            let record = change
+                .record
+                .as_ref()
+                .ok_or_else(|| fail(code::INTERNAL, "an update without its record"))?;
+            let mut json = Json::new();
+            json.open().key("record").raw(&json::record(record, false));
+            json.key("writes").raw(&writes_json(&change.writes));
+            json.close();
+            Ok(json.finish())
+        })
+    }
+
+    /// Deletes the token `id` (with `cascade`, every token it created).
+    /// Returns the writes as JSON.
+    pub fn delete(
+        &self,
+        set: &RecordSet,
+        user_id: &str,
+        token_id: Option<String>,
+        id: &str,
+        cascade: bool,
+        now: f64,
+    ) -> Result<String, JsValue> {
+        self.acting(set, user_id, token_id, now, |life| {
+            let change = life.delete(id, cascade).map_err(failed)?;
+            Ok(writes_json(&change.writes))
+        })
+    }
+
+    /// What lists show of the actor's user's tokens, oldest first, as a JSON
+    /// array; with `window_ms`, only those valid now that expire within it.
+    pub fn list(
+        &self,
+        set: &RecordSet,
+        user_id: &str,
+        token_id: Option<String>,
+        window_ms: Option<f64>,
+        now: f64,
+    ) -> Result<String, JsValue> {
+        self.acting(set, user_id, token_id, now, |life| {
+            let records = match window_ms {
+                None => life.list(),
+                Some(window) => life.expiring_within(millis(window)),
+            }
+            .map_err(failed)?;
+            Ok(infos_json(&records))
+        })
+    }
+
+    /// What lists show of the token `id`, as JSON.
+    pub fn get(
+        &self,
+        set: &RecordSet,
+        user_id: &str,
+        token_id: Option<String>,
+        id: &str,
+        now: f64,
+    ) -> Result<String, JsValue> {
+        self.acting(set, user_id, token_id, now, |life| {
+            Ok(json::record(life.get(id).map_err(failed)?, false))
+        })
+    }
+}
+
+/// `{ token, record, writes }` for a created or rotated token.
+fn minted_json(minted: &tessera_core::Minted) -> String {
+    let mut json = Json::new();
+    json.open().key("token").string(minted.token.expose());
+    json.key("record").raw(&json::record(&minted.record, false));
+    json.key("writes").raw(&writes_json(&minted.writes));
+    json.close();
+    json.finish()
+}
