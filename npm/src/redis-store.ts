@@ -99,14 +99,37 @@ redis.call('HSET', KEYS[1], 'lastUsedAt', ARGV[1])
 return 1
 `;
 
+/**
+ * Reads every record of a user in one round trip, as one consistent
+ * snapshot (every lifecycle operation starts from it). KEYS: the user's set.
+ * ARGV: the prefix of record keys. Returns `json, hash, lastUsedAt` per
+ * record id (`false`, a nil reply, for a missing field).
+ */
+const LIST = `
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local fields = redis.call('HMGET', ARGV[1] .. id, 'json', 'hash', 'lastUsedAt')
+  out[#out + 1] = fields[1] or false
+  out[#out + 1] = fields[2] or false
+  out[#out + 1] = fields[3] or false
+end
+return out
+`;
+
 /** The scripts' command names on the client; versioned, in case the scripts change. */
-const COMMANDS = { put: "tesseraStorePutV1", delete: "tesseraStoreDeleteV1", touch: "tesseraStoreTouchV1" } as const;
+const COMMANDS = {
+  put: "tesseraStorePutV1",
+  delete: "tesseraStoreDeleteV1",
+  touch: "tesseraStoreTouchV1",
+  list: "tesseraStoreListV1",
+} as const;
 
 /** The client seen with the commands `defineCommand` added. */
 type Scripted = RedisClient & {
   [COMMANDS.put](...keysAndArgs: string[]): Promise<number>;
   [COMMANDS.delete](...keysAndArgs: string[]): Promise<number>;
   [COMMANDS.touch](...keysAndArgs: string[]): Promise<number>;
+  [COMMANDS.list](...keysAndArgs: string[]): Promise<(string | null)[]>;
 };
 
 /** How often `put` and `delete` read again when the record changes under them. */
@@ -191,6 +214,7 @@ export class RedisStore implements TokenStore {
     redis.defineCommand(COMMANDS.put, { lua: PUT, numberOfKeys: 5 });
     redis.defineCommand(COMMANDS.delete, { lua: DELETE, numberOfKeys: 3 });
     redis.defineCommand(COMMANDS.touch, { lua: TOUCH, numberOfKeys: 1 });
+    redis.defineCommand(COMMANDS.list, { lua: LIST, numberOfKeys: 1 });
     this.#redis = redis as Scripted;
     this.#prefix = prefix;
   }
@@ -311,12 +335,19 @@ export class RedisStore implements TokenStore {
   }
 
   async #listByUser(userId: string): Promise<StoredRecord[]> {
-    const ids = await this.#redis.smembers(this.#userKey(userId));
-    const found = await Promise.all(ids.map((id) => this.#read(id)));
+    const fields = await this.#redis[COMMANDS.list](this.#userKey(userId), this.#idKey(""));
     const records: StoredRecord[] = [];
-    for (const entry of found) {
-      if (entry !== null && entry.record.userId === userId) {
-        records.push(entry.record);
+    for (let i = 0; i + 2 < fields.length; i += 3) {
+      const [json, hash, lastUsedAt] = [fields[i], fields[i + 1], fields[i + 2]];
+      if (json == null || hash == null) {
+        continue;
+      }
+      const record = JSON.parse(json) as StoredRecord;
+      if (lastUsedAt != null) {
+        record.lastUsedAt = Number(lastUsedAt);
+      }
+      if (record.userId === userId) {
+        records.push(record);
       }
     }
     return records;
