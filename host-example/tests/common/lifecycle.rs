@@ -21,7 +21,6 @@ fn stored(record: &Value) -> StoredToken {
         id: record["id"].as_str().expect("id").into(),
         user_id: record["userId"].as_str().expect("userId").into(),
         hash: record["hash"].as_str().expect("hash").into(),
-        expires_at: record["expiresAt"].as_i64(),
         json: record.to_string(),
     }
 }
