@@ -33,7 +33,7 @@ export type ScopeSpec =
  * it), a number of days from now (`-1` means never), or a time (`null`:
  * a year ahead, or the policy's or parent's limit if sooner).
  */
-export type ExpiryChoice = "never" | { days: number } | { at: Date | number | null };
+export type ExpiryChoice = "never" | { days: number } | { at: Date | number | string | null };
 
 /** Who created a token: the user, or another token of the same user. */
 export type CreatedBy = { kind: "user" } | { kind: "token"; tokenId: string };
