@@ -67,18 +67,18 @@ printf '  two hosts, PostgreSQL  %10s req/s   (%.2f of one host; 2 cores for bot
     "$two_rps" "$(python3 -c "print($two_rps / $pg_rps)")"
 
 echo "== lookup latency by hash, 1,000 vs 1,000,000 tokens"
-fill_sql="INSERT INTO tokens (id, user_id, hash, expires_at, record)"
+fill_sql="INSERT INTO tokens (id, user_id, hash, record)"
 for rows in 1000 1000000; do
     db="$work/rows-$rows.db"
     "$bin" --db "$db" token list --user nobody >/dev/null  # creates and migrates
     sqlite3_fill="WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $rows - 1)
-        $fill_sql SELECT 't' || i, 'u' || (i % 1000), printf('%064x', i), NULL, '{}' FROM n;"
+        $fill_sql SELECT 't' || i, 'u' || (i % 1000), printf('%064x', i), '{}' FROM n;"
     python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()" "$db" "$sqlite3_fill"
     printf '  SQLite     '; "$lookup" "$db" "$rows"
 done
 for pair in "small 1000" "large 1000000"; do
     set -- $pair
     "$bin" --db "$pg/$1" token list --user nobody >/dev/null
-    psql -d "$1" -c "$fill_sql SELECT 't' || i, 'u' || (i % 1000), lpad(to_hex(i), 64, '0'), NULL, '{}' FROM generate_series(0, $2 - 1) AS i" -c "ANALYZE tokens"
+    psql -d "$1" -c "$fill_sql SELECT 't' || i, 'u' || (i % 1000), lpad(to_hex(i), 64, '0'), '{}' FROM generate_series(0, $2 - 1) AS i" -c "ANALYZE tokens"
     printf '  PostgreSQL '; "$lookup" "$pg/$1" "$2"
 done

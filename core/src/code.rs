@@ -6,81 +6,122 @@
 //! filter logs and `expect.error` in the shared test vectors. Variants may gain
 //! detail over time; the string a given situation maps to does not change.
 
-/// The input is not shaped like a token: empty, an unsupported
-/// `Authorization` scheme, the wrong length, a character outside base62, or a
-/// body that does not encode 32 bytes.
-pub const TOKEN_MALFORMED: &str = "TOKEN_MALFORMED";
-/// The input is shaped like a token but carries another deployment's prefix.
-pub const TOKEN_PREFIX: &str = "TOKEN_PREFIX";
-/// The input is shaped like a token but its CRC32 checksum does not match.
-pub const TOKEN_CHECKSUM: &str = "TOKEN_CHECKSUM";
-/// No stored record matches the token's hash.
-pub const TOKEN_UNKNOWN: &str = "TOKEN_UNKNOWN";
-/// The token exists but has been deactivated.
-pub const TOKEN_INACTIVE: &str = "TOKEN_INACTIVE";
-/// The token exists but its expiry time has passed.
-pub const TOKEN_EXPIRED: &str = "TOKEN_EXPIRED";
-/// The token is valid but its scope does not allow the requested action or
-/// resource.
-pub const SCOPE_DENIED: &str = "SCOPE_DENIED";
-/// A requested scope is empty, names actions the catalog does not have, or
-/// carries a malformed resource pattern.
-pub const SCOPE_INVALID: &str = "SCOPE_INVALID";
-/// A token made by a token asked for more than its parent's scope.
-pub const SCOPE_EXCEEDS_PARENT: &str = "SCOPE_EXCEEDS_PARENT";
-/// A requested expiry is in the past, zero days, or otherwise meaningless.
-pub const EXPIRY_INVALID: &str = "EXPIRY_INVALID";
-/// A requested expiry is later than the deployment's policy allows (which
-/// includes "never" when the policy requires expiry).
-pub const EXPIRY_EXCEEDS_POLICY: &str = "EXPIRY_EXCEEDS_POLICY";
-/// A token made by a token asked to outlive its parent.
-pub const EXPIRY_EXCEEDS_PARENT: &str = "EXPIRY_EXCEEDS_PARENT";
-/// A token name is empty, too long or holds control characters.
-pub const NAME_INVALID: &str = "NAME_INVALID";
-/// A token description is too long or holds control characters.
-pub const DESCRIPTION_INVALID: &str = "DESCRIPTION_INVALID";
-/// A user id is empty, too long or holds control characters.
-pub const USER_INVALID: &str = "USER_INVALID";
-/// A parent token belongs to another user or lacks the token-creation action.
-pub const PARENT_INVALID: &str = "PARENT_INVALID";
-/// The user already holds as many tokens as the policy allows.
-pub const LIMIT_REACHED: &str = "LIMIT_REACHED";
-/// A deployment prefix is not 1 to 16 characters of `[a-z0-9]`.
-pub const PREFIX_INVALID: &str = "PREFIX_INVALID";
-/// An action catalog has an empty, malformed or duplicate action.
-pub const CATALOG_INVALID: &str = "CATALOG_INVALID";
-/// A server-side pepper is shorter than 16 bytes.
-pub const PEPPER_INVALID: &str = "PEPPER_INVALID";
-/// A stored record could not be read back (corrupt or from a newer format).
-pub const RECORD_INVALID: &str = "RECORD_INVALID";
-/// The storage behind an adapter failed; adapters use it to fail closed.
-pub const STORE_FAILED: &str = "STORE_FAILED";
-/// No token with this id (that belongs to the caller): adapters' lookups by
-/// id, such as edits, rotation and deletion.
-pub const NOT_FOUND: &str = "NOT_FOUND";
+/// Declares the code table once: the [`Code`] enum, one string constant per
+/// code, and each code's class and default message.
+macro_rules! code_table {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $name:ident, $class:ident, $message:literal; )*) => {
+        /// A stable code, with its string ([`Code::as_str`]), its class
+        /// ([`Code::class`]) and a default message ([`Code::message`]).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Code {
+            $( $(#[doc = $doc])* $variant, )*
+        }
 
-/// The caller may not do this: a user whose deployment does not let them
-/// create tokens, or an operation that needs an administrator.
-pub const FORBIDDEN: &str = "FORBIDDEN";
-/// The token was already rotated and is in its grace period: it cannot be
-/// rotated again or re-activated. Use the token that replaced it.
-pub const TOKEN_ROTATED: &str = "TOKEN_ROTATED";
-/// A deployment policy is out of range (`maxLifetimeDays` or
-/// `maxTokensPerUser` below 1).
-pub const POLICY_INVALID: &str = "POLICY_INVALID";
-/// A request body or argument that cannot be read at all: the wrong type,
-/// a missing field, a number out of range.
-pub const BAD_REQUEST: &str = "BAD_REQUEST";
+        $( $(#[doc = $doc])* pub const $name: &str = stringify!($name); )*
 
-/// The one HTTP 401 body, whatever the reason (the log has the reason).
-pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
-/// An edit tried to change a field that is fixed at creation (scope,
-/// expiry).
-pub const IMMUTABLE_FIELD: &str = "IMMUTABLE_FIELD";
-/// A request body over the size limit.
-pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
-/// An unexpected failure inside a host; details are in its log.
-pub const INTERNAL: &str = "INTERNAL";
+        impl Code {
+            /// The code's string, such as `"TOKEN_EXPIRED"`.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( Self::$variant => $name, )* }
+            }
+
+            /// What kind of failure the code is.
+            pub const fn class(self) -> Class {
+                match self { $( Self::$variant => Class::$class, )* }
+            }
+
+            /// A message for people, which never repeats input.
+            pub const fn message(self) -> &'static str {
+                match self { $( Self::$variant => $message, )* }
+            }
+
+            /// The code with this string, if any.
+            pub fn parse(code: &str) -> Option<Self> {
+                match code {
+                    $( $name => Some(Self::$variant), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+code_table! {
+    /// The input is not shaped like a token: empty, an unsupported
+    /// `Authorization` scheme, the wrong length, a character outside base62, or a
+    /// body that does not encode 32 bytes.
+    TokenMalformed = TOKEN_MALFORMED, Unauthenticated, "the input is not shaped like a token";
+    /// The input is shaped like a token but carries another deployment's prefix.
+    TokenPrefix = TOKEN_PREFIX, Unauthenticated, "the token belongs to another deployment";
+    /// The input is shaped like a token but its CRC32 checksum does not match.
+    TokenChecksum = TOKEN_CHECKSUM, Unauthenticated, "the token's checksum does not match";
+    /// No stored record matches the token's hash.
+    TokenUnknown = TOKEN_UNKNOWN, Unauthenticated, "the token is not known";
+    /// The token exists but has been deactivated.
+    TokenInactive = TOKEN_INACTIVE, Unauthenticated, "the token is inactive";
+    /// The token exists but its expiry time has passed.
+    TokenExpired = TOKEN_EXPIRED, Unauthenticated, "the token has expired";
+    /// The token is valid but its scope does not allow the requested action or
+    /// resource.
+    ScopeDenied = SCOPE_DENIED, Forbidden, "the token's scope does not allow this request";
+    /// A requested scope is empty, names actions the catalog does not have, or
+    /// carries a malformed resource pattern.
+    ScopeInvalid = SCOPE_INVALID, Invalid, "the scope is empty, unknown or malformed";
+    /// A token made by a token asked for more than its parent's scope.
+    ScopeExceedsParent = SCOPE_EXCEEDS_PARENT, Invalid, "the token's scope is beyond the acting token's";
+    /// A requested expiry is in the past, zero days, or otherwise meaningless.
+    ExpiryInvalid = EXPIRY_INVALID, Invalid, "the expiry is not a valid choice";
+    /// A requested expiry is later than the deployment's policy allows (which
+    /// includes "never" when the policy requires expiry).
+    ExpiryExceedsPolicy = EXPIRY_EXCEEDS_POLICY, Invalid, "the expiry is later than the deployment's policy allows";
+    /// A token made by a token asked to outlive its parent.
+    ExpiryExceedsParent = EXPIRY_EXCEEDS_PARENT, Invalid, "the token would outlive the acting token";
+    /// A token name is empty, too long or holds control characters.
+    NameInvalid = NAME_INVALID, Invalid, "a token name must be 1 to 100 characters without control characters";
+    /// A token description is too long or holds control characters.
+    DescriptionInvalid = DESCRIPTION_INVALID, Invalid, "a description must be at most 1000 characters without control characters";
+    /// A user id is empty, too long or holds control characters.
+    UserInvalid = USER_INVALID, Invalid, "the user id must be 1 to 256 bytes without control characters";
+    /// A parent token belongs to another user or lacks the token-creation action.
+    ParentInvalid = PARENT_INVALID, Forbidden, "the acting token may not create tokens for this user";
+    /// The user already holds as many tokens as the policy allows.
+    LimitReached = LIMIT_REACHED, Limited, "the user holds as many tokens as the policy allows";
+    /// A deployment prefix is not 1 to 16 characters of `[a-z0-9]`.
+    PrefixInvalid = PREFIX_INVALID, Internal, "a token prefix must be 1 to 16 characters of [a-z0-9]";
+    /// An action catalog has an empty, malformed or duplicate action.
+    CatalogInvalid = CATALOG_INVALID, Internal, "the action catalog is malformed";
+    /// A server-side pepper is shorter than 16 bytes.
+    PepperInvalid = PEPPER_INVALID, Internal, "a pepper must be at least 16 bytes, written in hex";
+    /// A stored record could not be read back (corrupt or from a newer format).
+    RecordInvalid = RECORD_INVALID, Internal, "a stored record cannot be read";
+    /// The storage behind an adapter failed; adapters use it to fail closed.
+    StoreFailed = STORE_FAILED, Unavailable, "the token store failed";
+    /// No token with this id (that belongs to the caller): adapters' lookups by
+    /// id, such as edits, rotation and deletion.
+    NotFound = NOT_FOUND, NotFound, "no such token";
+    /// The caller may not do this: a user whose deployment does not let them
+    /// create tokens, or an operation that needs an administrator.
+    Forbidden = FORBIDDEN, Forbidden, "the caller may not do this";
+    /// The token was already rotated and is in its grace period: it cannot be
+    /// rotated again or re-activated. Use the token that replaced it.
+    TokenRotated = TOKEN_ROTATED, Conflict, "the token was rotated; use the token that replaced it";
+    /// A deployment policy is out of range (`maxLifetimeDays` or
+    /// `maxTokensPerUser` below 1).
+    PolicyInvalid = POLICY_INVALID, Internal, "maxLifetimeDays and maxTokensPerUser must be at least 1";
+    /// A request body or argument that cannot be read at all: the wrong type,
+    /// a missing field, a number out of range.
+    BadRequest = BAD_REQUEST, Invalid, "the request cannot be read";
+    /// The one HTTP 401 body, whatever the reason (the log has the reason).
+    Unauthenticated = UNAUTHENTICATED, Unauthenticated, "a valid token or password is required";
+    /// An edit tried to change a field that is fixed at creation (scope,
+    /// expiry).
+    ImmutableField = IMMUTABLE_FIELD, Invalid, "this field is fixed at creation; create a new token instead";
+    /// A request body over the size limit.
+    PayloadTooLarge = PAYLOAD_TOO_LARGE, Invalid, "the request body is too large";
+    /// An unexpected failure inside a host; details are in its log.
+    Internal = INTERNAL, Internal, "the server failed; see its log";
+}
 
 /// Codes that only adapters produce (HTTP hosts, plugins, packages), kept
 /// here so that every surface spells them the same way.
@@ -201,31 +242,7 @@ impl Class {
 ///
 /// Every code of [`ALL`] and [`ADAPTER`] has one.
 pub fn class(code: &str) -> Option<Class> {
-    Some(match code {
-        TOKEN_MALFORMED | TOKEN_PREFIX | TOKEN_CHECKSUM | TOKEN_UNKNOWN | TOKEN_INACTIVE
-        | TOKEN_EXPIRED | UNAUTHENTICATED => Class::Unauthenticated,
-        SCOPE_DENIED | PARENT_INVALID | FORBIDDEN => Class::Forbidden,
-        // Asking for more than the acting token has is an unacceptable
-        // request, the same on create, rotate, update and delete.
-        SCOPE_INVALID
-        | SCOPE_EXCEEDS_PARENT
-        | EXPIRY_EXCEEDS_PARENT
-        | EXPIRY_INVALID
-        | EXPIRY_EXCEEDS_POLICY
-        | NAME_INVALID
-        | DESCRIPTION_INVALID
-        | USER_INVALID
-        | BAD_REQUEST
-        | IMMUTABLE_FIELD
-        | PAYLOAD_TOO_LARGE => Class::Invalid,
-        NOT_FOUND => Class::NotFound,
-        TOKEN_ROTATED => Class::Conflict,
-        LIMIT_REACHED => Class::Limited,
-        STORE_FAILED => Class::Unavailable,
-        PREFIX_INVALID | CATALOG_INVALID | PEPPER_INVALID | POLICY_INVALID | RECORD_INVALID
-        | INTERNAL => Class::Internal,
-        _ => return None,
-    })
+    Code::parse(code).map(Code::class)
 }
 
 /// Whether a code means "not authenticated": the codes every adapter
@@ -237,42 +254,7 @@ pub fn is_unauthenticated(code: &str) -> bool {
 /// A default message for people, for adapters that have none of their own
 /// (a denial carries no detail worth repeating). It never repeats input.
 pub fn message(code: &str) -> &'static str {
-    match code {
-        TOKEN_MALFORMED => "the input is not shaped like a token",
-        TOKEN_PREFIX => "the token belongs to another deployment",
-        TOKEN_CHECKSUM => "the token's checksum does not match",
-        TOKEN_UNKNOWN => "the token is not known",
-        TOKEN_INACTIVE => "the token is inactive",
-        TOKEN_EXPIRED => "the token has expired",
-        SCOPE_DENIED => "the token's scope does not allow this request",
-        SCOPE_INVALID => "the scope is empty, unknown or malformed",
-        SCOPE_EXCEEDS_PARENT => "the token's scope is beyond the acting token's",
-        EXPIRY_INVALID => "the expiry is not a valid choice",
-        EXPIRY_EXCEEDS_POLICY => "the expiry is later than the deployment's policy allows",
-        EXPIRY_EXCEEDS_PARENT => "the token would outlive the acting token",
-        NAME_INVALID => "a token name must be 1 to 100 characters without control characters",
-        DESCRIPTION_INVALID => {
-            "a description must be at most 1000 characters without control characters"
-        }
-        USER_INVALID => "the user id must be 1 to 256 bytes without control characters",
-        PARENT_INVALID => "the acting token may not create tokens for this user",
-        LIMIT_REACHED => "the user holds as many tokens as the policy allows",
-        PREFIX_INVALID => "a token prefix must be 1 to 16 characters of [a-z0-9]",
-        CATALOG_INVALID => "the action catalog is malformed",
-        PEPPER_INVALID => "a pepper must be at least 16 bytes, written in hex",
-        POLICY_INVALID => "maxLifetimeDays and maxTokensPerUser must be at least 1",
-        RECORD_INVALID => "a stored record cannot be read",
-        STORE_FAILED => "the token store failed",
-        NOT_FOUND => "no such token",
-        FORBIDDEN => "the caller may not do this",
-        TOKEN_ROTATED => "the token was rotated; use the token that replaced it",
-        UNAUTHENTICATED => "a valid token or password is required",
-        IMMUTABLE_FIELD => "this field is fixed at creation; create a new token instead",
-        BAD_REQUEST => "the request cannot be read",
-        PAYLOAD_TOO_LARGE => "the request body is too large",
-        INTERNAL => "the server failed; see its log",
-        _ => "an unknown failure",
-    }
+    Code::parse(code).map_or("an unknown failure", Code::message)
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::rfc3339::parse_rfc3339;
+
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 86_400_000;
 /// Days ahead an "expires at" without a date lands on.
@@ -14,10 +16,14 @@ pub const DEFAULT_DAYS: i64 = 365;
 /// later choice is `EXPIRY_INVALID` rather than a token no page can show.
 pub const MAX_EXPIRES_AT: i64 = 253_402_300_799_999;
 
-/// The expiry asked for at creation. JSON: `"never"`, `{ "days": 30 }`,
-/// `{ "at": 1767225600000 }` or `{ "at": null }` (one year ahead).
+/// The expiry asked for at creation: the one grammar every surface reads.
+///
+/// JSON: `"never"`, `{ "days": 30 }` (`-1` means never), `{ "at":
+/// "2027-01-15T08:00:00Z" }` (RFC 3339 text; milliseconds since the epoch
+/// are accepted too), or `{ "at": null }` (a year ahead). As text (a
+/// command line): `never`, a number of days, or an RFC 3339 time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "ExpiryJson")]
 pub enum Expiry {
     /// The token never expires (when the policy allows that). The default.
     #[default]
@@ -27,6 +33,69 @@ pub enum Expiry {
     /// The token expires at this time; without one, a year ahead (or the
     /// policy's or parent's limit, whichever is sooner).
     At(Option<i64>),
+}
+
+/// How an expiry reads from JSON, before its time is checked.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+enum ExpiryJson {
+    Never,
+    Days(i64),
+    At(Option<AtJson>),
+}
+
+/// An `at`: RFC 3339 text, or milliseconds since the epoch.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AtJson {
+    Millis(i64),
+    Text(alloc::string::String),
+}
+
+/// Why an expiry could not be read: not `never`, a number of days or an
+/// RFC 3339 time. Adapters answer it as a malformed request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpiryTextError;
+
+impl core::fmt::Display for ExpiryTextError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("an expiry is \"never\", a number of days, or an RFC 3339 time")
+    }
+}
+
+impl core::error::Error for ExpiryTextError {}
+
+impl TryFrom<ExpiryJson> for Expiry {
+    type Error = ExpiryTextError;
+
+    fn try_from(json: ExpiryJson) -> Result<Self, ExpiryTextError> {
+        Ok(match json {
+            ExpiryJson::Never => Self::Never,
+            ExpiryJson::Days(days) => Self::Days(days),
+            ExpiryJson::At(None) => Self::At(None),
+            ExpiryJson::At(Some(AtJson::Millis(at))) => Self::At(Some(at)),
+            ExpiryJson::At(Some(AtJson::Text(text))) => {
+                Self::At(Some(parse_rfc3339(&text).ok_or(ExpiryTextError)?))
+            }
+        })
+    }
+}
+
+impl core::str::FromStr for Expiry {
+    type Err = ExpiryTextError;
+
+    /// `never`, a number of days (`-1` means never), or an RFC 3339 time.
+    fn from_str(text: &str) -> Result<Self, ExpiryTextError> {
+        if text == "never" {
+            return Ok(Self::Never);
+        }
+        if let Ok(days) = text.parse::<i64>() {
+            return Ok(Self::Days(days));
+        }
+        parse_rfc3339(text)
+            .map(|at| Self::At(Some(at)))
+            .ok_or(ExpiryTextError)
+    }
 }
 
 /// What a deployment allows. Every field is optional in JSON:
@@ -190,6 +259,33 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn one_grammar_as_json_and_as_text() {
+        let json = |text: &str| serde_json::from_str::<Expiry>(text).map_err(|_| ());
+        assert_eq!(json(r#""never""#), Ok(Expiry::Never));
+        assert_eq!(json(r#"{"days":-1}"#), Ok(Expiry::Days(-1)));
+        assert_eq!(json(r#"{"at":null}"#), Ok(Expiry::At(None)));
+        assert_eq!(json(r#"{"at":1800000000000}"#), Ok(Expiry::At(Some(NOW))));
+        assert_eq!(
+            json(r#"{"at":"2027-01-15T08:00:00Z"}"#),
+            Ok(Expiry::At(Some(NOW)))
+        );
+        for bad in [
+            r#"{"at":"tomorrow"}"#,
+            r#"{"at":true}"#,
+            r#"{"days":1.5}"#,
+            r#"{"days":1,"at":null}"#,
+            r#""always""#,
+            r#"{"weeks":1}"#,
+        ] {
+            assert_eq!(json(bad), Err(()), "{bad}");
+        }
+        assert_eq!("never".parse(), Ok(Expiry::Never));
+        assert_eq!("30".parse(), Ok(Expiry::Days(30)));
+        assert_eq!("2027-01-15T08:00:00Z".parse(), Ok(Expiry::At(Some(NOW))));
+        assert_eq!("soon".parse::<Expiry>(), Err(ExpiryTextError));
     }
 
     #[test]

@@ -69,6 +69,7 @@ mod lifecycle;
 mod prefix;
 mod record;
 mod resource;
+mod rfc3339;
 mod rotate;
 mod scope;
 mod token;
@@ -80,15 +81,19 @@ pub use config::{ConfigError, DeploymentConfig};
 pub use deployment::{
     DEFAULT_CREATION_ACTION, DEFAULT_READ_ACTION, DEFAULT_WRITE_ACTION, Deployment,
 };
-pub use expiry::{DAY_MS, DEFAULT_DAYS, Expiry, MAX_EXPIRES_AT, Policy, PolicyError};
+pub use expiry::{
+    DAY_MS, DEFAULT_DAYS, Expiry, ExpiryTextError, MAX_EXPIRES_AT, Policy, PolicyError,
+};
 pub use hash::{Pepper, PepperError, TokenHash, hash, token_id};
 pub use issue::{Creator, IssueError, IssueRequest, Issued};
 pub use lifecycle::{Change, CreateRequest, Edit, Lifecycle, LifecycleError, Minted, Write};
 pub use prefix::{Prefix, PrefixError};
 pub use record::{
-    CreatedBy, EditError, RecordParts, Status, TOUCH_INTERVAL_MS, TokenInfo, TokenRecord,
+    CreatedBy, EditError, Field, RECORD_FIELDS, RecordParts, Status, TOUCH_INTERVAL_MS, TokenInfo,
+    TokenRecord,
 };
 pub use resource::{PatternError, ResourcePattern};
+pub use rfc3339::parse_rfc3339;
 pub use rotate::{RotateError, Rotated};
 pub use scope::{Preset, Request, Scope, ScopeError, ScopeSpec};
 pub use token::{ParseError, Presented, Token, token_len, token_pattern};

@@ -51,6 +51,91 @@ pub enum CreatedBy {
     },
 }
 
+/// One member of a record's JSON form: its name, its type in the schema's
+/// small vocabulary, and what it holds. Adapters that must name the members
+/// (the npm package's TypeScript declarations and record checks) generate
+/// them from [`RECORD_FIELDS`] instead of restating them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// The JSON member name.
+    pub name: &'static str,
+    /// `string`, `string?` (or null), `millis`, `millis?`, `hash`,
+    /// `createdBy`, `scope` or `status`.
+    pub kind: &'static str,
+    /// What the member holds, in one sentence.
+    pub doc: &'static str,
+}
+
+/// The members of a stored record, in the order its JSON form writes them.
+/// What lists show is the same without `hash`.
+pub const RECORD_FIELDS: &[Field] = &[
+    Field {
+        name: "id",
+        kind: "string",
+        doc: "The public id: 32 hex digits, usable in URLs and logs.",
+    },
+    Field {
+        name: "userId",
+        kind: "string",
+        doc: "The owner.",
+    },
+    Field {
+        name: "name",
+        kind: "string",
+        doc: "The display name.",
+    },
+    Field {
+        name: "description",
+        kind: "string?",
+        doc: "An optional description.",
+    },
+    Field {
+        name: "hash",
+        kind: "hash",
+        doc: "The SHA-256 (or peppered HMAC) of the token in 64 hex digits: the lookup key, never shown.",
+    },
+    Field {
+        name: "hint",
+        kind: "string",
+        doc: "The prefix and first four body characters, such as `tsr_AbCd…`.",
+    },
+    Field {
+        name: "createdBy",
+        kind: "createdBy",
+        doc: "Who created the token: the user, or another token of the same user.",
+    },
+    Field {
+        name: "createdAt",
+        kind: "millis",
+        doc: "When the token was created, in milliseconds since the epoch.",
+    },
+    Field {
+        name: "expiresAt",
+        kind: "millis?",
+        doc: "When the token expires, in milliseconds since the epoch; `null` for never.",
+    },
+    Field {
+        name: "scope",
+        kind: "scope",
+        doc: "The scope as frozen at creation (custom actions sorted).",
+    },
+    Field {
+        name: "status",
+        kind: "status",
+        doc: "Active, or inactive (refused until reactivated).",
+    },
+    Field {
+        name: "lastUsedAt",
+        kind: "millis?",
+        doc: "The last recorded use, in milliseconds since the epoch.",
+    },
+    Field {
+        name: "rotatedFrom",
+        kind: "string?",
+        doc: "The id of the token this one replaced by rotation.",
+    },
+];
+
 /// A stored token record; the JSON shape is documented in the README.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -419,6 +504,34 @@ mod tests {
         });
         assert_eq!(built, read);
         assert_eq!(built.status(), Status::Inactive);
+    }
+
+    #[test]
+    fn the_schema_names_every_member_in_order() {
+        let json = r#"{"id":"abc","userId":"u1","name":"CI","description":null,
+            "hash":"0000000000000000000000000000000000000000000000000000000000000001",
+            "hint":"tsr_AbCd…","createdBy":{"kind":"user"},"createdAt":1,"expiresAt":null,
+            "scope":{"preset":"all"},"status":"active","lastUsedAt":null,"rotatedFrom":null}"#;
+        let record: TokenRecord = serde_json::from_str(json).unwrap();
+        let written = serde_json::to_string(&record).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&written).unwrap();
+        let members: alloc::vec::Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut names: alloc::vec::Vec<&str> = RECORD_FIELDS.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        assert_eq!(members, names, "serde_json sorts object keys");
+        let order: alloc::vec::Vec<usize> = RECORD_FIELDS
+            .iter()
+            .map(|f| written.find(&alloc::format!("\"{}\":", f.name)).unwrap())
+            .collect();
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "written in schema order"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
-use crate::clock::{Clock, entropy, parse_rfc3339_ms};
+use crate::clock::{Clock, entropy};
 use crate::db::Db;
 use crate::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
 use crate::{auth, client, config, http, settings};
@@ -333,17 +333,11 @@ fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
 }
 
 /// `never`, a number of days, or an RFC 3339 time.
+/// `never`, a number of days or an RFC 3339 time: the core's grammar.
 fn parse_expiry(text: &str) -> Result<Expiry> {
-    if text == "never" {
-        return Ok(Expiry::Never);
-    }
-    if let Ok(days) = text.parse::<i64>() {
-        return Ok(Expiry::Days(days));
-    }
-    let at = parse_rfc3339_ms(text).with_context(|| {
-        format!("--expires {text:?} is not never, a number of days or an RFC 3339 time")
-    })?;
-    Ok(Expiry::At(Some(at)))
+    text.parse::<tessera_core::Expiry>()
+        .map(Expiry::from)
+        .map_err(|e| anyhow::anyhow!("--expires {text:?}: {e}"))
 }
 
 /// A secret: asked for without echo on a terminal, else one line of

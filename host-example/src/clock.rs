@@ -26,35 +26,9 @@ impl Clock {
     }
 }
 
-/// An RFC 3339 time as milliseconds since the Unix epoch, or `None` when
-/// the text is not one (or lies outside the `i64` range).
-pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
-    let at =
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
-}
-
 /// 32 bytes from the operating system's CSPRNG.
 pub fn entropy() -> Result<[u8; 32]> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow!("no randomness from the OS: {e}"))?;
     Ok(bytes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_times_become_milliseconds() {
-        assert_eq!(
-            parse_rfc3339_ms("2027-01-15T08:00:00Z"),
-            Some(1_800_000_000_000)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("2027-01-15T09:00:00.5+01:00"),
-            Some(1_800_000_000_500)
-        );
-        assert_eq!(parse_rfc3339_ms("tomorrow"), None);
-    }
 }

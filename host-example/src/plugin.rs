@@ -55,7 +55,6 @@ fn to_wit(token: StoredToken) -> Stored {
         id: token.id,
         user_id: token.user_id,
         hash: token.hash,
-        expires_at: token.expires_at,
         json: token.json,
     }
 }
@@ -87,7 +86,6 @@ impl bindings::tessera::tokens::store::Host for HostState {
                     id: entry.id,
                     user_id: entry.user_id,
                     hash: entry.hash,
-                    expires_at: entry.expires_at,
                     json: entry.json,
                 }),
                 Write::Delete(id) => TokenWrite::Delete(id),
@@ -271,6 +269,16 @@ impl Plugin {
     /// The actor's user's tokens expiring within `window_ms`.
     pub fn expiring_within(&self, actor: &Actor, window_ms: i64, now: i64) -> Outcome<Vec<String>> {
         self.call(|s, store| s.call_expiring_within(store, actor, window_ms, now))
+    }
+}
+
+impl From<tessera_core::Expiry> for Expiry {
+    fn from(expiry: tessera_core::Expiry) -> Self {
+        match expiry {
+            tessera_core::Expiry::Days(days) => Self::Days(days),
+            tessera_core::Expiry::At(at) => Self::At(at),
+            tessera_core::Expiry::Never => Self::Never,
+        }
     }
 }
 

@@ -510,7 +510,7 @@ fn members_create_tokens_only_when_an_administrator_allows_it() {
 fn garbage_input_gets_a_clear_4xx_and_stores_nothing() {
     let (_dir, server, ann) = setup("garbage");
     let (token, _) = create(&server, &ann, r#"{"name":"keep","scope":{"preset":"all"}}"#);
-    let cases: [(&str, u16, &str); 6] = [
+    let cases: [(&str, u16, &str); 10] = [
         ("{not json", 400, "BAD_REQUEST"),
         ("[]", 400, "BAD_REQUEST"),
         (r#"{"name":"x"}"#, 400, "BAD_REQUEST"),
@@ -528,6 +528,26 @@ fn garbage_input_gets_a_clear_4xx_and_stores_nothing() {
             r#"{"name":"x","expires":{"at":"tomorrow"},"scope":{"preset":"all"}}"#,
             400,
             "BAD_REQUEST",
+        ),
+        (
+            r#"{"name":"x","expires":{"at":"10000-01-01T00:00:00Z"},"scope":{"preset":"all"}}"#,
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            r#"{"name":"x","expires":{"days":100000000},"scope":{"preset":"all"}}"#,
+            422,
+            "EXPIRY_INVALID",
+        ),
+        (
+            r#"{"name":"x","expires":{"days":1,"at":null},"scope":{"preset":"all"}}"#,
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "{\"name\":\"ci\\u200bprod\",\"scope\":{\"preset\":\"all\"}}",
+            422,
+            "NAME_INVALID",
         ),
     ];
     for (body, status, code) in cases {

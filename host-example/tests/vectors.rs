@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use tessera_host::db::{Db, StoredToken};
+mod common;
+
+use common::lifecycle::stored;
+use tessera_host::db::Db;
 use tessera_host::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
 
 fn load(name: &str) -> Value {
@@ -24,14 +27,6 @@ fn entropy(case: &Value) -> [u8; 32] {
     bytes.try_into().expect("32 bytes")
 }
 
-fn stored(record: &Value) -> StoredToken {
-    StoredToken {
-        id: record["id"].as_str().expect("id").into(),
-        user_id: record["userId"].as_str().expect("userId").into(),
-        hash: record["hash"].as_str().expect("hash").into(),
-        expires_at: record["expiresAt"].as_i64(),
-        json: record.to_string(),
-    }
 }
 
 /// A plugin for a vector deployment over a fresh in-memory database holding

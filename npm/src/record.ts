@@ -1,23 +1,10 @@
 import { TokenError, call } from "./errors.js";
 import type { StoredRecord } from "./types.js";
+import { RECORD_MEMBERS } from "./generated/schema.js";
 import { Record } from "./wasm.js";
 
-/** The members a stored record has; an unknown one makes it `RECORD_INVALID`. */
-const MEMBERS = new Set([
-  "id",
-  "userId",
-  "name",
-  "description",
-  "hash",
-  "hint",
-  "createdBy",
-  "createdAt",
-  "expiresAt",
-  "scope",
-  "status",
-  "lastUsedAt",
-  "rotatedFrom",
-]);
+/** The members a stored record has (the core's schema); an unknown one makes it `RECORD_INVALID`. */
+const MEMBERS: ReadonlySet<string> = new Set(RECORD_MEMBERS);
 
 function invalid(why: string): TokenError {
   return new TokenError("RECORD_INVALID", `a stored record does not match the record format: ${why}`);

@@ -22,7 +22,7 @@ import type {
   VerifyRequest,
 } from "./types.js";
 import { scopeMembers, toRecord } from "./record.js";
-import { Deployment, RecordSet, type Record as WasmRecord } from "./wasm.js";
+import { Deployment, RecordSet, type Record as WasmRecord, rfc3339_millis } from "./wasm.js";
 
 /** Options of a `TokenService`. */
 export interface TokenServiceOptions {
@@ -80,6 +80,14 @@ function expiryArgs(expires: unknown): [string, number | undefined] {
     const at = choice.at;
     if (at === null) {
       return ["at", undefined];
+    }
+    if (typeof at === "string") {
+      // RFC 3339 text, read by the core's parser, as on every surface.
+      const millis = rfc3339_millis(at);
+      if (millis === undefined) {
+        throw new TypeError("expires.at must be an RFC 3339 time, such as 2027-01-15T08:00:00Z");
+      }
+      return ["at", millis];
     }
     return ["at", args.millis(at instanceof Date ? at.getTime() : at, "expires.at")];
   }

@@ -33,43 +33,13 @@ export type ScopeSpec =
  * it), a number of days from now (`-1` means never), or a time (`null`:
  * a year ahead, or the policy's or parent's limit if sooner).
  */
-export type ExpiryChoice = "never" | { days: number } | { at: Date | number | null };
+export type ExpiryChoice = "never" | { days: number } | { at: Date | number | string | null };
 
 /** Who created a token: the user, or another token of the same user. */
 export type CreatedBy = { kind: "user" } | { kind: "token"; tokenId: string };
 
-/**
- * What lists and details show of a token: metadata and a non-secret hint,
- * never the token or its hash. Times are milliseconds since the epoch.
- */
-export interface TokenInfo {
-  /** The public id: 32 hex digits, usable in URLs and logs. */
-  id: string;
-  userId: string;
-  name: string;
-  description: string | null;
-  /** The prefix and first four body characters, such as `tsr_AbCd…`. */
-  hint: string;
-  createdBy: CreatedBy;
-  createdAt: number;
-  /** `null` for a token that never expires. */
-  expiresAt: number | null;
-  /** The scope as frozen at creation (custom actions sorted). */
-  scope: ScopeSpec;
-  status: "active" | "inactive";
-  lastUsedAt: number | null;
-  /** The id of the token this one replaced by rotation. */
-  rotatedFrom: string | null;
-}
-
-/**
- * What a store keeps: the token's metadata and the 64-hex-digit SHA-256 (or
- * peppered HMAC) it is looked up by. Stores treat it as an opaque JSON
- * object: save it whole, return it whole.
- */
-export interface StoredRecord extends TokenInfo {
-  hash: string;
-}
+export type { StoredRecord, TokenInfo } from "./generated/schema.js";
+import type { StoredRecord, TokenInfo } from "./generated/schema.js";
 
 /** A request to issue a token; the owner and creator come from the actor. */
 export interface IssueRequest {

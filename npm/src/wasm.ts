@@ -12,5 +12,6 @@ export {
   hash_token,
   initSync,
   present,
+  rfc3339_millis,
   token_pattern,
 } from "./generated/tessera_wasm.js";

@@ -242,7 +242,13 @@ for (const [kind, makeStore] of STORES) {
       const at = new Date(manualClock().now + 2 * DAY);
       const dated = await tokens.issue("u1", { name: "a", expires: { at }, scope: { preset: "all" } });
       assert.equal(dated.record.expiresAt, at.getTime());
+      assert.equal(
+        (await tokens.issue("u2", { name: "t", expires: { at: at.toISOString() }, scope: { preset: "all" } })).record.expiresAt,
+        at.getTime(),
+        "RFC 3339 text reads as the same instant",
+      );
       await tokens.issue("u1", { name: "b", expires: { at: null }, scope: { preset: "all" } });
+      await assert.rejects(tokens.issue("u1", { name: "t", expires: { at: "tomorrow" }, scope: { preset: "all" } }), TypeError);
       await rejectsWith(
         tokens.issue("u1", { name: "c", expires: { days: 1 }, scope: { preset: "all" } }),
         "LIMIT_REACHED",

@@ -27,8 +27,6 @@ pub struct StoredToken {
     pub user_id: String,
     /// The lookup hash, hex.
     pub hash: String,
-    /// When it expires, ms since the epoch.
-    pub expires_at: Option<i64>,
     /// The record in its stable JSON shape.
     pub json: String,
 }

@@ -16,11 +16,10 @@ use postgres::{Client, Config, NoTls, Statement};
 use super::{StoredToken, TokenWrite, User};
 
 /// Inserts a token or replaces the one with its id.
-const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, expires_at, record)
-     VALUES ($1, $2, $3, $4, $5)
+const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
+     VALUES ($1, $2, $3, $4)
      ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id,
-         hash = EXCLUDED.hash, expires_at = EXCLUDED.expires_at,
-         record = EXCLUDED.record";
+         hash = EXCLUDED.hash, record = EXCLUDED.record";
 
 /// Connections kept open for reuse.
 const POOL_SIZE: usize = 16;
@@ -52,6 +51,9 @@ const MIGRATIONS: &[&str] = &[
          key TEXT PRIMARY KEY,
          value TEXT NOT NULL
      );",
+    // 2: the expiry lives in the record, where the core reads it; the
+    // column was written and never read.
+    "ALTER TABLE tokens DROP COLUMN expires_at;",
 ];
 
 /// One connection and the statements prepared on it.
@@ -142,7 +144,7 @@ impl Postgres {
     /// The token with this hash.
     pub fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>> {
         self.with(|c| {
-            let sql = "SELECT id, user_id, hash, expires_at, record FROM tokens WHERE hash = $1";
+            let sql = "SELECT id, user_id, hash, record FROM tokens WHERE hash = $1";
             let statement = c.prepare(sql)?;
             Ok(c.client.query_opt(&statement, &[&hash])?.map(read_token))
         })
@@ -151,7 +153,7 @@ impl Postgres {
     /// The token with this id.
     pub fn token_by_id(&self, id: &str) -> Result<Option<StoredToken>> {
         self.with(|c| {
-            let sql = "SELECT id, user_id, hash, expires_at, record FROM tokens WHERE id = $1";
+            let sql = "SELECT id, user_id, hash, record FROM tokens WHERE id = $1";
             let statement = c.prepare(sql)?;
             Ok(c.client.query_opt(&statement, &[&id])?.map(read_token))
         })
@@ -163,13 +165,7 @@ impl Postgres {
             let statement = c.prepare(PUT_TOKEN)?;
             c.client.execute(
                 &statement,
-                &[
-                    &token.id,
-                    &token.user_id,
-                    &token.hash,
-                    &token.expires_at,
-                    &token.json,
-                ],
+                &[&token.id, &token.user_id, &token.hash, &token.json],
             )?;
             Ok(())
         })
@@ -184,16 +180,7 @@ impl Postgres {
             for write in writes {
                 match write {
                     TokenWrite::Put(token) => {
-                        tx.execute(
-                            &put,
-                            &[
-                                &token.id,
-                                &token.user_id,
-                                &token.hash,
-                                &token.expires_at,
-                                &token.json,
-                            ],
-                        )?;
+                        tx.execute(&put, &[&token.id, &token.user_id, &token.hash, &token.json])?;
                     }
                     TokenWrite::Delete(id) => {
                         tx.execute(&delete, &[id])?;
@@ -215,7 +202,7 @@ impl Postgres {
     /// Every token of a user.
     pub fn tokens_of(&self, user_id: &str) -> Result<Vec<StoredToken>> {
         self.with(|c| {
-            let sql = "SELECT id, user_id, hash, expires_at, record FROM tokens WHERE user_id = $1";
+            let sql = "SELECT id, user_id, hash, record FROM tokens WHERE user_id = $1";
             let statement = c.prepare(sql)?;
             Ok(c.client
                 .query(&statement, &[&user_id])?
@@ -324,8 +311,7 @@ fn read_token(row: postgres::Row) -> StoredToken {
         id: row.get(0),
         user_id: row.get(1),
         hash: row.get(2),
-        expires_at: row.get(3),
-        json: row.get(4),
+        json: row.get(3),
     }
 }
 

@@ -32,14 +32,17 @@ const MIGRATIONS: &[&str] = &[
          key TEXT PRIMARY KEY,
          value TEXT NOT NULL
      ) STRICT;",
+    // 2: the expiry lives in the record, where the core reads it; the
+    // column was written and never read.
+    "ALTER TABLE tokens DROP COLUMN expires_at;",
 ];
 
 use super::{StoredToken, TokenWrite, User};
 
 /// Inserts a token or replaces the one with its id.
-const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, expires_at, record)
-     VALUES (?1, ?2, ?3, ?4, ?5)
-     ON CONFLICT (id) DO UPDATE SET user_id = ?2, hash = ?3, expires_at = ?4, record = ?5";
+const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
+     VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT (id) DO UPDATE SET user_id = ?2, hash = ?3, record = ?4";
 
 /// A SQLite database.
 pub struct Sqlite {
@@ -89,8 +92,7 @@ impl Sqlite {
     }
 
     fn token_where(&self, column: &str, value: &str) -> Result<Option<StoredToken>> {
-        let sql =
-            format!("SELECT id, user_id, hash, expires_at, record FROM tokens WHERE {column} = ?1");
+        let sql = format!("SELECT id, user_id, hash, record FROM tokens WHERE {column} = ?1");
         let conn = self.conn();
         let mut statement = conn.prepare_cached(&sql)?;
         Ok(statement.query_row([value], read_token).optional()?)
@@ -102,7 +104,6 @@ impl Sqlite {
             token.id,
             token.user_id,
             token.hash,
-            token.expires_at,
             token.json
         ])?;
         Ok(())
@@ -119,7 +120,6 @@ impl Sqlite {
                         token.id,
                         token.user_id,
                         token.hash,
-                        token.expires_at,
                         token.json
                     ])?;
                 }
@@ -145,9 +145,8 @@ impl Sqlite {
     /// Every token of a user.
     pub fn tokens_of(&self, user_id: &str) -> Result<Vec<StoredToken>> {
         let conn = self.conn();
-        let mut statement = conn.prepare_cached(
-            "SELECT id, user_id, hash, expires_at, record FROM tokens WHERE user_id = ?1",
-        )?;
+        let mut statement =
+            conn.prepare_cached("SELECT id, user_id, hash, record FROM tokens WHERE user_id = ?1")?;
         let rows = statement.query_map([user_id], read_token)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -243,8 +242,7 @@ fn read_token(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {
         id: row.get(0)?,
         user_id: row.get(1)?,
         hash: row.get(2)?,
-        expires_at: row.get(3)?,
-        json: row.get(4)?,
+        json: row.get(3)?,
     })
 }
 
@@ -276,7 +274,6 @@ mod tests {
             id: id.into(),
             user_id: user.into(),
             hash: format!("hash-{id}"),
-            expires_at: None,
             json: r#"{"lastUsedAt":null}"#.into(),
         }
     }
@@ -305,6 +302,32 @@ mod tests {
         assert!(db.user("ann").unwrap().unwrap().admin);
         assert!(db.set_password("ann", "h2").unwrap());
         assert!(!db.set_password("bob", "h2").unwrap());
+    }
+
+    #[test]
+    fn a_version_1_database_migrates_and_keeps_its_tokens() {
+        let dir = std::env::temp_dir().join(format!("tessera-db-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(MIGRATIONS[0]).unwrap();
+        old.execute(
+            "INSERT INTO tokens (id, user_id, hash, expires_at, record) VALUES ('a', 'u1', 'h', 5, '{}')",
+            [],
+        )
+        .unwrap();
+        old.pragma_update(None, "user_version", 1).unwrap();
+        drop(old);
+        let db = Sqlite::open(&path).unwrap();
+        let token = db.token_by_hash("h").unwrap().expect("kept");
+        assert_eq!((token.id.as_str(), token.json.as_str()), ("a", "{}"));
+        db.put_token(&super::StoredToken {
+            hash: "h2".into(),
+            ..token
+        })
+        .unwrap();
+        assert_eq!(db.count_tokens("u1").unwrap(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

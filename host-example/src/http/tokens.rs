@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use super::body::JsonBody;
 use super::caller::{Accept, Caller, Via, authenticate};
 use super::{ApiError, App};
-use crate::clock::{entropy, parse_rfc3339_ms};
+use crate::clock::entropy;
 use crate::plugin::{Actor, Edit, Expiry, IssueRequest, Issued, Status};
 use crate::settings;
 
@@ -80,34 +80,19 @@ fn seven() -> i64 {
     7
 }
 
-/// Reads `"never"`, `{ "days": n }` or `{ "at": RFC 3339 | null }`.
+/// Reads the expiry with the core's one grammar: `"never"`, `{ "days": n }`
+/// or `{ "at": RFC 3339 | null }`; absent is never.
 fn expiry(value: Option<&Value>) -> Result<Expiry, ApiError> {
-    let malformed = || {
-        ApiError::bad_request(
-            "expires must be \"never\", {\"days\": n} or {\"at\": \"RFC 3339 time\" | null}",
-        )
-    };
     let Some(value) = value.filter(|v| !v.is_null()) else {
         return Ok(Expiry::Never);
     };
-    if value.as_str() == Some("never") {
-        return Ok(Expiry::Never);
-    }
-    let map = value
-        .as_object()
-        .filter(|m| m.len() == 1)
-        .ok_or_else(malformed)?;
-    if let Some(days) = map.get("days") {
-        return days.as_i64().map(Expiry::Days).ok_or_else(malformed);
-    }
-    match map.get("at") {
-        Some(Value::Null) => Ok(Expiry::At(None)),
-        Some(Value::String(text)) => {
-            let at = parse_rfc3339_ms(text).ok_or_else(malformed)?;
-            Ok(Expiry::At(Some(at)))
-        }
-        _ => Err(malformed()),
-    }
+    serde_json::from_value::<tessera_core::Expiry>(value.clone())
+        .map(Expiry::from)
+        .map_err(|_| {
+            ApiError::bad_request(
+                "expires must be \"never\", {\"days\": n} or {\"at\": \"RFC 3339 time\" | null}",
+            )
+        })
 }
 
 /// The body of a creation: the token, shown this once, and its record.

@@ -16,12 +16,12 @@ fn load() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("JSON")
 }
 
-fn stored(record: &Value) -> StoredToken {
+/// A record of the vectors as the store row the host keeps.
+pub fn stored(record: &Value) -> StoredToken {
     StoredToken {
         id: record["id"].as_str().expect("id").into(),
         user_id: record["userId"].as_str().expect("userId").into(),
         hash: record["hash"].as_str().expect("hash").into(),
-        expires_at: record["expiresAt"].as_i64(),
         json: record.to_string(),
     }
 }

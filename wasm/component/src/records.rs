@@ -25,7 +25,6 @@ pub(crate) fn encode(record: &TokenRecord) -> Result<Stored, TokenError> {
         id: record.id().into(),
         user_id: record.user_id().into(),
         hash: record.hash().to_hex(),
-        expires_at: record.expires_at(),
         json: serde_json::to_string(record).map_err(|e| fail(code::INTERNAL, e))?,
     })
 }
