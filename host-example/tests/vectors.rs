@@ -2,13 +2,13 @@
 //! component in wasmtime, with its storage in SQLite, exactly as the
 //! server uses it.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
-mod common;
-
 use common::lifecycle::stored;
+use serde_json::{Value, json};
 use tessera_host::db::Db;
 use tessera_host::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
 
@@ -25,8 +25,6 @@ fn entropy(case: &Value) -> [u8; 32] {
         .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
         .collect();
     bytes.try_into().expect("32 bytes")
-}
-
 }
 
 /// A plugin for a vector deployment over a fresh in-memory database holding
