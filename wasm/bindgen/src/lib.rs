@@ -42,9 +42,6 @@ pub use token::{hash_token, present, token_pattern};
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Every stable error code of the core, comma-separated and in the core's
-/// order: the table the hot paths' negative return values index into, and
-/// what the package's tests compare its TypeScript union against.
 /// An RFC 3339 time as milliseconds since the epoch, read by the core's one
 /// parser; `None` when the text is not one.
 #[wasm_bindgen]
@@ -52,6 +49,9 @@ pub fn rfc3339_millis(text: &str) -> Option<f64> {
     tessera_core::parse_rfc3339(text).map(|ms| ms as f64)
 }
 
+/// Every stable error code of the core, comma-separated and in the core's
+/// order: the table the hot paths' negative return values index into, and
+/// what the package's tests compare its TypeScript union against.
 #[wasm_bindgen]
 pub fn codes() -> String {
     tessera_core::code::ALL.join(",")
