@@ -38,8 +38,7 @@ async function measure(batch, op) {
 const tokens = new TokenService({ prefix: "tsr", catalog: CATALOG, store: new MemoryStore() });
 const headers = [];
 for (let i = 0; i < TOKENS; i++) {
-  const { token } = await tokens.issue({
-    userId: `user${i % 1000}`,
+  const { token } = await tokens.issue(`user${i % 1000}`, {
     name: "bench",
     expires: { days: 30 },
     scope: { actions: ["apps.read", "deploy.run"] },
@@ -80,8 +79,7 @@ const plainStore = {
 const overPlain = new TokenService({ prefix: "tsr", catalog: CATALOG, store: plainStore });
 const plainHeaders = [];
 for (let i = 0; i < TOKENS; i++) {
-  const { token } = await overPlain.issue({
-    userId: `user${i % 1000}`,
+  const { token } = await overPlain.issue(`user${i % 1000}`, {
     name: "bench",
     expires: { days: 30 },
     scope: { actions: ["apps.read", "deploy.run"] },

@@ -131,7 +131,7 @@ function requestedScope(scope: unknown): [string | undefined, string[] | undefin
  *
  * ```ts
  * const tokens = new TokenService({ prefix: "tsr", catalog, store: new MemoryStore() });
- * const { token } = await tokens.issue({ userId: "u1", name: "CI", scope: { preset: "read" } });
+ * const { token } = await tokens.issue("u1", { name: "CI", scope: { preset: "read" } });
  * const principal = await tokens.verify(`Bearer ${token}`, { action: "apps.read" });
  * ```
  */
