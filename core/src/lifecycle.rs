@@ -25,7 +25,7 @@
 //! - Deleting or deactivating may cascade to every token the target created,
 //!   directly or transitively; re-activation never cascades.
 
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -255,11 +255,14 @@ impl<'a> Lifecycle<'a> {
     }
 
     /// How many of the user's tokens count against the policy's limit:
-    /// unexpired, and not being replaced by rotation.
+    /// unexpired, and not being replaced by rotation. One pass to collect
+    /// the replaced ids, one to count: linear in the user's tokens, however
+    /// many they hold.
     fn live_count(&self, except: Option<&str>) -> usize {
+        let replaced: BTreeSet<&str> = self.owned().filter_map(TokenRecord::rotated_from).collect();
         self.owned()
             .filter(|r| Some(r.id()) != except)
-            .filter(|r| !r.is_expired(self.now) && !self.is_retiring(r))
+            .filter(|r| !r.is_expired(self.now) && !replaced.contains(r.id()))
             .count()
     }
 
@@ -311,8 +314,16 @@ impl<'a> Lifecycle<'a> {
     }
 
     /// Every token `root` created, directly or transitively, in breadth
-    /// order. Cycles (impossible for records the core made) end the walk.
+    /// order. The children of each token are indexed once, so the walk is
+    /// linear in the user's tokens; cycles (impossible for records the core
+    /// made) end it.
     fn descendants(&self, root: &TokenRecord) -> Vec<&'a TokenRecord> {
+        let mut children: BTreeMap<&str, Vec<&'a TokenRecord>> = BTreeMap::new();
+        for record in self.owned() {
+            if let CreatedBy::Token { token_id } = record.created_by() {
+                children.entry(token_id.as_str()).or_default().push(record);
+            }
+        }
         let mut seen = BTreeSet::new();
         seen.insert(root.id());
         let mut found: Vec<&'a TokenRecord> = Vec::new();
@@ -321,12 +332,8 @@ impl<'a> Lifecycle<'a> {
         while next < parents.len() {
             let parent = parents[next];
             next += 1;
-            for child in self.owned() {
-                let made_by_parent = matches!(
-                    child.created_by(),
-                    CreatedBy::Token { token_id } if token_id == parent
-                );
-                if made_by_parent && seen.insert(child.id()) {
+            for child in children.get(parent).into_iter().flatten() {
+                if seen.insert(child.id()) {
                     found.push(child);
                     parents.push(child.id());
                 }
