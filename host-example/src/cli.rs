@@ -226,6 +226,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 clock,
                 apps: Mutex::new(Vec::new()),
                 introspection,
+                writing: Mutex::new(()),
             });
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

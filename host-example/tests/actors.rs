@@ -339,3 +339,46 @@ fn another_users_token_is_not_found_for_every_operation() {
         "active"
     );
 }
+
+#[test]
+fn concurrent_rotations_of_one_token_yield_one_successor() {
+    let (_dir, server, ann) = setup("actors-race", json!({ "maxTokensPerUser": 3 }));
+    let (_, record) = create(&server, &ann, r#"{"name":"t","scope":{"preset":"read"}}"#);
+    // A token authenticates in microseconds (a password takes argon2's
+    // milliseconds), so the eight requests overlap as much as they can.
+    let (admin, _) = create(&server, &ann, r#"{"name":"a","scope":{"preset":"all"}}"#);
+    let auth = bearer(&admin);
+    let path = format!("/api/usertokens/{}/rotate", id(&record));
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let rotations: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    server
+                        .send("POST", &path, Some(&auth), Some(r#"{"graceSeconds":600}"#))
+                        .status
+                })
+            })
+            .collect();
+        rotations
+            .into_iter()
+            .map(|r| r.join().expect("joined"))
+            .collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|&s| s == 201 || s == 409),
+        "{statuses:?}"
+    );
+    let listed = server
+        .send("GET", "/api/usertokens", Some(&ann), None)
+        .json();
+    assert_eq!(
+        listed.as_array().expect("list").len(),
+        3,
+        "t, its one successor, and a"
+    );
+}

@@ -44,6 +44,11 @@ pub struct App {
     pub introspection: Option<Introspection>,
     /// The deployment's action catalog as JSON, for `GET /api/catalog`.
     pub catalog: String,
+    /// Taken around each token write (create, update, rotate, delete): each
+    /// reads the user's records, lets the core decide and writes, so two at
+    /// once in this process could both pass a check only one may (two
+    /// rotations of one token, two creations at the limit).
+    pub writing: Mutex<()>,
 }
 
 /// The router with every route.

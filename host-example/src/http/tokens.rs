@@ -141,6 +141,14 @@ fn actor(app: &App, caller: &Caller) -> Result<Actor, ApiError> {
     })
 }
 
+/// Runs a token write with this process's other token writes kept out (see
+/// `App::writing`). A poisoned lock only means another write panicked;
+/// the database stayed consistent, so the turn is taken anyway.
+fn one_at_a_time<T>(app: &App, write: impl FnOnce() -> T) -> T {
+    let _turn = app.writing.lock().unwrap_or_else(|p| p.into_inner());
+    write()
+}
+
 /// Authenticates a caller of `/api/usertokens` (a password, or any valid
 /// token: what a token may do there is the core's decision) and returns
 /// their actor.
@@ -163,10 +171,12 @@ pub async fn create(
         expires: expiry(body.expires.as_ref())?,
         scope: body.scope.to_string(),
     };
-    let issued = app
-        .plugin
-        .issue(&actor, &request, app.clock.now(), &entropy()?)?
-        .map_err(ApiError::from_operation)?;
+    let entropy = entropy()?;
+    let issued = one_at_a_time(&app, || {
+        app.plugin
+            .issue(&actor, &request, app.clock.now(), &entropy)
+    })?
+    .map_err(ApiError::from_operation)?;
     created(issued)
 }
 
@@ -262,10 +272,11 @@ pub async fn update(
             (key, _) => return Err(ApiError::bad_request(format!("unknown field {key}"))),
         }
     }
-    let updated = app
-        .plugin
-        .update(&actor, &id, &edit, cascade, app.clock.now())?
-        .map_err(ApiError::from_operation)?;
+    let updated = one_at_a_time(&app, || {
+        app.plugin
+            .update(&actor, &id, &edit, cascade, app.clock.now())
+    })?
+    .map_err(ApiError::from_operation)?;
     if !cascade {
         return json_record(updated.record);
     }
@@ -291,10 +302,12 @@ pub async fn rotate(
         .grace_seconds
         .checked_mul(1000)
         .ok_or_else(|| ApiError::bad_request("graceSeconds is out of range"))?;
-    let issued = app
-        .plugin
-        .rotate(&actor, &id, grace_ms, app.clock.now(), &entropy()?)?
-        .map_err(ApiError::from_operation)?;
+    let entropy = entropy()?;
+    let issued = one_at_a_time(&app, || {
+        app.plugin
+            .rotate(&actor, &id, grace_ms, app.clock.now(), &entropy)
+    })?
+    .map_err(ApiError::from_operation)?;
     created(issued)
 }
 
@@ -309,10 +322,10 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let actor = caller(&app, &headers).await?;
     let cascade = cascade(query)?;
-    let deleted = app
-        .plugin
-        .delete(&actor, &id, cascade, app.clock.now())?
-        .map_err(ApiError::from_operation)?;
+    let deleted = one_at_a_time(&app, || {
+        app.plugin.delete(&actor, &id, cascade, app.clock.now())
+    })?
+    .map_err(ApiError::from_operation)?;
     if cascade {
         return Ok(axum::Json(serde_json::json!({ "deleted": deleted })).into_response());
     }
