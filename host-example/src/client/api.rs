@@ -140,7 +140,7 @@ impl Client {
                      rotated out); run `tessera-host login` with a valid one"
                 ),
             },
-            403 if answer.body["code"] == "SCOPE_DENIED" => {
+            403 if answer.body["code"] == tessera_core::code::SCOPE_DENIED => {
                 bail!("your token's scope does not include {action}; create a token that has it")
             }
             status => bail!(

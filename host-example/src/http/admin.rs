@@ -76,7 +76,7 @@ pub async fn change_password(
         .map_err(|e| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "BAD_REQUEST",
+                tessera_core::code::BAD_REQUEST,
                 e.to_string(),
             )
         })?;

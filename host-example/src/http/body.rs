@@ -21,7 +21,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        "PAYLOAD_TOO_LARGE",
+                        tessera_core::code::PAYLOAD_TOO_LARGE,
                         format!("the body is over {} bytes", super::BODY_LIMIT),
                     )
                 } else {

@@ -86,9 +86,9 @@ pub async fn authenticate(
         .plugin
         .verify(value, request.as_ref(), app.clock.now())?
         .map_err(|error| match action {
-            Some(action) if error.code == "SCOPE_DENIED" => ApiError::new(
+            Some(action) if error.code == tessera_core::code::SCOPE_DENIED => ApiError::new(
                 axum::http::StatusCode::FORBIDDEN,
-                "SCOPE_DENIED",
+                tessera_core::code::SCOPE_DENIED,
                 format!("the token's scope does not allow {action}"),
             ),
             _ => ApiError::from_auth(error),

@@ -37,19 +37,19 @@ impl ApiError {
         log::info(format_args!("401 UNAUTHENTICATED: {reason}"));
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
+            code::UNAUTHENTICATED,
             "a valid token or password is required",
         )
     }
 
     /// 400 for a body or parameter that cannot be read.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+        Self::new(StatusCode::BAD_REQUEST, code::BAD_REQUEST, message)
     }
 
     /// 403 for an authenticated caller who may not do this.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
+        Self::new(StatusCode::FORBIDDEN, code::FORBIDDEN, message)
     }
 
     /// 500 for a failure inside the host (details go to the log).
@@ -57,7 +57,7 @@ impl ApiError {
         log::warn(format_args!("internal error: {error:#}"));
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
+            code::INTERNAL,
             "the server failed; see its log",
         )
     }

@@ -46,7 +46,7 @@ pub async fn introspect(
     let Some(settings) = &app.introspection else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+            tessera_core::code::NOT_FOUND,
             "no such route",
         ));
     };
@@ -72,7 +72,7 @@ pub async fn introspect(
             crate::log::warn(format_args!("introspection lookup failed: {e:#}"));
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "STORE_FAILED",
+                tessera_core::code::STORE_FAILED,
                 "the token store is unavailable",
             )
         })?;
@@ -89,7 +89,7 @@ pub async fn introspect(
         None => (
             StatusCode::NOT_FOUND,
             axum::Json(serde_json::json!({
-                "code": "NOT_FOUND",
+                "code": tessera_core::code::NOT_FOUND,
                 "message": "no token has this hash",
                 "cacheSeconds": settings.cache_seconds,
             })),
