@@ -211,6 +211,7 @@ impl Deployment {
             status: Status::Active,
             last_used_at: None,
             rotated_from: None,
+            replaced_by: None,
         };
         Ok(Issued { token, record })
     }

@@ -249,20 +249,19 @@ impl<'a> Lifecycle<'a> {
             .ok_or(LifecycleError::NotFound)
     }
 
-    /// Whether another of the user's tokens replaced this one by rotation.
+    /// Whether the token was replaced by rotation and is in its grace
+    /// period. The mark is on the record itself, so deleting the successor
+    /// never revives it.
     fn is_retiring(&self, record: &TokenRecord) -> bool {
-        !record.is_expired(self.now) && self.owned().any(|r| r.rotated_from() == Some(record.id()))
+        !record.is_expired(self.now) && record.replaced_by().is_some()
     }
 
     /// How many of the user's tokens count against the policy's limit:
-    /// unexpired, and not being replaced by rotation. One pass to collect
-    /// the replaced ids, one to count: linear in the user's tokens, however
-    /// many they hold.
+    /// unexpired, and not replaced by rotation.
     fn live_count(&self, except: Option<&str>) -> usize {
-        let replaced: BTreeSet<&str> = self.owned().filter_map(TokenRecord::rotated_from).collect();
         self.owned()
             .filter(|r| Some(r.id()) != except)
-            .filter(|r| !r.is_expired(self.now) && !replaced.contains(r.id()))
+            .filter(|r| !r.is_expired(self.now) && r.replaced_by().is_none())
             .count()
     }
 

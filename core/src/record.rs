@@ -134,6 +134,11 @@ pub const RECORD_FIELDS: &[Field] = &[
         kind: "string?",
         doc: "The id of the token this one replaced by rotation.",
     },
+    Field {
+        name: "replacedBy",
+        kind: "string?",
+        doc: "The id of the token that replaced this one by rotation: set when it is rotated, never cleared.",
+    },
 ];
 
 /// A stored token record; the JSON shape is documented in the README.
@@ -153,6 +158,8 @@ pub struct TokenRecord {
     pub(crate) status: Status,
     pub(crate) last_used_at: Option<i64>,
     pub(crate) rotated_from: Option<String>,
+    #[serde(default)]
+    pub(crate) replaced_by: Option<String>,
 }
 
 /// The fields of a [`TokenRecord`], for adapters that move records as plain
@@ -178,6 +185,7 @@ pub struct RecordParts {
     pub status: Status,
     pub last_used_at: Option<i64>,
     pub rotated_from: Option<String>,
+    pub replaced_by: Option<String>,
 }
 
 impl TokenRecord {
@@ -197,6 +205,7 @@ impl TokenRecord {
             status,
             last_used_at,
             rotated_from,
+            replaced_by,
         } = parts;
         Self {
             id,
@@ -212,6 +221,7 @@ impl TokenRecord {
             status,
             last_used_at,
             rotated_from,
+            replaced_by,
         }
     }
 
@@ -266,6 +276,12 @@ impl TokenRecord {
     /// The id of the token this one replaced by rotation, if any.
     pub fn rotated_from(&self) -> Option<&str> {
         self.rotated_from.as_deref()
+    }
+    /// The id of the token that replaced this one by rotation, if any: set
+    /// once, when it is rotated, and never cleared, so a token in its grace
+    /// period stays retiring even if its successor is deleted.
+    pub fn replaced_by(&self) -> Option<&str> {
+        self.replaced_by.as_deref()
     }
 
     /// Whether the token is expired at `now` (`now >= expires_at`).
@@ -324,6 +340,7 @@ impl TokenRecord {
             status: self.status,
             last_used_at: self.last_used_at,
             rotated_from: self.rotated_from.as_deref(),
+            replaced_by: self.replaced_by.as_deref(),
         }
     }
 }
@@ -345,6 +362,7 @@ pub struct TokenInfo<'a> {
     pub status: Status,
     pub last_used_at: Option<i64>,
     pub rotated_from: Option<&'a str>,
+    pub replaced_by: Option<&'a str>,
 }
 
 /// A name, trimmed, if it is 1 to 100 characters without control or
@@ -485,7 +503,7 @@ mod tests {
             "hash":"0000000000000000000000000000000000000000000000000000000000000001",
             "hint":"tsr_AbCd…","createdBy":{"kind":"token","tokenId":"p"},
             "createdAt":1,"expiresAt":null,"scope":{"actions":["a.b"],"resources":["x/**"]},
-            "status":"inactive","lastUsedAt":5,"rotatedFrom":"old"}"#;
+            "status":"inactive","lastUsedAt":5,"rotatedFrom":"old","replacedBy":"new"}"#;
         let read: TokenRecord = serde_json::from_str(json).unwrap();
         let built = TokenRecord::from_parts(RecordParts {
             id: read.id().into(),
@@ -501,6 +519,7 @@ mod tests {
             status: read.status(),
             last_used_at: read.last_used_at(),
             rotated_from: read.rotated_from().map(Into::into),
+            replaced_by: read.replaced_by().map(Into::into),
         });
         assert_eq!(built, read);
         assert_eq!(built.status(), Status::Inactive);

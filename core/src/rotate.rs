@@ -118,9 +118,11 @@ impl Deployment {
             status: Status::Active,
             last_used_at: None,
             rotated_from: Some(old.id.clone()),
+            replaced_by: None,
             ..old.clone()
         };
         let mut retired = old.clone();
+        retired.replaced_by = Some(record.id.clone());
         let sunset = now.saturating_add(grace_ms);
         retired.expires_at = Some(retired.expires_at.map_or(sunset, |at| at.min(sunset)));
         Ok(Rotated {

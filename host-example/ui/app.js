@@ -29,6 +29,7 @@
  * @property {"active" | "inactive"} status
  * @property {number | null} lastUsedAt
  * @property {string | null} rotatedFrom
+ * @property {string | null} replacedBy
  */
 /** @typedef {{ action: string, kinds?: string[] }} CatalogEntry */
 /** @typedef {{ user: string, password: string }} Session */

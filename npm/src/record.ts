@@ -90,6 +90,7 @@ export function toRecord(stored: unknown): Record {
         text(r.status, "status"),
         optionalTime(r.lastUsedAt, "lastUsedAt"),
         optionalText(r.rotatedFrom, "rotatedFrom"),
+        optionalText(r.replacedBy, "replacedBy"),
       ),
   );
 }

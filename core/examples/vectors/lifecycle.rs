@@ -197,6 +197,13 @@ fn fixture() -> Fixture {
         Expiry::Days(30),
         t0,
     );
+    f.make(
+        "orphan",
+        "dave",
+        actions(&["apps.read"]),
+        Expiry::Days(30),
+        t0,
+    );
 
     // The sleeper is deactivated by its owner.
     let d = deployment("open");
@@ -236,6 +243,26 @@ fn fixture() -> Fixture {
             false,
         )
         .expect("deactivates");
+    f.apply(change.writes);
+    // "orphan" is rotated an hour ago with two hours of grace, and then its
+    // successor is deleted: it is still in its grace period, still replaced,
+    // and must not count against dave's limit of one.
+    let records = f.records.clone();
+    let minted = d
+        .lifecycle(Actor::user("dave", Standing::OWNER), &records, at)
+        .rotate(
+            f.id("orphan"),
+            2 * 3_600_000,
+            &entropy("lifecycle-orphan-next"),
+        )
+        .expect("rotates");
+    let successor = minted.record.id().to_string();
+    f.apply(minted.writes);
+    let records = f.records.clone();
+    let change = d
+        .lifecycle(Actor::user("dave", Standing::OWNER), &records, at + 1)
+        .delete(&successor, false)
+        .expect("deletes");
     f.apply(change.writes);
     f.records.sort_by(|a, b| {
         (a.user_id(), a.created_at(), a.id()).cmp(&(b.user_id(), b.created_at(), b.id()))
@@ -502,6 +529,13 @@ fn cases() -> Vec<Case<'static>> {
                 scope: json!({"actions": ["apps.read"]}),
             },
             Some("LIMIT_REACHED"),
+        ),
+        case(
+            "deleting its successor never makes a rotated token rotatable again",
+            "open",
+            owner("dave"),
+            Op::Rotate("orphan", 0),
+            Some("TOKEN_ROTATED"),
         ),
         case(
             "with a limit of one, rotation works",

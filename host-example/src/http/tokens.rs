@@ -33,6 +33,7 @@ const IMMUTABLE: &[&str] = &[
     "hint",
     "lastUsedAt",
     "rotatedFrom",
+    "replacedBy",
 ];
 
 #[derive(Deserialize)]
@@ -260,7 +261,7 @@ pub async fn update(
             (key, _) if IMMUTABLE.contains(&key) => {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "IMMUTABLE_FIELD",
+                    tessera_core::code::IMMUTABLE_FIELD,
                     format!("{key} is fixed at creation; create a new token instead"),
                 ));
             }

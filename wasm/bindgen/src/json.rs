@@ -188,6 +188,7 @@ impl Json {
         self.key("lastUsedAt")
             .optional_integer(record.last_used_at());
         self.key("rotatedFrom").optional(record.rotated_from());
+        self.key("replacedBy").optional(record.replaced_by());
         self.close()
     }
 }

@@ -71,6 +71,7 @@ impl Record {
         status: &str,
         last_used_at: Option<f64>,
         rotated_from: Option<String>,
+        replaced_by: Option<String>,
     ) -> Result<Record, JsValue> {
         let spec = scope_spec(scope_preset, scope_actions, scope_resources).ok_or_else(invalid)?;
         let status = match status {
@@ -95,6 +96,7 @@ impl Record {
             status,
             last_used_at: last_used_at.map(millis),
             rotated_from,
+            replaced_by,
         };
         Ok(Self {
             inner: TokenRecord::from_parts(parts),
