@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use common::lifecycle::stored;
 use serde_json::{Value, json};
-use tessera_host::db::Db;
+use tessera_host::db::{Db, TokenWrite};
 use tessera_host::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
 
 fn load(name: &str) -> Value {
@@ -32,7 +32,8 @@ fn entropy(case: &Value) -> [u8; 32] {
 fn plugin(file: &Value, deployment: &str, records: &[&Value]) -> (Arc<Db>, Plugin) {
     let db = Arc::new(Db::in_memory().expect("database"));
     for record in records {
-        db.put_token(&stored(record)).expect("put");
+        db.apply_writes(&[TokenWrite::Put(stored(record))])
+            .expect("put");
     }
     let config = file["deployments"][deployment].to_string();
     let plugin = Plugin::new(db.clone(), config).expect("plugin");
@@ -122,7 +123,8 @@ fn issue_vectors_through_the_plugin() {
                 "createdAt": 0, "expiresAt": null, "scope": { "preset": "read" },
                 "status": "active", "lastUsedAt": null, "rotatedFrom": null,
             });
-            db.put_token(&stored(&record)).expect("put");
+            db.apply_writes(&[TokenWrite::Put(stored(&record))])
+                .expect("put");
         }
         let issue = IssueRequest {
             name: request["name"].as_str().expect("name").into(),
@@ -210,7 +212,7 @@ fn a_failing_store_fails_closed() {
     // never an acceptance.
     let mut broken = stored(records[0]);
     broken.json = r#"{"id":"torn"#.into();
-    db.put_token(&broken).expect("put");
+    db.apply_writes(&[TokenWrite::Put(broken)]).expect("put");
     let request = Request {
         action: "apps.read".into(),
         resource: None,

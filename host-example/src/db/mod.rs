@@ -104,16 +104,6 @@ impl Db {
         dispatch!(self, token_by_id(id))
     }
 
-    /// Inserts or replaces a token by id.
-    pub fn put_token(&self, token: &StoredToken) -> Result<()> {
-        dispatch!(self, put_token(token))
-    }
-
-    /// Deletes a token; false when there was none.
-    pub fn delete_token(&self, id: &str) -> Result<bool> {
-        dispatch!(self, delete_token(id))
-    }
-
     /// Applies writes in order, in one transaction: all or none.
     pub fn apply_writes(&self, writes: &[TokenWrite]) -> Result<()> {
         dispatch!(self, apply_writes(writes))
@@ -122,11 +112,6 @@ impl Db {
     /// Every token of a user.
     pub fn tokens_of(&self, user_id: &str) -> Result<Vec<StoredToken>> {
         dispatch!(self, tokens_of(user_id))
-    }
-
-    /// How many tokens a user holds.
-    pub fn count_tokens(&self, user_id: &str) -> Result<u32> {
-        dispatch!(self, count_tokens(user_id))
     }
 
     /// Records a use of a token in its record's `lastUsedAt`.

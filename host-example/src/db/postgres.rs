@@ -159,18 +159,6 @@ impl Postgres {
         })
     }
 
-    /// Inserts or replaces a token by id.
-    pub fn put_token(&self, token: &StoredToken) -> Result<()> {
-        self.with(|c| {
-            let statement = c.prepare(PUT_TOKEN)?;
-            c.client.execute(
-                &statement,
-                &[&token.id, &token.user_id, &token.hash, &token.json],
-            )?;
-            Ok(())
-        })
-    }
-
     /// Applies writes in order, in one transaction: all or none.
     pub fn apply_writes(&self, writes: &[TokenWrite]) -> Result<()> {
         self.with(|c| {
@@ -191,14 +179,6 @@ impl Postgres {
         })
     }
 
-    /// Deletes a token; false when there was none.
-    pub fn delete_token(&self, id: &str) -> Result<bool> {
-        self.with(|c| {
-            let statement = c.prepare("DELETE FROM tokens WHERE id = $1")?;
-            Ok(c.client.execute(&statement, &[&id])? > 0)
-        })
-    }
-
     /// Every token of a user.
     pub fn tokens_of(&self, user_id: &str) -> Result<Vec<StoredToken>> {
         self.with(|c| {
@@ -210,15 +190,6 @@ impl Postgres {
                 .map(read_token)
                 .collect())
         })
-    }
-
-    /// How many tokens a user holds.
-    pub fn count_tokens(&self, user_id: &str) -> Result<u32> {
-        let count: i64 = self.with(|c| {
-            let statement = c.prepare("SELECT COUNT(*) FROM tokens WHERE user_id = $1")?;
-            Ok(c.client.query_one(&statement, &[&user_id])?.get(0))
-        })?;
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
 
     /// Records a use of a token in its record's `lastUsedAt`.

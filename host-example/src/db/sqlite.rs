@@ -98,17 +98,6 @@ impl Sqlite {
         Ok(statement.query_row([value], read_token).optional()?)
     }
 
-    /// Inserts or replaces a token by id.
-    pub fn put_token(&self, token: &StoredToken) -> Result<()> {
-        self.conn().prepare_cached(PUT_TOKEN)?.execute(params![
-            token.id,
-            token.user_id,
-            token.hash,
-            token.json
-        ])?;
-        Ok(())
-    }
-
     /// Applies writes in order, in one transaction: all or none.
     pub fn apply_writes(&self, writes: &[TokenWrite]) -> Result<()> {
         let mut conn = self.conn();
@@ -133,15 +122,6 @@ impl Sqlite {
         Ok(())
     }
 
-    /// Deletes a token; false when there was none.
-    pub fn delete_token(&self, id: &str) -> Result<bool> {
-        let deleted = self
-            .conn()
-            .prepare_cached("DELETE FROM tokens WHERE id = ?1")?
-            .execute([id])?;
-        Ok(deleted > 0)
-    }
-
     /// Every token of a user.
     pub fn tokens_of(&self, user_id: &str) -> Result<Vec<StoredToken>> {
         let conn = self.conn();
@@ -149,14 +129,6 @@ impl Sqlite {
             conn.prepare_cached("SELECT id, user_id, hash, record FROM tokens WHERE user_id = ?1")?;
         let rows = statement.query_map([user_id], read_token)?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// How many tokens a user holds.
-    pub fn count_tokens(&self, user_id: &str) -> Result<u32> {
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT COUNT(*) FROM tokens WHERE user_id = ?1")?
-            .query_row([user_id], |row| row.get(0))?)
     }
 
     /// Records a use of a token in its record's `lastUsedAt`.
@@ -281,16 +253,18 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_touch_updates_the_record() {
         let db = Sqlite::in_memory().unwrap();
-        db.put_token(&token("a", "u1")).unwrap();
-        db.put_token(&token("b", "u1")).unwrap();
-        db.put_token(&token("c", "u2")).unwrap();
-        assert_eq!(db.count_tokens("u1").unwrap(), 2);
+        let puts = ["a", "b"].map(|id| TokenWrite::Put(token(id, "u1")));
+        db.apply_writes(&puts).unwrap();
+        db.apply_writes(&[TokenWrite::Put(token("c", "u2"))])
+            .unwrap();
+        assert_eq!(db.tokens_of("u1").unwrap().len(), 2);
         assert_eq!(db.token_by_hash("hash-a").unwrap(), Some(token("a", "u1")));
         db.touch_token("a", 42).unwrap();
         let touched = db.token_by_id("a").unwrap().unwrap();
         assert_eq!(touched.json, r#"{"lastUsedAt":42}"#);
-        assert!(db.delete_token("a").unwrap());
-        assert!(!db.delete_token("a").unwrap());
+        db.apply_writes(&[TokenWrite::Delete("a".into())]).unwrap();
+        // Deleting what is not there is no error and changes nothing.
+        db.apply_writes(&[TokenWrite::Delete("a".into())]).unwrap();
         assert_eq!(db.tokens_of("u1").unwrap().len(), 1);
     }
 
@@ -321,12 +295,12 @@ mod tests {
         let db = Sqlite::open(&path).unwrap();
         let token = db.token_by_hash("h").unwrap().expect("kept");
         assert_eq!((token.id.as_str(), token.json.as_str()), ("a", "{}"));
-        db.put_token(&super::StoredToken {
+        db.apply_writes(&[TokenWrite::Put(StoredToken {
             hash: "h2".into(),
             ..token
-        })
+        })])
         .unwrap();
-        assert_eq!(db.count_tokens("u1").unwrap(), 1);
+        assert_eq!(db.tokens_of("u1").unwrap().len(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -37,7 +37,7 @@ fn writes_are_atomic(db: &Db) {
         TokenWrite::Put(token("w2", "u3", "h-w2")),
     ])
     .unwrap();
-    assert_eq!(db.count_tokens("u3").unwrap(), 2);
+    assert_eq!(db.tokens_of("u3").unwrap().len(), 2);
     // The second put collides with w1's hash (unique): neither the delete
     // before it nor the put after it may take effect.
     let failed = db.apply_writes(&[
@@ -59,21 +59,26 @@ fn writes_are_atomic(db: &Db) {
         TokenWrite::Delete("w2".into()),
     ])
     .unwrap();
-    assert_eq!(db.count_tokens("u3").unwrap(), 0);
+    assert_eq!(db.tokens_of("u3").unwrap().len(), 0);
+}
+
+/// Stores one record, as an operation of one write.
+fn put(db: &Db, token: StoredToken) {
+    db.apply_writes(&[TokenWrite::Put(token)]).unwrap();
 }
 
 fn storage(db: &Db) {
     assert_eq!(db.token_by_hash("h-a").unwrap(), None);
     assert_eq!(db.token_by_id("a").unwrap(), None);
-    db.put_token(&token("a", "u1", "h-a")).unwrap();
-    db.put_token(&token("b", "u1", "h-b")).unwrap();
-    db.put_token(&token("c", "u2", "h-c")).unwrap();
+    put(db, token("a", "u1", "h-a"));
+    put(db, token("b", "u1", "h-b"));
+    put(db, token("c", "u2", "h-c"));
     let a = db.token_by_hash("h-a").unwrap().expect("a by hash");
     assert_eq!((a.id.as_str(), a.user_id.as_str()), ("a", "u1"));
     assert_eq!(json(&a), json(&token("a", "u1", "h-a")));
     assert_eq!(db.token_by_id("c").unwrap().expect("c by id").hash, "h-c");
-    assert_eq!(db.count_tokens("u1").unwrap(), 2);
-    assert_eq!(db.count_tokens("nobody").unwrap(), 0);
+    assert_eq!(db.tokens_of("u1").unwrap().len(), 2);
+    assert_eq!(db.tokens_of("nobody").unwrap().len(), 0);
     let mut ids: Vec<String> = db
         .tokens_of("u1")
         .unwrap()
@@ -83,20 +88,23 @@ fn storage(db: &Db) {
     ids.sort();
     assert_eq!(ids, ["a", "b"]);
     // Replacing a record under a new hash leaves no trace of the old one.
-    db.put_token(&token("a", "u1", "h-a2")).unwrap();
+    put(db, token("a", "u1", "h-a2"));
     assert_eq!(db.token_by_hash("h-a").unwrap(), None);
     assert_eq!(db.token_by_hash("h-a2").unwrap().expect("new hash").id, "a");
-    assert_eq!(db.count_tokens("u1").unwrap(), 2);
+    assert_eq!(db.tokens_of("u1").unwrap().len(), 2);
     // Touch writes lastUsedAt into the record and nothing else.
     db.touch_token("a", 1_800_000_000_123).unwrap();
     let touched = json(&db.token_by_id("a").unwrap().expect("a"));
     assert_eq!(touched["lastUsedAt"], json!(1_800_000_000_123_i64));
     assert_eq!(touched["name"], "n…");
     db.touch_token("missing", 1).unwrap();
-    assert!(db.delete_token("a").unwrap());
-    assert!(!db.delete_token("a").unwrap());
+    let delete_a = [TokenWrite::Delete("a".into())];
+    db.apply_writes(&delete_a).unwrap();
+    assert_eq!(db.token_by_id("a").unwrap(), None);
+    // Deleting what is not there is no error and changes nothing.
+    db.apply_writes(&delete_a).unwrap();
     assert_eq!(db.token_by_hash("h-a2").unwrap(), None);
-    assert_eq!(db.count_tokens("u1").unwrap(), 1);
+    assert_eq!(db.tokens_of("u1").unwrap().len(), 1);
 }
 
 fn users_and_settings(db: &Db) {
