@@ -261,7 +261,7 @@ impl<'a> Lifecycle<'a> {
     fn live_count(&self, except: Option<&str>) -> usize {
         self.owned()
             .filter(|r| Some(r.id()) != except)
-            .filter(|r| !r.is_expired(self.now) && r.replaced_by().is_none())
+            .filter(|r| !r.is_expired(self.now) && !self.is_retiring(r))
             .count()
     }
 

@@ -333,7 +333,6 @@ fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
     Ok(())
 }
 
-/// `never`, a number of days, or an RFC 3339 time.
 /// `never`, a number of days or an RFC 3339 time: the core's grammar.
 fn parse_expiry(text: &str) -> Result<Expiry> {
     text.parse::<tessera_core::Expiry>()

@@ -514,9 +514,6 @@ export class TokenService {
     status: "active" | "inactive",
     options: { cascade?: boolean } = {},
   ): Promise<TokenInfo> {
-    if (status !== "active" && status !== "inactive") {
-      throw new TypeError('status must be "active" or "inactive"');
-    }
     return (await this.update(actor, id, { status }, options)).record;
   }
 
