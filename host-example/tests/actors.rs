@@ -382,3 +382,92 @@ fn concurrent_rotations_of_one_token_yield_one_successor() {
         "t, its one successor, and a"
     );
 }
+
+#[test]
+fn rotation_refuses_bad_bodies_and_targets_that_cannot_be_renewed() {
+    let (_dir, server, ann) = setup("actors-rotate-input", json!({}));
+    let (_, record) = create(
+        &server,
+        &ann,
+        r#"{"name":"t","expires":{"days":30},"scope":{"preset":"read"}}"#,
+    );
+    let path = format!("/api/usertokens/{}", id(&record));
+    let rotate = format!("{path}/rotate");
+    let before = server.send("GET", &path, Some(&ann), None).body;
+    for (body, wanted) in [
+        (r#"{"graceSeconds":"soon"}"#, (400, "BAD_REQUEST")),
+        (r#"{"graceSeconds":1,"extra":true}"#, (400, "BAD_REQUEST")),
+        ("[]", (400, "BAD_REQUEST")),
+        (
+            r#"{"graceSeconds":9223372036854775807}"#,
+            (400, "BAD_REQUEST"),
+        ),
+        (r#"{"graceSeconds":-1}"#, (422, "EXPIRY_INVALID")),
+    ] {
+        let refused = server.send("POST", &rotate, Some(&ann), Some(body));
+        assert_eq!((refused.status, refused.code().as_str()), wanted, "{body}");
+    }
+    let huge = format!(r#"{{"graceSeconds":1,"pad":"{}"}}"#, "x".repeat(100_000));
+    let too_large = server.send("POST", &rotate, Some(&ann), Some(&huge));
+    assert_eq!(too_large.status, 413);
+    // An inactive target is not renewed: 409 with its state's code.
+    let off = server.send("PATCH", &path, Some(&ann), Some(r#"{"status":"inactive"}"#));
+    assert_eq!(off.status, 200);
+    let inactive = server.send("POST", &rotate, Some(&ann), Some("{}"));
+    assert_eq!(outcome(&inactive), (409, "TOKEN_INACTIVE".into()));
+    // Nothing was created or changed by any refusal.
+    let listed = server
+        .send("GET", "/api/usertokens", Some(&ann), None)
+        .json();
+    assert_eq!(listed.as_array().expect("list").len(), 1);
+    let now = server.send("GET", &path, Some(&ann), None).json();
+    let mut then: Value = serde_json::from_str(&before).expect("JSON");
+    then["status"] = json!("inactive");
+    assert_eq!(now, then);
+}
+
+#[test]
+fn an_inactive_or_expired_token_acts_on_nothing() {
+    let (_dir, server, ann) = setup("actors-dead-actor", json!({}));
+    let (target, target_record) =
+        create(&server, &ann, r#"{"name":"t","scope":{"preset":"read"}}"#);
+    let (actor, actor_record) = create(&server, &ann, r#"{"name":"a","scope":{"preset":"all"}}"#);
+    let off = server.send(
+        "PATCH",
+        &format!("/api/usertokens/{}", id(&actor_record)),
+        Some(&ann),
+        Some(r#"{"status":"inactive"}"#),
+    );
+    assert_eq!(off.status, 200);
+    let auth = bearer(&actor);
+    let target_path = format!("/api/usertokens/{}", id(&target_record));
+    for (method, path, body) in [
+        ("GET", "/api/usertokens".to_string(), None),
+        (
+            "POST",
+            "/api/usertokens".to_string(),
+            Some(r#"{"name":"x","scope":{"preset":"read"}}"#),
+        ),
+        (
+            "PATCH",
+            target_path.clone(),
+            Some(r#"{"status":"inactive"}"#),
+        ),
+        ("POST", format!("{target_path}/rotate"), Some("{}")),
+        ("DELETE", target_path.clone(), None),
+    ] {
+        let refused = server.send(method, &path, Some(&auth), body);
+        assert_eq!(
+            outcome(&refused),
+            (401, "UNAUTHENTICATED".into()),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(
+        server
+            .send("GET", "/api/apps", Some(&bearer(&target)), None)
+            .status,
+        200,
+        "the target is untouched"
+    );
+}

@@ -38,8 +38,13 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 }
 
 impl JsonBody {
-    /// The body as `T`, or 400 naming what is wrong.
+    /// The body as `T`, or 400 naming what is wrong. Every body is a JSON
+    /// object: serde would also read a struct from an array by position
+    /// (so `[]` would pass as a body of defaults), which no client means.
     pub fn parse<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        if !self.0.is_object() {
+            return Err(ApiError::bad_request("the body must be a JSON object"));
+        }
         serde_json::from_value(self.0).map_err(|e| ApiError::bad_request(format!("{e}")))
     }
 }
