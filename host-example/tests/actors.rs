@@ -427,7 +427,7 @@ fn rotation_refuses_bad_bodies_and_targets_that_cannot_be_renewed() {
 }
 
 #[test]
-fn an_inactive_or_expired_token_acts_on_nothing() {
+fn an_inactive_token_acts_on_nothing() {
     let (_dir, server, ann) = setup("actors-dead-actor", json!({}));
     let (target, target_record) =
         create(&server, &ann, r#"{"name":"t","scope":{"preset":"read"}}"#);
