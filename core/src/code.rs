@@ -121,6 +121,14 @@ code_table! {
     PayloadTooLarge = PAYLOAD_TOO_LARGE, Invalid, "the request body is too large";
     /// An unexpected failure inside a host; details are in its log.
     Internal = INTERNAL, Internal, "the server failed; see its log";
+    /// Too many failed sign-ins for this user name or from this address.
+    TooManyAttempts = TOO_MANY_ATTEMPTS, Limited, "too many failed sign-ins; wait before trying again";
+    /// The server is at its limit of work of this kind (password hashing).
+    Overloaded = OVERLOADED, Unavailable, "the server is busy; try again shortly";
+    /// A state-changing request whose body is not declared as JSON.
+    UnsupportedMediaType = UNSUPPORTED_MEDIA_TYPE, Invalid, "the request body must be application/json";
+    /// A new password that is too short or too long.
+    PasswordInvalid = PASSWORD_INVALID, Invalid, "a password must be at least 8 characters and at most 1024 bytes";
 }
 
 /// Codes that only adapters produce (HTTP hosts, plugins, packages), kept
@@ -130,6 +138,10 @@ pub const ADAPTER: &[&str] = &[
     IMMUTABLE_FIELD,
     PAYLOAD_TOO_LARGE,
     INTERNAL,
+    TOO_MANY_ATTEMPTS,
+    OVERLOADED,
+    UNSUPPORTED_MEDIA_TYPE,
+    PASSWORD_INVALID,
 ];
 
 /// An error with a stable code, implemented by every error type of the

@@ -24,8 +24,9 @@ use crate::expiry::Policy;
 use crate::hash::Pepper;
 use crate::prefix::Prefix;
 
-/// A deployment as configuration data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A deployment as configuration data. Its `Debug` output shows whether a
+/// pepper is set, never the pepper.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeploymentConfig {
     /// The token prefix.
@@ -49,6 +50,20 @@ pub struct DeploymentConfig {
     /// `tokens.write` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_action: Option<String>,
+}
+
+impl fmt::Debug for DeploymentConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeploymentConfig")
+            .field("prefix", &self.prefix)
+            .field("catalog", &self.catalog)
+            .field("policy", &self.policy)
+            .field("pepper", &self.pepper.as_ref().map(|_| "<redacted>"))
+            .field("creation_action", &self.creation_action)
+            .field("read_action", &self.read_action)
+            .field("write_action", &self.write_action)
+            .finish()
+    }
 }
 
 impl DeploymentConfig {
@@ -124,6 +139,18 @@ mod tests {
         serde_json::from_str::<DeploymentConfig>(json)
             .unwrap()
             .build()
+    }
+
+    #[test]
+    fn debug_never_shows_the_pepper() {
+        let pepper = "00112233445566778899aabbccddeeff";
+        let config: DeploymentConfig = serde_json::from_str(&alloc::format!(
+            r#"{{"prefix":"tsr","catalog":[],"pepper":"{pepper}"}}"#
+        ))
+        .unwrap();
+        let shown = alloc::format!("{config:?}");
+        assert!(!shown.contains(pepper), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
     }
 
     #[test]

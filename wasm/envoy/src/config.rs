@@ -499,5 +499,11 @@ pub(crate) mod tests {
         assert!(!format!("{s:?}").contains("0123456789abcdef"));
         let config: FilterConfig = serde_json::from_value(sample()).unwrap();
         assert!(!format!("{:?}", config.token_service).contains("0123456789abcdef"));
+        let mut peppered = sample();
+        peppered["deployment"]["pepper"] = json!("00112233445566778899aabbccddeeff");
+        let config: FilterConfig = serde_json::from_value(peppered).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("00112233445566778899aabbccddeeff"), "{shown}");
+        assert!(!shown.contains("0123456789abcdef"), "{shown}");
     }
 }

@@ -197,6 +197,20 @@ pub fn finish(
     }
 }
 
+/// What a request gets when the filter has no settings (its configuration
+/// was missing or refused on this worker): never let through, whatever the
+/// failure mode, since no rule says which requests are public.
+pub fn unconfigured() -> Reply {
+    Reply::Deny(Denied {
+        status: 503,
+        code: code::INTERNAL,
+        message: "the gateway's token filter is not configured",
+        reason: "no filter configuration",
+        www_authenticate: None,
+        token_id: None,
+    })
+}
+
 /// What a request gets when the token service cannot answer.
 pub fn unavailable(settings: &Settings) -> Reply {
     match settings.failure_mode {
@@ -454,6 +468,13 @@ mod tests {
         assert!(matches!(ok, Reply::Forward { .. }));
         let no = finish(&s, &lookup(&s, "GET", "/orgs/other/x"), Some(&narrowed), 5);
         assert_eq!(denied(&no).status, 403);
+    }
+
+    #[test]
+    fn without_settings_every_request_is_refused() {
+        let d = denied(&unconfigured()).clone();
+        assert_eq!((d.status, d.code), (503, "INTERNAL"));
+        assert!(d.www_authenticate.is_none());
     }
 
     #[test]

@@ -206,7 +206,7 @@ fn release(settings: &Settings, hash: &TokenHash) {
 impl HttpContext for Filter {
     fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
         let Some(settings) = settings() else {
-            return Action::Continue;
+            return apply(&decide::unconfigured(), false);
         };
         let method = self.get_http_request_header(":method").unwrap_or_default();
         let path = self.get_http_request_header(":path").unwrap_or_default();
