@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # PostgreSQL as the system of record: installs PostgreSQL from Debian's
 # packages when it is missing, then runs the tests that need it (the storage
-# conformance suite, two hosts on one database, an outage mid-run). Each
+# conformance suite, two hosts on one database, an outage mid-run, TLS with
+# each sslmode against a server holding a certificate the test makes). Each
 # test starts and stops its own throwaway cluster on a free loopback port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,5 +16,5 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 ls -d /usr/lib/postgresql/*/bin
 
-step "cargo test --test postgres -- --ignored"
-cargo test -p tessera-host --test postgres -- --ignored
+step "cargo test --test postgres --test postgres_tls -- --ignored"
+cargo test -p tessera-host --test postgres --test postgres_tls -- --ignored

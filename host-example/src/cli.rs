@@ -56,6 +56,12 @@ enum Command {
         /// How long gateways may cache an introspection answer.
         #[arg(long, default_value_t = 5)]
         introspection_cache_seconds: u32,
+        #[command(flatten)]
+        sign_in: http::SignInOptions,
+        #[command(flatten)]
+        sessions: http::SessionOptions,
+        #[command(flatten)]
+        connections: http::ConnectionOptions,
     },
     /// Manages users.
     #[command(subcommand)]
@@ -196,6 +202,9 @@ pub fn run(cli: Cli) -> Result<()> {
             listen,
             introspection_secret_file,
             introspection_cache_seconds,
+            sign_in,
+            sessions,
+            connections,
         } => {
             let introspection = match introspection_secret_file {
                 None => None,
@@ -227,11 +236,13 @@ pub fn run(cli: Cli) -> Result<()> {
                 apps: Mutex::new(Vec::new()),
                 introspection,
                 writing: Mutex::new(()),
+                sign_in: http::SignIn::new(&sign_in).context("cannot start password hashing")?,
+                sessions,
             });
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
-                .block_on(http::serve(app, listen))
+                .block_on(http::serve(app, listen, connections))
         }
         Command::User(UserCommand::Add { name, admin }) => {
             if name.is_empty()

@@ -15,4 +15,6 @@ pub mod db;
 pub mod http;
 pub mod log;
 pub mod plugin;
+pub mod proxies;
 pub mod settings;
+pub mod throttle;

@@ -66,11 +66,26 @@ fn token_commands_create_list_verify_and_revoke() {
 #[test]
 fn bad_arguments_fail_with_a_message() {
     let dir = temp_dir("cli-errors");
-    add_user(&dir, "ann", "pw", false);
-    let duplicate = cli(&dir, &["user", "add", "ann"], "pw\n");
+    add_user(&dir, "ann", "ann-password", false);
+    let duplicate = cli(&dir, &["user", "add", "ann"], "long-enough\n");
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
     let empty = cli(&dir, &["user", "add", "bob"], "");
     assert!(String::from_utf8_lossy(&empty.stderr).contains("no password"));
+    // New passwords: at least 8 characters, at most 1,024 bytes.
+    for password in ["seven77".to_string(), "x".repeat(1025)] {
+        for args in [&["user", "add", "bob"][..], &["user", "passwd", "ann"][..]] {
+            let short = cli(&dir, args, &format!("{password}\n"));
+            assert!(!short.status.success());
+            let stderr = String::from_utf8_lossy(&short.stderr);
+            assert!(stderr.contains("PASSWORD_INVALID"), "{stderr}");
+        }
+    }
+    let ok = cli(&dir, &["user", "add", "bob"], "eight888\n");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let scope = cli(
         &dir,
         &[
@@ -101,7 +116,7 @@ fn bad_arguments_fail_with_a_message() {
         "",
     );
     assert!(!expiry.status.success());
-    let unknown = cli(&dir, &["user", "passwd", "nobody"], "x\n");
+    let unknown = cli(&dir, &["user", "passwd", "nobody"], "long-enough\n");
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user named"));
     let config = dir.join("bad.json");
     std::fs::write(&config, r#"{"prefix":"NOPE","catalog":[]}"#).unwrap();
@@ -141,7 +156,7 @@ fn a_fresh_server_says_how_to_add_a_user() {
     );
     assert!(dir.join("tessera.db").exists());
     // With a user, the hint is gone.
-    add_user(&dir, "ann", "pw", true);
+    add_user(&dir, "ann", "ann-password", true);
     let server = Server::start(&dir, &[]);
     assert_eq!(server.send("GET", "/healthz", None, None).status, 200);
 }

@@ -25,6 +25,37 @@ fn postgres_passes_the_storage_conformance_suite() {
 
 #[test]
 #[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
+fn a_session_started_on_one_host_works_on_another_and_ends_on_both() {
+    let cluster = PgCluster::start("sessions");
+    let url = cluster.database("sessions");
+    add_user_db(&url, "ann", "ann-password", true);
+    let a = Server::start_db(&url);
+    let b = Server::start_db(&url);
+    let signed_in = a.send(
+        "POST",
+        "/api/session",
+        None,
+        Some(r#"{"user":"ann","password":"ann-password"}"#),
+    );
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    let set = signed_in.header("set-cookie").unwrap();
+    let cookie = set.split(';').next().unwrap().to_string();
+    let csrf = signed_in.json()["csrfToken"].as_str().unwrap().to_string();
+    let headers = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let on_b = b.send_with("GET", "/api/usertokens", &headers, None);
+    assert_eq!(on_b.status, 200, "{}", on_b.body);
+    assert_eq!(
+        b.send_with("DELETE", "/api/session", &headers, None).status,
+        204
+    );
+    assert_eq!(
+        a.send_with("GET", "/api/usertokens", &headers, None).status,
+        401
+    );
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
 fn two_hosts_share_one_database() {
     let cluster = PgCluster::start("two-hosts");
     let url = cluster.database("two_hosts");

@@ -6,10 +6,13 @@
  * Plain JavaScript with JSDoc types, checked by `tsc --strict --checkJs`
  * (see tsconfig.json beside this file), so the page needs no build step.
  *
- * Secrets: the password lives only in the `session` variable of this module
- * (never in storage, a cookie or a URL) and is forgotten on sign-out. A new
- * token lives only in `shown` and in the show-once dialog; closing the dialog
- * (possible only after the acknowledgement box is ticked) clears both.
+ * Secrets: the password is sent once, to sign in, and never kept. The server
+ * answers with a session cookie (`HttpOnly`, so this script cannot read it)
+ * and a CSRF token, which lives only in the `session` variable of this
+ * module and goes with every API call; a reload asks the server for it
+ * again. Signing out ends the session on the server. A new token lives only
+ * in `shown` and in the show-once dialog; closing the dialog (possible only
+ * after the acknowledgement box is ticked) clears both.
  */
 
 /** @typedef {{ kind: "user" } | { kind: "token", tokenId: string }} Creator */
@@ -32,7 +35,7 @@
  * @property {string | null} replacedBy
  */
 /** @typedef {{ action: string, kinds?: string[] }} CatalogEntry */
-/** @typedef {{ user: string, password: string }} Session */
+/** @typedef {{ user: string, admin: boolean, csrfToken: string }} Session */
 /** @typedef {"never" | { days: number } | { at: string }} ExpiryRequest */
 
 const DAY_MS = 86_400_000;
@@ -145,7 +148,7 @@ const ui = {
   deleteConfirm: byId("delete-confirm", HTMLButtonElement),
 };
 
-/** The signed-in user's credentials, in memory only. @type {Session | null} */
+/** Who is signed in, and the session's CSRF token, in memory only. @type {Session | null} */
 let session = null;
 /** The signed-in user's tokens, as last listed. @type {TokenInfo[]} */
 let tokens = [];
@@ -161,37 +164,26 @@ let deleting = null;
 // ---------------------------------------------------------------- the API
 
 /**
- * The `Authorization` value for HTTP Basic (UTF-8 user name and password).
- * @param {Session} credentials
- */
-function basic(credentials) {
-  const bytes = new TextEncoder().encode(`${credentials.user}:${credentials.password}`);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return `Basic ${btoa(binary)}`;
-}
-
-/**
- * Calls the API as the signed-in user. Credentials go in a header, never
- * the URL; `credentials: "omit"` keeps the browser from prompting for or
- * caching a password of its own.
+ * Sends one request to the API and reads its JSON answer. The session
+ * cookie goes along (same origin only); `headers` adds the CSRF token.
  * @param {string} method
  * @param {string} path
+ * @param {Record<string, string>} headers
  * @param {unknown} [body]
  * @returns {Promise<unknown>} the parsed JSON body, or null for 204
  */
-async function api(method, path, body) {
-  if (!session) throw new ApiError(401, "UNAUTHENTICATED", "You are signed out.");
+async function send(method, path, headers, body) {
   /** @type {Record<string, string>} */
-  const headers = { Authorization: basic(session), Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const all = { Accept: "application/json", ...headers };
+  // The server takes writes only as JSON (which no cross-site form can send).
+  if (method === "POST" || method === "PUT" || method === "PATCH") all["Content-Type"] = "application/json";
   let response;
   try {
     response = await fetch(path, {
       method,
-      headers,
+      headers: all,
       body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "omit",
+      credentials: "same-origin",
       cache: "no-store",
       redirect: "error",
     });
@@ -216,6 +208,19 @@ async function api(method, path, body) {
 }
 
 /**
+ * Calls the API as the signed-in user: the session cookie and its CSRF
+ * token.
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<unknown>} the parsed JSON body, or null for 204
+ */
+async function api(method, path, body) {
+  if (!session) throw new ApiError(401, "UNAUTHENTICATED", "You are signed out.");
+  return send(method, path, { "X-CSRF-Token": session.csrfToken }, body);
+}
+
+/**
  * Runs an API call; an `UNAUTHENTICATED` answer after sign-in (the password
  * was changed elsewhere, the user removed) ends the session.
  * @template T
@@ -227,7 +232,7 @@ async function signedIn(call) {
     return await call();
   } catch (error) {
     if (error instanceof ApiError && error.code === "UNAUTHENTICATED" && session) {
-      signOut("Your session has ended (was your password changed?). Sign in again.");
+      leave("Your session has ended. Sign in again.");
     }
     throw error;
   }
@@ -773,6 +778,16 @@ function forgetToken() {
 
 // ---------------------------------------------------------------- sign in
 
+/**
+ * Whether a value is what `POST /api/session` and `GET /api/session` answer.
+ * @param {unknown} value
+ * @returns {value is Session}
+ */
+function isSession(value) {
+  const v = /** @type {Record<string, unknown> | null} */ (value);
+  return typeof v?.user === "string" && typeof v.admin === "boolean" && typeof v.csrfToken === "string";
+}
+
 /** @param {SubmitEvent} event */
 async function signIn(event) {
   event.preventDefault();
@@ -785,35 +800,18 @@ async function signIn(event) {
     return;
   }
   ui.signInSubmit.disabled = true;
-  session = { user, password };
   try {
-    tokens = /** @type {TokenInfo[]} */ (await api("GET", "/api/usertokens"));
-    catalog = /** @type {CatalogEntry[]} */ (await api("GET", "/api/catalog"));
-    const admin = await api("GET", "/api/settings").then(
-      (settings) => /** @type {{ membersCanCreateTokens: boolean }} */ (settings),
-      (error) => {
-        if (error instanceof ApiError && error.code === "FORBIDDEN") return null;
-        throw error;
-      },
-    );
+    const answer = await send("POST", "/api/session", {}, { user, password });
     ui.signInPassword.value = "";
-    ui.accountName.textContent = user;
-    ui.accountRole.textContent = admin ? " (administrator)" : "";
-    ui.admin.hidden = !admin;
-    ui.membersCanCreate.checked = admin?.membersCanCreateTokens ?? false;
-    renderCatalog();
-    resetForm();
-    renderTokens();
-    ui.signIn.hidden = true;
-    ui.account.hidden = false;
-    ui.workspace.hidden = false;
-    ui.main.focus();
-    announce(`Signed in as ${user}.`);
+    if (!isSession(answer)) throw new ApiError(500, "INTERNAL", "The server's answer could not be read.");
+    await enter(answer);
   } catch (error) {
     session = null;
-    const wrong = error instanceof ApiError && error.code === "UNAUTHENTICATED";
+    const code = error instanceof ApiError ? error.code : "";
     fieldError(ui.signInError, ui.signInPassword,
-      wrong ? "Wrong user name or password." : `Signing in failed: ${messageOf(error)}`);
+      code === "UNAUTHENTICATED" ? "Wrong user name or password."
+        : code === "TOO_MANY_ATTEMPTS" ? `Too many failed sign-ins. ${messageOf(error)}`
+          : `Signing in failed: ${messageOf(error)}`);
     ui.signInPassword.focus();
     ui.signInPassword.select();
   } finally {
@@ -822,10 +820,70 @@ async function signIn(event) {
 }
 
 /**
- * Forgets the password and everything shown, and returns to the sign-in form.
+ * Shows the workspace for a session: loads the tokens, the catalog and,
+ * for administrators, the settings.
+ * @param {Session} signedInAs
+ */
+async function enter(signedInAs) {
+  session = signedInAs;
+  tokens = /** @type {TokenInfo[]} */ (await api("GET", "/api/usertokens"));
+  catalog = /** @type {CatalogEntry[]} */ (await api("GET", "/api/catalog"));
+  const admin = session.admin
+    ? /** @type {{ membersCanCreateTokens: boolean }} */ (await api("GET", "/api/settings"))
+    : null;
+  ui.accountName.textContent = session.user;
+  ui.accountRole.textContent = admin ? " (administrator)" : "";
+  ui.admin.hidden = !admin;
+  ui.membersCanCreate.checked = admin?.membersCanCreateTokens ?? false;
+  renderCatalog();
+  resetForm();
+  renderTokens();
+  ui.signIn.hidden = true;
+  ui.account.hidden = false;
+  ui.workspace.hidden = false;
+  ui.main.focus();
+  announce(`Signed in as ${session.user}.`);
+}
+
+/**
+ * After a reload: the session cookie may still be live; if so, carry on.
+ */
+async function resume() {
+  try {
+    const answer = await send("GET", "/api/session", {});
+    if (isSession(answer)) {
+      await enter(answer);
+      return;
+    }
+  } catch {
+    // Not signed in (or the server is away): show the form.
+  }
+  session = null;
+  ui.signIn.hidden = false;
+  ui.signInUser.focus();
+}
+
+/**
+ * Signs out on the server (the session ends there, not only here), then
+ * forgets everything shown.
+ */
+async function signOut() {
+  const ending = session;
+  if (ending) {
+    try {
+      await api("DELETE", "/api/session");
+    } catch {
+      // Already ended on the server; forget it here all the same.
+    }
+  }
+  leave();
+}
+
+/**
+ * Forgets everything shown and returns to the sign-in form.
  * @param {string} [reason] shown beside the form
  */
-function signOut(reason) {
+function leave(reason) {
   session = null;
   tokens = [];
   catalog = [];
@@ -864,7 +922,7 @@ async function saveSettings() {
 // ---------------------------------------------------------------- wiring
 
 ui.signInForm.addEventListener("submit", (event) => void signIn(event));
-ui.signOut.addEventListener("click", () => signOut());
+ui.signOut.addEventListener("click", () => void signOut());
 ui.membersCanCreate.addEventListener("change", () => void saveSettings());
 ui.generateForm.addEventListener("submit", (event) => void generate(event));
 ui.generateForm.addEventListener("change", (event) => {
@@ -895,5 +953,4 @@ ui.created.addEventListener("close", () => {
 ui.deleteCancel.addEventListener("click", () => ui.deleteDialog.close("cancel"));
 ui.deleteConfirm.addEventListener("click", () => void confirmDelete());
 
-ui.signIn.hidden = false;
-ui.signInUser.focus();
+void resume();

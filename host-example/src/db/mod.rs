@@ -10,6 +10,7 @@
 
 mod postgres;
 mod sqlite;
+mod tls;
 
 use std::path::Path;
 
@@ -51,12 +52,27 @@ pub struct User {
     pub admin: bool,
 }
 
+/// A browser session of the token page. The cookie holds a secret; the
+/// database only its SHA-256 (`id`), so a copy of the database signs no
+/// one in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// The SHA-256 of the session's secret, hex.
+    pub id: String,
+    /// The user signed in.
+    pub user: String,
+    /// When the user signed in (ms since the epoch).
+    pub created_at: i64,
+    /// The session's latest request (ms since the epoch).
+    pub last_seen_at: i64,
+}
+
 /// The database: one of the two backends.
 pub enum Db {
     /// An embedded SQLite file (or memory).
     Sqlite(Sqlite),
     /// A PostgreSQL server, through a pool of connections.
-    Postgres(Postgres),
+    Postgres(Box<Postgres>),
 }
 
 /// Whether `spec` names a PostgreSQL database rather than a file.
@@ -78,7 +94,7 @@ impl Db {
     /// file (created if missing). Both migrate their schema at open.
     pub fn connect(spec: &str) -> Result<Self> {
         if is_postgres_url(spec) {
-            Ok(Self::Postgres(Postgres::connect(spec)?))
+            Ok(Self::Postgres(Box::new(Postgres::connect(spec)?)))
         } else {
             Self::open(Path::new(spec))
         }
@@ -124,9 +140,36 @@ impl Db {
         dispatch!(self, add_user(name, password_hash, admin))
     }
 
-    /// Replaces a user's password hash; false when there is no such user.
+    /// Replaces a user's password hash and ends every session of theirs,
+    /// in one transaction; false when there is no such user.
     pub fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
         dispatch!(self, set_password(name, password_hash))
+    }
+
+    /// Stores a new session, first forgetting ended ones: last seen before
+    /// `idle_before` or created before `created_before`.
+    pub fn create_session(
+        &self,
+        session: &Session,
+        idle_before: i64,
+        created_before: i64,
+    ) -> Result<()> {
+        dispatch!(self, create_session(session, idle_before, created_before))
+    }
+
+    /// The session with this id (the hash of its secret).
+    pub fn session(&self, id: &str) -> Result<Option<Session>> {
+        dispatch!(self, session(id))
+    }
+
+    /// Records activity on a session.
+    pub fn touch_session(&self, id: &str, at: i64) -> Result<()> {
+        dispatch!(self, touch_session(id, at))
+    }
+
+    /// Ends a session; false when there was none.
+    pub fn delete_session(&self, id: &str) -> Result<bool> {
+        dispatch!(self, delete_session(id))
     }
 
     /// The user with this name.

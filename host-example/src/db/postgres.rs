@@ -11,9 +11,10 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use postgres::{Client, Config, NoTls, Statement};
+use postgres::{Client, Config, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{StoredToken, TokenWrite, User};
+use super::{Session, StoredToken, TokenWrite, User};
 
 /// Inserts a token or replaces the one with its id.
 const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
@@ -54,6 +55,14 @@ const MIGRATIONS: &[&str] = &[
     // 2: the expiry lives in the record, where the core reads it; the
     // column was written and never read.
     "ALTER TABLE tokens DROP COLUMN expires_at;",
+    // 3: browser sessions of the token page, by the hash of their secret.
+    "CREATE TABLE sessions (
+         id TEXT PRIMARY KEY,
+         user_name TEXT NOT NULL,
+         created_at BIGINT NOT NULL,
+         last_seen_at BIGINT NOT NULL
+     );
+     CREATE INDEX sessions_by_user ON sessions (user_name);",
 ];
 
 /// One connection and the statements prepared on it.
@@ -76,17 +85,20 @@ impl Connection {
 /// A PostgreSQL database.
 pub struct Postgres {
     config: Config,
+    tls: MakeRustlsConnect,
     pool: Mutex<Vec<Connection>>,
 }
 
 impl Postgres {
-    /// Connects to `url` (`postgres://user:password@host:port/database`)
-    /// and migrates the schema.
+    /// Connects to `url` (`postgres://user:password@host:port/database`,
+    /// with libpq's `sslmode` and `sslrootcert` parameters; see
+    /// [`super::tls`]) and migrates the schema.
     pub fn connect(url: &str) -> Result<Self> {
-        let mut config: Config = url.parse().context("not a valid postgres:// URL")?;
+        let (mut config, tls) = super::tls::connect_config(url)?;
         config.connect_timeout(CONNECT_TIMEOUT);
         let db = Self {
             config,
+            tls,
             pool: Mutex::new(Vec::new()),
         };
         let mut connection = db.open().context("cannot connect to PostgreSQL")?;
@@ -101,7 +113,7 @@ impl Postgres {
 
     fn open(&self) -> Result<Connection> {
         Ok(Connection {
-            client: self.config.connect(NoTls)?,
+            client: self.config.connect(self.tls.clone())?,
             statements: HashMap::new(),
         })
     }
@@ -220,15 +232,81 @@ impl Postgres {
         Ok(())
     }
 
-    /// Replaces a user's password hash; false when there is no such user.
+    /// Replaces a user's password hash and ends their sessions, in one
+    /// transaction; false when there is no such user.
     pub fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
         let changed = self.with(|c| {
-            c.client.execute(
+            let mut tx = c.client.transaction()?;
+            let changed = tx.execute(
                 "UPDATE users SET password_hash = $2 WHERE name = $1",
                 &[&name, &password_hash],
-            )
+            )?;
+            tx.execute("DELETE FROM sessions WHERE user_name = $1", &[&name])?;
+            tx.commit()?;
+            Ok(changed)
         })?;
         Ok(changed > 0)
+    }
+
+    /// Stores a new session, first forgetting sessions that ended: last
+    /// seen before `idle_before` or created before `created_before`.
+    pub fn create_session(
+        &self,
+        session: &Session,
+        idle_before: i64,
+        created_before: i64,
+    ) -> Result<()> {
+        self.with(|c| {
+            let mut tx = c.client.transaction()?;
+            tx.execute(
+                "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2",
+                &[&idle_before, &created_before],
+            )?;
+            tx.execute(
+                "INSERT INTO sessions (id, user_name, created_at, last_seen_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[
+                    &session.id,
+                    &session.user,
+                    &session.created_at,
+                    &session.last_seen_at,
+                ],
+            )?;
+            tx.commit()
+        })
+    }
+
+    /// The session with this id (the hash of its secret).
+    pub fn session(&self, id: &str) -> Result<Option<Session>> {
+        self.with(|c| {
+            let statement = c.prepare(
+                "SELECT id, user_name, created_at, last_seen_at FROM sessions WHERE id = $1",
+            )?;
+            Ok(c.client.query_opt(&statement, &[&id])?.map(|row| Session {
+                id: row.get(0),
+                user: row.get(1),
+                created_at: row.get(2),
+                last_seen_at: row.get(3),
+            }))
+        })
+    }
+
+    /// Records activity on a session.
+    pub fn touch_session(&self, id: &str, at: i64) -> Result<()> {
+        self.with(|c| {
+            let statement = c.prepare("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")?;
+            c.client.execute(&statement, &[&id, &at])?;
+            Ok(())
+        })
+    }
+
+    /// Ends a session; false when there was none.
+    pub fn delete_session(&self, id: &str) -> Result<bool> {
+        let deleted = self.with(|c| {
+            c.client
+                .execute("DELETE FROM sessions WHERE id = $1", &[&id])
+        })?;
+        Ok(deleted > 0)
     }
 
     /// The user with this name.

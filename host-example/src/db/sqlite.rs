@@ -35,9 +35,17 @@ const MIGRATIONS: &[&str] = &[
     // 2: the expiry lives in the record, where the core reads it; the
     // column was written and never read.
     "ALTER TABLE tokens DROP COLUMN expires_at;",
+    // 3: browser sessions of the token page, by the hash of their secret.
+    "CREATE TABLE sessions (
+         id TEXT PRIMARY KEY,
+         user_name TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         last_seen_at INTEGER NOT NULL
+     ) STRICT;
+     CREATE INDEX sessions_by_user ON sessions (user_name);",
 ];
 
-use super::{StoredToken, TokenWrite, User};
+use super::{Session, StoredToken, TokenWrite, User};
 
 /// Inserts a token or replaces the one with its id.
 const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
@@ -51,7 +59,10 @@ pub struct Sqlite {
 
 impl Sqlite {
     /// Opens (creating if needed) and migrates the database at `path`.
+    /// The file is created readable by its owner only (it holds password
+    /// hashes), and SQLite gives its `-wal` and `-shm` files the same mode.
     pub fn open(path: &Path) -> Result<Self> {
+        owner_only(path)?;
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         Self::setup(conn)
@@ -157,13 +168,80 @@ impl Sqlite {
         Ok(())
     }
 
-    /// Replaces a user's password hash; false when there is no such user.
+    /// Replaces a user's password hash and ends their sessions, in one
+    /// transaction; false when there is no such user.
     pub fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
-        let changed = self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
             "UPDATE users SET password_hash = ?2 WHERE name = ?1",
             params![name, password_hash],
         )?;
+        tx.execute("DELETE FROM sessions WHERE user_name = ?1", [name])?;
+        tx.commit()?;
         Ok(changed > 0)
+    }
+
+    /// Stores a new session, first forgetting sessions that ended: last
+    /// seen before `idle_before` or created before `created_before`.
+    pub fn create_session(
+        &self,
+        session: &Session,
+        idle_before: i64,
+        created_before: i64,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2",
+            params![idle_before, created_before],
+        )?;
+        tx.execute(
+            "INSERT INTO sessions (id, user_name, created_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                session.id,
+                session.user,
+                session.created_at,
+                session.last_seen_at
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The session with this id (the hash of its secret).
+    pub fn session(&self, id: &str) -> Result<Option<Session>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT id, user_name, created_at, last_seen_at FROM sessions WHERE id = ?1",
+        )?;
+        Ok(statement
+            .query_row([id], |row| {
+                Ok(Session {
+                    id: row.get(0)?,
+                    user: row.get(1)?,
+                    created_at: row.get(2)?,
+                    last_seen_at: row.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Records activity on a session.
+    pub fn touch_session(&self, id: &str, at: i64) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1")?
+            .execute(params![id, at])?;
+        Ok(())
+    }
+
+    /// Ends a session; false when there was none.
+    pub fn delete_session(&self, id: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM sessions WHERE id = ?1", [id])?
+            > 0)
     }
 
     /// The user with this name.
@@ -207,6 +285,41 @@ impl Sqlite {
         )?;
         Ok(())
     }
+}
+
+/// Creates the database file with mode 0600 if it is missing, and takes
+/// group and other access away from an existing one (and its `-wal` and
+/// `-shm` files), which may hold password hashes.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create the database {}", path.display()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let Ok(metadata) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = metadata.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+                .with_context(|| format!("cannot restrict access to {}", file.display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &Path) -> Result<()> {
+    Ok(())
 }
 
 fn read_token(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {

@@ -1,10 +1,57 @@
-//! Who is calling: a user by password (HTTP Basic) or by token.
+//! Who is calling: a user by password (HTTP Basic, or a session cookie
+//! from signing in with one) or by token, and from which address.
 
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
-use super::{ApiError, App};
+use super::{ApiError, App, session};
 use crate::auth;
 use crate::plugin::Request;
+
+/// What a request presents: its headers (credentials among them) and the
+/// client's address, as the deployment's trusted proxies let it be known.
+pub struct Credentials {
+    /// The request's headers.
+    pub headers: HeaderMap,
+    /// The client's address: the peer's, or what a trusted proxy reports.
+    pub client: IpAddr,
+    /// Whether a trusted proxy says the client used HTTPS.
+    pub https: bool,
+}
+
+impl FromRequestParts<Arc<App>> for Credentials {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        let proxies = &app.sign_in.proxies;
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok());
+        let client = proxies.client(peer, forwarded.collect::<Vec<_>>().into_iter());
+        let https = proxies.trusts(peer)
+            && parts
+                .headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+        Ok(Self {
+            headers: parts.headers.clone(),
+            client,
+            https,
+        })
+    }
+}
 
 /// An authenticated caller.
 pub struct Caller {
@@ -16,10 +63,14 @@ pub struct Caller {
 
 /// How a caller authenticated.
 pub enum Via {
-    /// A password; `admin` tells whether the user administers the service.
+    /// A password, in this request or when signing in to the session whose
+    /// cookie it carries.
     Password {
         /// Whether the user is an administrator.
         admin: bool,
+        /// Whether a session cookie (not the password itself) came with
+        /// the request.
+        session: bool,
     },
     /// A token; `header` is the `Authorization` value, kept to present the
     /// token as a parent when it creates a token.
@@ -48,14 +99,31 @@ pub enum Accept {
     Password,
 }
 
-/// Authenticates the request's `Authorization` header.
+/// Authenticates the request's `Authorization` header, or, without one,
+/// its session cookie where passwords are accepted.
 pub async fn authenticate(
     app: &App,
-    headers: &HeaderMap,
+    credentials: &Credentials,
     accept: Accept,
 ) -> Result<Caller, ApiError> {
+    let headers = &credentials.headers;
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::unauthenticated("no Authorization header"));
+        return match session::secret(headers) {
+            Some(_) if matches!(accept, Accept::Token(_)) => Err(ApiError::unauthenticated(
+                "a session where only tokens are accepted",
+            )),
+            Some(secret) => {
+                let user = session::resolve(app, &secret, headers)?;
+                Ok(Caller {
+                    user: user.name,
+                    via: Via::Password {
+                        admin: user.admin,
+                        session: true,
+                    },
+                })
+            }
+            None => Err(ApiError::unauthenticated("no Authorization header")),
+        };
     };
     let Ok(value) = value.to_str() else {
         return Err(ApiError::unauthenticated(
@@ -68,7 +136,7 @@ pub async fn authenticate(
                 "a password where only tokens are accepted",
             ));
         }
-        return password(app, value).await;
+        return password(app, value, credentials).await;
     }
     let action = match accept {
         Accept::PasswordOrToken(action) | Accept::Token(action) => action,
@@ -104,22 +172,19 @@ pub async fn authenticate(
     })
 }
 
-async fn password(app: &App, value: &str) -> Result<Caller, ApiError> {
+async fn password(app: &App, value: &str, credentials: &Credentials) -> Result<Caller, ApiError> {
     let Some((name, password)) = auth::parse_basic(value) else {
         return Err(ApiError::unauthenticated("malformed Basic credentials"));
     };
-    let user = app.db.user(&name)?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    // argon2 takes tens of milliseconds: keep it off the async workers.
-    let matches =
-        tokio::task::spawn_blocking(move || auth::verify_password(&password, hash.as_deref()))
-            .await
-            .map_err(|e| ApiError::internal(&e.into()))?;
-    match user {
-        Some(user) if matches => Ok(Caller {
-            user: user.name,
-            via: Via::Password { admin: user.admin },
-        }),
-        _ => Err(ApiError::unauthenticated("wrong user name or password")),
-    }
+    let user = app
+        .sign_in
+        .check(app, &name, password, credentials.client)
+        .await?;
+    Ok(Caller {
+        user: user.name,
+        via: Via::Password {
+            admin: user.admin,
+            session: false,
+        },
+    })
 }

@@ -10,8 +10,10 @@ use tessera_core::code::{self, Class};
 use crate::log;
 use crate::plugin::TokenError;
 
-/// The `WWW-Authenticate` challenge on every 401.
-const CHALLENGE: &str = r#"Bearer realm="tessera", Basic realm="tessera""#;
+/// The `WWW-Authenticate` challenge on every 401: `Bearer` only. A `Basic`
+/// challenge would make browsers show their own password prompt and then
+/// cache the password and send it with cross-site requests.
+const CHALLENGE: &str = r#"Bearer realm="tessera""#;
 
 /// An error response.
 #[derive(Debug)]
@@ -19,6 +21,7 @@ pub struct ApiError {
     status: StatusCode,
     code: String,
     message: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -28,18 +31,40 @@ impl ApiError {
             status,
             code: code.into(),
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error with `Retry-After: seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The one 401, for a caller that logged the reason itself.
+    pub fn unauthenticated_quietly() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            code::UNAUTHENTICATED,
+            "a valid token or password is required",
+        )
     }
 
     /// The one 401: the same body whatever the reason, which goes to the
     /// log instead (never the token itself).
     pub fn unauthenticated(reason: &str) -> Self {
         log::info(format_args!("401 UNAUTHENTICATED: {reason}"));
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            code::UNAUTHENTICATED,
-            "a valid token or password is required",
-        )
+        Self::unauthenticated_quietly()
     }
 
     /// 400 for a body or parameter that cannot be read.
@@ -104,6 +129,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(CHALLENGE),
             );
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

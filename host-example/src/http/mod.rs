@@ -5,8 +5,12 @@ mod admin;
 mod body;
 mod caller;
 mod error;
+mod guard;
 mod introspect;
 mod sample;
+mod serve;
+mod session;
+mod signin;
 mod tokens;
 mod ui;
 
@@ -16,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Result;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 
@@ -26,6 +31,9 @@ use crate::plugin::Plugin;
 
 pub use error::ApiError;
 pub use introspect::Introspection;
+pub use serve::ConnectionOptions;
+pub use session::SessionOptions;
+pub use signin::{SignIn, SignInOptions};
 
 /// The largest request body accepted; larger ones get 413.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -49,6 +57,10 @@ pub struct App {
     /// once in this process could both pass a check only one may (two
     /// rotations of one token, two creations at the limit).
     pub writing: Mutex<()>,
+    /// Password checks: throttles, the hashing pool, trusted proxies.
+    pub sign_in: SignIn,
+    /// How long browser sessions last.
+    pub sessions: SessionOptions,
 }
 
 /// The router with every route.
@@ -77,14 +89,22 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/usertokens/{id}/rotate", post(tokens::rotate))
         .route("/api/password", put(admin::change_password))
+        .route(
+            "/api/session",
+            get(session::current)
+                .post(session::sign_in)
+                .delete(session::sign_out),
+        )
         .route("/api/introspect/{hash}", get(introspect::introspect))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(guard::api_rules))
         .with_state(app)
 }
 
-/// Serves until SIGINT or SIGTERM. Prints the bound address on standard
-/// output first (tests read it when they bind port 0).
-pub async fn serve(app: Arc<App>, listen: SocketAddr) -> Result<()> {
+/// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+/// Prints the bound address on standard output first (tests read it when
+/// they bind port 0).
+pub async fn serve(app: Arc<App>, listen: SocketAddr, options: ConnectionOptions) -> Result<()> {
     let listener = TcpListener::bind(listen).await?;
     let bound = listener.local_addr()?;
     println!("tessera-host listening on http://{bound}");
@@ -94,9 +114,8 @@ pub async fn serve(app: Arc<App>, listen: SocketAddr) -> Result<()> {
         );
     }
     log::info(format_args!("serving on {bound}"));
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    serve::serve(listener, router(app), options, shutdown()).await;
+    log::info(format_args!("stopped"));
     Ok(())
 }
 

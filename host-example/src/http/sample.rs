@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use serde_json::value::RawValue;
 
 use super::body::JsonBody;
-use super::caller::{Accept, Via, authenticate};
+use super::caller::{Accept, Credentials, Via, authenticate};
 use super::{ApiError, App};
 use crate::config::{APPS_READ, APPS_WRITE, DEPLOY_RUN};
 
@@ -22,8 +22,11 @@ pub async fn healthz() -> &'static str {
 }
 
 /// `GET /api/whoami`: any valid token.
-pub async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let caller = authenticate(&app, &headers, Accept::Token(None)).await?;
+pub async fn whoami(
+    State(app): State<Arc<App>>,
+    credentials: Credentials,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&app, &credentials, Accept::Token(None)).await?;
     let Via::Token {
         token_id,
         scope,
@@ -49,9 +52,9 @@ pub async fn whoami(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<R
 /// signed-in user or valid token (clients offer them as custom scopes).
 pub async fn catalog(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
 ) -> Result<Response, ApiError> {
-    authenticate(&app, &headers, Accept::PasswordOrToken(None)).await?;
+    authenticate(&app, &credentials, Accept::PasswordOrToken(None)).await?;
     let catalog =
         RawValue::from_string(app.catalog.clone()).map_err(|e| ApiError::internal(&e.into()))?;
     Ok(axum::Json(catalog).into_response())
@@ -60,9 +63,9 @@ pub async fn catalog(
 /// `GET /api/apps`: `apps.read`.
 pub async fn list_apps(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
 ) -> Result<Response, ApiError> {
-    authenticate(&app, &headers, Accept::Token(Some(APPS_READ))).await?;
+    authenticate(&app, &credentials, Accept::Token(Some(APPS_READ))).await?;
     let apps = app.apps.lock().unwrap_or_else(|p| p.into_inner()).clone();
     Ok(axum::Json(json!({ "apps": apps })).into_response())
 }
@@ -76,10 +79,10 @@ struct AppBody {
 /// `POST /api/apps`: `apps.write`.
 pub async fn create_app(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = authenticate(&app, &headers, Accept::Token(Some(APPS_WRITE))).await?;
+    let caller = authenticate(&app, &credentials, Accept::Token(Some(APPS_WRITE))).await?;
     let body: AppBody = body.parse()?;
     if body.name.trim().is_empty() || body.name.len() > 100 {
         return Err(ApiError::bad_request("an app name is 1 to 100 bytes"));
@@ -108,10 +111,10 @@ struct DeployBody {
 /// `POST /api/deploys`: `deploy.run`.
 pub async fn deploy(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    authenticate(&app, &headers, Accept::Token(Some(DEPLOY_RUN))).await?;
+    authenticate(&app, &credentials, Accept::Token(Some(DEPLOY_RUN))).await?;
     let body: DeployBody = body.parse()?;
     Ok((
         StatusCode::ACCEPTED,

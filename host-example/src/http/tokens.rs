@@ -8,14 +8,14 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::body::JsonBody;
-use super::caller::{Accept, Caller, Via, authenticate};
+use super::caller::{Accept, Caller, Credentials, Via, authenticate};
 use super::{ApiError, App};
 use crate::clock::entropy;
 use crate::plugin::{Actor, Edit, Expiry, IssueRequest, Issued, Status};
@@ -134,7 +134,7 @@ fn json_record(record: String) -> Result<Response, ApiError> {
 fn actor(app: &App, caller: &Caller) -> Result<Actor, ApiError> {
     let members = settings::members_can_create_tokens(&app.db)?;
     Ok(match &caller.via {
-        Via::Password { admin } => Actor::user(&caller.user, *admin, members),
+        Via::Password { admin, .. } => Actor::user(&caller.user, *admin, members),
         Via::Token { header, .. } => {
             let admin = app.db.user(&caller.user)?.is_some_and(|u| u.admin);
             Actor::token(header, admin, members)
@@ -153,18 +153,18 @@ fn one_at_a_time<T>(app: &App, write: impl FnOnce() -> T) -> T {
 /// Authenticates a caller of `/api/usertokens` (a password, or any valid
 /// token: what a token may do there is the core's decision) and returns
 /// their actor.
-async fn caller(app: &App, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    let caller = authenticate(app, headers, Accept::PasswordOrToken(None)).await?;
+async fn caller(app: &App, credentials: &Credentials) -> Result<Actor, ApiError> {
+    let caller = authenticate(app, credentials, Accept::PasswordOrToken(None)).await?;
     actor(app, &caller)
 }
 
 /// `POST /api/usertokens`.
 pub async fn create(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &credentials).await?;
     let body: CreateBody = body.parse()?;
     let request = IssueRequest {
         name: body.name,
@@ -182,8 +182,11 @@ pub async fn create(
 }
 
 /// `GET /api/usertokens`.
-pub async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let actor = caller(&app, &headers).await?;
+pub async fn list(
+    State(app): State<Arc<App>>,
+    credentials: Credentials,
+) -> Result<Response, ApiError> {
+    let actor = caller(&app, &credentials).await?;
     json_list(
         app.plugin
             .list(&actor, app.clock.now())?
@@ -194,10 +197,10 @@ pub async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Res
 /// `GET /api/usertokens/expiring?days=7`.
 pub async fn expiring(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     query: Result<Query<ExpiringQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &credentials).await?;
     let Ok(Query(query)) = query else {
         return Err(ApiError::bad_request("days must be a whole number"));
     };
@@ -216,10 +219,10 @@ pub async fn expiring(
 /// `GET /api/usertokens/{id}`.
 pub async fn detail(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &credentials).await?;
     json_record(
         app.plugin
             .get(&actor, &id, app.clock.now())?
@@ -232,12 +235,12 @@ pub async fn detail(
 /// the target created; the answer is then `{ "record", "deactivated" }`.
 pub async fn update(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     Path(id): Path<String>,
     query: Result<Query<CascadeQuery>, axum::extract::rejection::QueryRejection>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &credentials).await?;
     let cascade = cascade(query)?;
     let Value::Object(fields) = body.0 else {
         return Err(ApiError::bad_request("the body must be a JSON object"));
@@ -293,11 +296,11 @@ pub async fn update(
 /// `POST /api/usertokens/{id}/rotate` with `{ "graceSeconds": n }`.
 pub async fn rotate(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &credentials).await?;
     let body: RotateBody = body.parse()?;
     let grace_ms = body
         .grace_seconds
@@ -317,11 +320,11 @@ pub async fn rotate(
 /// `{ "deleted": [ids] }`, the target's first.
 pub async fn delete(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     Path(id): Path<String>,
     query: Result<Query<CascadeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &headers).await?;
+    let actor = caller(&app, &credentials).await?;
     let cascade = cascade(query)?;
     let deleted = one_at_a_time(&app, || {
         app.plugin.delete(&actor, &id, cascade, app.clock.now())

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tessera_host::config::default_config;
-use tessera_host::db::{Db, StoredToken, TokenWrite};
+use tessera_host::db::{Db, Session, StoredToken, TokenWrite};
 use tessera_host::plugin::{Actor, Edit, Expiry, IssueRequest, Plugin, Request, Status};
 
 fn token(id: &str, user: &str, hash: &str) -> StoredToken {
@@ -26,6 +26,7 @@ pub fn run(db: Arc<Db>) {
     storage(&db);
     writes_are_atomic(&db);
     users_and_settings(&db);
+    sessions(&db);
     service(db.clone());
     super::lifecycle::replay(db);
 }
@@ -128,6 +129,39 @@ fn users_and_settings(db: &Db) {
     db.set_setting("k", "v1").unwrap();
     db.set_setting("k", "v2").unwrap();
     assert_eq!(db.setting("k").unwrap().as_deref(), Some("v2"));
+}
+
+fn sessions(db: &Db) {
+    let session = |id: &str, user: &str, at: i64| Session {
+        id: id.into(),
+        user: user.into(),
+        created_at: at,
+        last_seen_at: at,
+    };
+    db.add_user("dee", "hash-d", false).unwrap();
+    db.add_user("eve", "hash-e", false).unwrap();
+    db.create_session(&session("s1", "dee", 100), 0, 0).unwrap();
+    db.create_session(&session("s2", "dee", 100), 0, 0).unwrap();
+    db.create_session(&session("s3", "eve", 100), 0, 0).unwrap();
+    assert!(db.create_session(&session("s1", "eve", 100), 0, 0).is_err());
+    assert_eq!(db.session("s1").unwrap(), Some(session("s1", "dee", 100)));
+    db.touch_session("s1", 150).unwrap();
+    assert_eq!(db.session("s1").unwrap().unwrap().last_seen_at, 150);
+    assert!(db.delete_session("s1").unwrap());
+    assert!(!db.delete_session("s1").unwrap());
+    assert_eq!(db.session("s1").unwrap(), None);
+    // A password change ends every session of that user, no one else's.
+    assert!(db.set_password("dee", "hash-d2").unwrap());
+    assert_eq!(db.session("s2").unwrap(), None);
+    assert!(db.session("s3").unwrap().is_some());
+    // Creating a session forgets the ones that ended.
+    db.create_session(&session("s4", "eve", 200), 101, 0)
+        .unwrap();
+    assert_eq!(db.session("s3").unwrap(), None, "idle");
+    db.create_session(&session("s5", "eve", 300), 0, 201)
+        .unwrap();
+    assert_eq!(db.session("s4").unwrap(), None, "too old");
+    assert!(db.session("s5").unwrap().is_some());
 }
 
 /// The token service over this backend: issue, verify, last-used,

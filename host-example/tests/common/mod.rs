@@ -87,6 +87,8 @@ pub struct Server {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The file its standard error (the log) goes to, when kept.
+    pub log: Option<PathBuf>,
 }
 
 impl Server {
@@ -106,14 +108,35 @@ impl Server {
         Self::launch(db, &[], &[])
     }
 
+    /// Starts `tessera-host` with global arguments `extra` and `serve`
+    /// arguments `serve_args`.
+    pub fn launch_with(dir: &Path, extra: &[&str], serve_args: &[&str]) -> Self {
+        Self::launch(&sqlite(dir), extra, serve_args)
+    }
+
+    /// Starts `tessera-host` with global arguments `extra` and `serve`
+    /// arguments `serve_args`, its log (standard error) kept in
+    /// `dir/server.log`.
+    pub fn start_logged(dir: &Path, extra: &[&str], serve_args: &[&str]) -> Self {
+        let log = dir.join("server.log");
+        let file = std::fs::File::create(&log).expect("log file");
+        let mut server = Self::spawn(&sqlite(dir), extra, serve_args, Stdio::from(file));
+        server.log = Some(log);
+        server
+    }
+
     fn launch(db: &str, extra: &[&str], serve_args: &[&str]) -> Self {
+        Self::spawn(db, extra, serve_args, Stdio::null())
+    }
+
+    fn spawn(db: &str, extra: &[&str], serve_args: &[&str], stderr: Stdio) -> Self {
         let mut child = Command::new(BIN)
             .args(["--db", db])
             .args(extra)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(serve_args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start tessera-host");
         let stdout = child.stdout.take().expect("stdout");
@@ -129,7 +152,53 @@ impl Server {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Self { child, addr }
+        Self {
+            child,
+            addr,
+            log: None,
+        }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the server has logged so far (with `start_logged`).
+    pub fn log_text(&self) -> String {
+        self.log
+            .as_ref()
+            .map(|path| std::fs::read_to_string(path).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits (at most `limit`) for the process to exit;
+    /// whether it exited successfully.
+    pub fn terminate(&mut self, limit: Duration) -> Option<bool> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return Some(status.success());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Sends a request with extra headers.
+    pub fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Response {
+        request(self.addr, method, path, headers, body.map(str::as_bytes))
     }
 
     /// Kills the server with SIGKILL, as a crash would.
@@ -207,11 +276,15 @@ pub fn request(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     let body = body.unwrap_or_default();
-    if !body.is_empty() {
-        head.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
+    let declared = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    let writes = matches!(method, "POST" | "PUT" | "PATCH");
+    if !declared && (writes || !body.is_empty()) {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    if writes || !body.is_empty() {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
     // The server may answer (413) and close before reading all of a large

@@ -40,6 +40,17 @@ fn is_root() -> bool {
 impl PgCluster {
     /// Creates and starts a cluster.
     pub fn start(name: &str) -> Self {
+        Self::create(name, None)
+    }
+
+    /// Creates and starts a cluster that accepts TCP clients over TLS only,
+    /// with this certificate and key (PEM files); the Unix socket stays open
+    /// for the tests' own administration.
+    pub fn start_tls(name: &str, cert: &Path, key: &Path) -> Self {
+        Self::create(name, Some((cert, key)))
+    }
+
+    fn create(name: &str, tls: Option<(&Path, &Path)>) -> Self {
         let dir = super::temp_dir(&format!("pg-{name}"));
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -73,8 +84,41 @@ impl PgCluster {
                 "--no-sync",
             ],
         );
+        if let Some((cert, key)) = tls {
+            cluster.require_tls(cert, key);
+        }
         cluster.resume();
         cluster
+    }
+
+    /// Turns TLS on and refuses plain TCP connections.
+    fn require_tls(&self, cert: &Path, key: &Path) {
+        let data = self.dir.join("data");
+        std::fs::copy(cert, data.join("server.crt")).expect("copy the certificate");
+        std::fs::copy(key, data.join("server.key")).expect("copy the key");
+        let mut conf = std::fs::read_to_string(data.join("postgresql.conf")).expect("conf");
+        conf.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(data.join("postgresql.conf"), conf).expect("conf");
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .expect("pg_hba.conf");
+        // The server refuses a key that others can read.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            data.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .expect("chmod");
+        if self.as_postgres {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&data)
+                .status()
+                .expect("chown");
+            assert!(status.success());
+        }
     }
 
     fn data(&self) -> String {
@@ -137,14 +181,27 @@ impl PgCluster {
         self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
     }
 
+    /// An administrator's connection, through the Unix socket.
+    pub fn admin(&self) -> postgres::Client {
+        let admin = format!(
+            "host={} port={} user=postgres dbname=postgres",
+            self.dir.display(),
+            self.port
+        );
+        postgres::Client::connect(&admin, postgres::NoTls).expect("connect")
+    }
+
     /// A URL for a new, empty database in this cluster.
     pub fn database(&self, name: &str) -> String {
-        let admin = format!("postgres://postgres@127.0.0.1:{}/postgres", self.port);
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
-        client
+        self.admin()
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create database");
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The cluster's directory.
