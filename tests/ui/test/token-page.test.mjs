@@ -15,6 +15,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { createServer } from "node:http";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -38,10 +39,12 @@ const MEMBER_PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
 let work;
 /** @type {import("node:child_process").ChildProcess} */
 let server;
-/** Everything the server printed (checked for secrets at the end). */
+/** Everything the servers printed (checked for secrets at the end). */
 let serverOutput = "";
 /** @type {string} */
 let base;
+/** The deployment configuration file. @type {string} */
+let config;
 /** @type {import("playwright-core").BrowserContext} */
 let context;
 
@@ -92,7 +95,7 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   work = mkdtempSync(join(tmpdir(), "tessera-ui-"));
   // A lifetime cap, so the page's one-year default date meets the policy.
-  const config = join(work, "config.json");
+  config = join(work, "config.json");
   writeFileSync(config, JSON.stringify({
     prefix: "tsr",
     catalog: [
@@ -108,23 +111,7 @@ before(async () => {
   cli(["user", "add", ADMIN, "--admin"], `${ADMIN_PASSWORD}\n`);
   cli(["user", "add", MEMBER], `${MEMBER_PASSWORD}\n`);
 
-  server = spawn(BIN, ["--db", join(work, "tessera.db"), "--config", config, "serve", "--listen", "127.0.0.1:0"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  server.stderr?.on("data", (chunk) => { serverOutput += chunk; });
-  base = await new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${serverOutput}`)), 30_000);
-    server.once("exit", (code) => reject(new Error(`the server exited (${code}): ${serverOutput}`)));
-    if (!server.stdout) return reject(new Error("no stdout"));
-    createInterface({ input: server.stdout }).on("line", (line) => {
-      serverOutput += `${line}\n`;
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolvePromise(match[1]);
-      }
-    });
-  });
+  ({ process: server, base } = await startServer([]));
 
   context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
     executablePath: CHROMIUM,
@@ -141,6 +128,31 @@ before(async () => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
 });
 
+/**
+ * Starts `tessera-host serve` on the test database.
+ * @param {string[]} extra global arguments (before `serve`)
+ * @returns {Promise<{ process: import("node:child_process").ChildProcess, base: string }>}
+ */
+async function startServer(extra) {
+  const child = spawn(BIN, ["--db", join(work, "tessera.db"), "--config", config, ...extra,
+    "serve", "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stderr?.on("data", (chunk) => { serverOutput += chunk; });
+  const url = await new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${serverOutput}`)), 30_000);
+    child.once("exit", (code) => reject(new Error(`the server exited (${code}): ${serverOutput}`)));
+    if (!child.stdout) return reject(new Error("no stdout"));
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      serverOutput += `${line}\n`;
+      const match = /listening on (http:\/\/\S+)/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise(match[1]);
+      }
+    });
+  });
+  return { process: child, base: /** @type {string} */ (url) };
+}
+
 after(async () => {
   await context?.close();
   server?.kill("SIGTERM");
@@ -153,6 +165,8 @@ after(async () => {
  * @param {string} password
  */
 async function signIn(user, password) {
+  // Another test's session would otherwise carry on in this page.
+  await context.clearCookies();
   const page = await context.newPage();
   await page.goto(base);
   await page.getByLabel("User name").fill(user);
@@ -292,13 +306,18 @@ test("sign in, generate a custom token, show it once, use, deactivate and delete
   });
   assert.ok(!everything.includes(token), "the token is not in fields, storage or cookies");
   assert.ok(!everything.includes(ADMIN_PASSWORD), "the password is not in the DOM or storage");
-  assert.deepEqual(await context.cookies(), []);
+  // One cookie: the session, out of the script's reach and never sent
+  // cross-site.
+  const cookies = await context.cookies();
+  assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite]), [["tessera_session", true, "Strict"]]);
+  assert.ok(!everything.includes(cookies[0].value), "the session secret is not readable by the page");
   assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
-  // The JavaScript heap, after a garbage collection: the password (which
-  // the page keeps for the session) shows that the search would find it.
+  // The JavaScript heap, after a garbage collection (step 6 showed that the
+  // search finds what is there): neither the token nor the password, which
+  // the page sent once to sign in and did not keep.
   const heap = await heapSnapshot(page);
-  assert.ok(heap.includes(ADMIN_PASSWORD), "control: the heap snapshot holds the session's password");
   assert.ok(!heap.includes(token), "the token is not in the page's JavaScript heap");
+  assert.ok(!heap.includes(ADMIN_PASSWORD), "the password is not in the page's JavaScript heap");
 
   // 9. The token at work: its scope allows apps.*, not deploy.run.
   const listed = await call("GET", "/api/usertokens", { user: ADMIN, password: ADMIN_PASSWORD });
@@ -383,6 +402,88 @@ test("a member sees no administration and the creator of each token", async () =
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   assert.equal(await page.locator("#tokens-body tr").count(), 0, "signing out clears the list");
+  await page.close();
+});
+
+/**
+ * The session cookie the browser holds, as a `Cookie` header value.
+ */
+async function sessionCookie() {
+  const cookie = (await context.cookies()).find((c) => c.name === "tessera_session");
+  assert.ok(cookie, "the browser holds a session cookie");
+  return `tessera_session=${cookie.value}`;
+}
+
+test("a session survives a reload and ends on the server at sign-out", async () => {
+  const page = await signIn(MEMBER, MEMBER_PASSWORD);
+  await page.reload();
+  await page.getByRole("heading", { name: "API tokens" }).waitFor();
+  assert.equal(await page.locator("#account-name").textContent(), MEMBER, "still signed in after a reload");
+  const cookie = await sessionCookie();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  // A copy of the cookie taken before signing out is worth nothing now.
+  const replay = await fetch(`${base}/api/session`, { headers: { cookie } });
+  assert.equal(replay.status, 401);
+  await page.reload();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await shot(page, "14-signed-out");
+  await page.close();
+});
+
+test("a form or script on another site cannot use the session", async () => {
+  const page = await signIn(ADMIN, ADMIN_PASSWORD);
+  const before = await call("GET", "/api/usertokens", { user: ADMIN, password: ADMIN_PASSWORD });
+  // The attacker's page: another site (localhost is not 127.0.0.1) that
+  // posts a form, in the one encoding that can carry JSON-looking text, and
+  // tries a credentialed fetch.
+  const target = `${base}/api/usertokens`;
+  const attacker = createServer((request, response) => {
+    response.setHeader("content-type", "text/html; charset=utf-8");
+    response.end(`<!doctype html><title>prize</title>
+      <form id="f" method="POST" action="${target}" enctype="text/plain">
+        <input name='{"name":"csrf-form","scope":{"preset":"all"},"x":"' value='"}'>
+      </form>
+      <script>
+        fetch(${JSON.stringify(target)}, { method: "POST", credentials: "include", mode: "no-cors",
+          headers: { "content-type": "text/plain" },
+          body: JSON.stringify({ name: "csrf-fetch", scope: { preset: "all" } }) })
+          .finally(() => document.getElementById("f").submit());
+      </script>`);
+  });
+  await new Promise((resolvePromise) => attacker.listen(0, "127.0.0.1", () => resolvePromise(undefined)));
+  const port = /** @type {import("node:net").AddressInfo} */ (attacker.address()).port;
+  const evil = await context.newPage();
+  const landed = evil.waitForURL(target, { timeout: 15_000 });
+  await evil.goto(`http://localhost:${port}/`);
+  await landed;
+  const answer = (await evil.locator("body").textContent()) ?? "";
+  await shot(evil, "15-cross-site-form");
+  attacker.close();
+  // The form reached the server without the cookie (SameSite=Strict) and
+  // as text/plain (415); nothing was created either way.
+  assert.match(answer, /UNSUPPORTED_MEDIA_TYPE|UNAUTHENTICATED/);
+  const after = await call("GET", "/api/usertokens", { user: ADMIN, password: ADMIN_PASSWORD });
+  assert.deepEqual(after.body, before.body, "no token was created");
+  await evil.close();
+  await page.close();
+});
+
+test("a session ends after 30 idle minutes (a server whose clock is 31 minutes ahead)", async () => {
+  const page = await signIn(MEMBER, MEMBER_PASSWORD);
+  const cookie = await sessionCookie();
+  const later = await startServer(["--clock-offset-ms", String(31 * 60_000)]);
+  try {
+    // Cookies belong to the host, not the port: the browser sends the same
+    // cookie to the second server, which shares the database.
+    await page.goto(later.base);
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    const replay = await fetch(`${later.base}/api/session`, { headers: { cookie } });
+    assert.equal(replay.status, 401);
+    await shot(page, "16-idle-expired");
+  } finally {
+    later.process.kill("SIGTERM");
+  }
   await page.close();
 });
 

@@ -503,7 +503,10 @@ pub(crate) mod tests {
         peppered["deployment"]["pepper"] = json!("00112233445566778899aabbccddeeff");
         let config: FilterConfig = serde_json::from_value(peppered).unwrap();
         let shown = format!("{config:?}");
-        assert!(!shown.contains("00112233445566778899aabbccddeeff"), "{shown}");
+        assert!(
+            !shown.contains("00112233445566778899aabbccddeeff"),
+            "{shown}"
+        );
         assert!(!shown.contains("0123456789abcdef"), "{shown}");
     }
 }
