@@ -4,7 +4,8 @@
 # test vectors (regenerated and diffed) and their independent Python
 # oracle; then each surface that needs servers or runtimes of its own: the
 # npm package on every runtime, PostgreSQL, Redis, Envoy and the token page
-# in Chromium (scripts/test-*.sh). Safe to run again and again; installs
+# in Chromium (scripts/test-*.sh); last, every fuzz target for a bounded
+# time (scripts/test-fuzz.sh). Safe to run again and again; installs
 # what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,5 +48,6 @@ bash scripts/test-postgres.sh
 bash scripts/test-redis.sh
 bash scripts/test-envoy.sh
 bash scripts/test-ui.sh
+bash scripts/test-fuzz.sh
 
 printf '\nall checks passed\n'

@@ -16,5 +16,6 @@ pub mod http;
 pub mod log;
 pub mod plugin;
 pub mod proxies;
+pub mod requests;
 pub mod settings;
 pub mod throttle;

@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::body::JsonBody;
@@ -19,40 +18,7 @@ use super::caller::{Accept, Caller, Credentials, Via, authenticate};
 use super::{ApiError, App};
 use crate::clock::entropy;
 use crate::plugin::{Actor, Edit, Expiry, IssueRequest, Issued, Status};
-use crate::settings;
-
-/// Fields of a record that are fixed at creation.
-const IMMUTABLE: &[&str] = &[
-    "scope",
-    "expires",
-    "expiresAt",
-    "id",
-    "userId",
-    "createdAt",
-    "createdBy",
-    "hint",
-    "lastUsedAt",
-    "rotatedFrom",
-    "replacedBy",
-];
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateBody {
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    expires: Option<Value>,
-    scope: Value,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RotateBody {
-    #[serde(default)]
-    grace_seconds: i64,
-}
+use crate::{requests, settings};
 
 /// `?cascade=true` on `PATCH` and `DELETE`.
 #[derive(Deserialize)]
@@ -79,21 +45,6 @@ pub struct ExpiringQuery {
 
 fn seven() -> i64 {
     7
-}
-
-/// Reads the expiry with the core's one grammar: `"never"`, `{ "days": n }`
-/// or `{ "at": RFC 3339 | null }`; absent is never.
-fn expiry(value: Option<&Value>) -> Result<Expiry, ApiError> {
-    let Some(value) = value.filter(|v| !v.is_null()) else {
-        return Ok(Expiry::Never);
-    };
-    serde_json::from_value::<tessera_core::Expiry>(value.clone())
-        .map(Expiry::from)
-        .map_err(|_| {
-            ApiError::bad_request(
-                "expires must be \"never\", {\"days\": n} or {\"at\": \"RFC 3339 time\" | null}",
-            )
-        })
 }
 
 /// The body of a creation: the token, shown this once, and its record.
@@ -165,12 +116,12 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let actor = caller(&app, &credentials).await?;
-    let body: CreateBody = body.parse()?;
+    let body = requests::create(&body.0)?;
     let request = IssueRequest {
         name: body.name,
         description: body.description,
-        expires: expiry(body.expires.as_ref())?,
-        scope: body.scope.to_string(),
+        expires: Expiry::from(body.expires),
+        scope: body.scope,
     };
     let entropy = entropy()?;
     let issued = one_at_a_time(&app, || {
@@ -242,40 +193,15 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let actor = caller(&app, &credentials).await?;
     let cascade = cascade(query)?;
-    let Value::Object(fields) = body.0 else {
-        return Err(ApiError::bad_request("the body must be a JSON object"));
+    let change = requests::update(&body.0)?;
+    let edit = Edit {
+        name: change.name,
+        description: change.description,
+        status: change.status.map(|status| match status {
+            requests::Status::Active => Status::Active,
+            requests::Status::Inactive => Status::Inactive,
+        }),
     };
-    let mut edit = Edit {
-        name: None,
-        description: None,
-        status: None,
-    };
-    for (key, value) in fields {
-        match (key.as_str(), value) {
-            ("name", Value::String(name)) => edit.name = Some(name),
-            ("description", Value::String(text)) => edit.description = Some(Some(text)),
-            ("description", Value::Null) => edit.description = Some(None),
-            ("status", Value::String(status)) if status == "active" => {
-                edit.status = Some(Status::Active)
-            }
-            ("status", Value::String(status)) if status == "inactive" => {
-                edit.status = Some(Status::Inactive)
-            }
-            (key, _) if IMMUTABLE.contains(&key) => {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    tessera_core::code::IMMUTABLE_FIELD,
-                    format!("{key} is fixed at creation; create a new token instead"),
-                ));
-            }
-            ("name" | "description" | "status", _) => {
-                return Err(ApiError::bad_request(format!(
-                    "{key} has the wrong type (status is \"active\" or \"inactive\")"
-                )));
-            }
-            (key, _) => return Err(ApiError::bad_request(format!("unknown field {key}"))),
-        }
-    }
     let updated = one_at_a_time(&app, || {
         app.plugin
             .update(&actor, &id, &edit, cascade, app.clock.now())
@@ -301,11 +227,7 @@ pub async fn rotate(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let actor = caller(&app, &credentials).await?;
-    let body: RotateBody = body.parse()?;
-    let grace_ms = body
-        .grace_seconds
-        .checked_mul(1000)
-        .ok_or_else(|| ApiError::bad_request("graceSeconds is out of range"))?;
+    let grace_ms = requests::rotate(&body.0)?;
     let entropy = entropy()?;
     let issued = one_at_a_time(&app, || {
         app.plugin
