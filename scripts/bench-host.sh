@@ -21,7 +21,7 @@ echo bench-password | "$bin" --db "$work/t.db" user add bench --admin >/dev/null
 server=$!
 for _ in $(seq 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/.*listening on //p' "$work/out")
-token=$(curl -sf -u bench:bench-password -X POST "$url/api/usertokens" \
+token=$(curl -sf -u bench:bench-password -X POST "$url/api/usertokens" -H 'Content-Type: application/json' \
     -d '{"name":"bench","scope":{"preset":"read"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 
 run() { # key, label, path, extra wrk args...

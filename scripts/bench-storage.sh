@@ -40,7 +40,7 @@ start() { # database, name -> prints the URL
     sed -n 's/.*listening on //p' "$work/$2.out"
 }
 token() { # url
-    curl -sf -u bench:bench-password -X POST "$1/api/usertokens" \
+    curl -sf -u bench:bench-password -X POST "$1/api/usertokens" -H 'Content-Type: application/json' \
         -d '{"name":"bench","scope":{"preset":"read"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }
 rps() { # url token seconds

@@ -238,6 +238,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 writing: Mutex::new(()),
                 sign_in: http::SignIn::new(&sign_in).context("cannot start password hashing")?,
                 sessions,
+                body_timeout: std::time::Duration::from_secs(connections.body_timeout_seconds),
             });
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -253,6 +253,23 @@ fn slow_and_idle_clients_are_cut_off() {
 }
 
 #[test]
+fn a_body_that_trickles_in_is_cut_off() {
+    let dir = temp_dir("slow-body");
+    add_user(&dir, "ann", "ann-password", true);
+    let server = Server::start_with(&dir, &["--body-timeout-seconds", "1"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    let head = format!(
+        "POST /api/usertokens HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"na",
+        basic("ann", "ann-password")
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let (held, answer) = until_closed(&mut stream, Duration::from_secs(15));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(held < Duration::from_secs(15));
+}
+
+#[test]
 fn connections_past_the_cap_are_turned_away() {
     let dir = temp_dir("cap");
     let server = Server::start_with(&dir, &["--max-connections", "3"]);

@@ -61,6 +61,8 @@ pub struct App {
     pub sign_in: SignIn,
     /// How long browser sessions last.
     pub sessions: SessionOptions,
+    /// How long a request body may take to arrive.
+    pub body_timeout: std::time::Duration,
 }
 
 /// The router with every route.

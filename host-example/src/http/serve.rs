@@ -42,6 +42,9 @@ pub struct ConnectionOptions {
     /// Seconds a client has to send a request's headers.
     #[arg(long, default_value_t = 10)]
     pub header_timeout_seconds: u64,
+    /// Seconds a request's body (up to 16 KiB) has to arrive.
+    #[arg(long, default_value_t = 10)]
+    pub body_timeout_seconds: u64,
     /// Seconds a connection may stay open without traffic.
     #[arg(long, default_value_t = 60)]
     pub idle_timeout_seconds: u64,
@@ -57,6 +60,7 @@ impl Default for ConnectionOptions {
     fn default() -> Self {
         Self {
             header_timeout_seconds: 10,
+            body_timeout_seconds: 10,
             idle_timeout_seconds: 60,
             max_connections: 1024,
             shutdown_timeout_seconds: 30,
