@@ -15,7 +15,8 @@ let fastPathOf: (store: unknown) => MemoryFastPath | undefined = () => undefined
 
 /**
  * @internal The fast path of `store` when it is a `MemoryStore` itself (a subclass
- * may override methods, so it goes through the ordinary interface).
+ * may override methods and a Proxy may intercept them, so both go through the
+ * ordinary interface).
  */
 export function memoryFastPath(store: unknown): MemoryFastPath | undefined {
   return fastPathOf(store);
@@ -59,7 +60,16 @@ export class MemoryStore implements TokenStore {
 
   static {
     fastPathOf = (store) => {
-      if (!(store instanceof MemoryStore) || Object.getPrototypeOf(store) !== MemoryStore.prototype) {
+      // `#principals in store` holds for a MemoryStore itself only: a Proxy
+      // around one (instrumentation, fault injection) passes `instanceof`
+      // and shows the same prototype, but has no private fields, and must
+      // be called through its traps.
+      if (
+        typeof store !== "object" ||
+        store === null ||
+        !(#principals in store) ||
+        Object.getPrototypeOf(store) !== MemoryStore.prototype
+      ) {
         return undefined;
       }
       const principals = store.#principals;

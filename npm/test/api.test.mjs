@@ -400,6 +400,31 @@ describe("a failing store fails closed", () => {
     const { token } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
     assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "STORE_FAILED" });
   });
+
+  test("a Proxy around a MemoryStore is called through its traps, never bypassed", async () => {
+    const calls = [];
+    let failing = false;
+    const wrapped = new Proxy(new MemoryStore(), {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (typeof value !== "function") return value;
+        return (...args) => {
+          calls.push(String(key));
+          if (failing) return Promise.reject(new Error("injected"));
+          return value.apply(target, args);
+        };
+      },
+    });
+    assert.ok(wrapped instanceof MemoryStore, "the wrapper passes instanceof");
+    const tokens = service(wrapped, manualClock());
+    const { token, record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
+    calls.length = 0;
+    const principal = await tokens.verify(`Bearer ${token}`, { action: "apps.read" });
+    assert.equal(principal.tokenId, record.id);
+    assert.ok(calls.includes("getByHash"), `verify went through the wrapper: ${calls}`);
+    failing = true;
+    assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "STORE_FAILED" });
+  });
 });
 
 describe("arguments", () => {
