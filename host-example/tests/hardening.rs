@@ -309,35 +309,69 @@ fn sigterm_finishes_the_requests_in_flight() {
     ann_and_bob(&dir);
     let mut server =
         Server::start_logged(&dir, &[], &["--hash-workers", "1", "--hash-queue", "16"]);
-    // Eight creations by password: one argon2 at a time, so most of them
-    // are still waiting when the signal comes.
+    // Eight creations by password, one argon2 at a time: when the first is
+    // answered, the others are accepted and waiting. Then the signal.
+    let (events, happened) = std::sync::mpsc::channel::<&str>();
     let handles: Vec<_> = (0..8)
         .map(|i| {
             let addr = server.addr;
+            let events = events.clone();
             std::thread::spawn(move || {
-                let auth = basic("ann", "ann-password");
                 let body = format!(r#"{{"name":"t{i}","scope":{{"preset":"read"}}}}"#);
-                request(
-                    addr,
-                    "POST",
-                    "/api/usertokens",
-                    &[("Authorization", &auth)],
-                    Some(body.as_bytes()),
-                )
+                let head = format!(
+                    "POST /api/usertokens HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                     Authorization: {}\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\n\r\n{body}",
+                    basic("ann", "ann-password"),
+                    body.len()
+                );
+                let mut stream = TcpStream::connect(addr).expect("connect");
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(60)))
+                    .unwrap();
+                stream.write_all(head.as_bytes()).expect("send");
+                let _ = events.send("sent");
+                let mut raw = Vec::new();
+                let _ = stream.read_to_end(&mut raw);
+                let _ = events.send("answered");
+                (String::from_utf8_lossy(&raw).into_owned(), Instant::now())
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(40));
+    let mut sent = 0;
+    while sent < 8 {
+        if happened
+            .recv_timeout(Duration::from_secs(30))
+            .expect("progress")
+            == "sent"
+        {
+            sent += 1;
+        }
+    }
+    loop {
+        if happened
+            .recv_timeout(Duration::from_secs(30))
+            .expect("an answer")
+            == "answered"
+        {
+            break;
+        }
+    }
+    let signalled = Instant::now();
     let exited = server.terminate(Duration::from_secs(60));
-    let responses: Vec<Response> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let answers: Vec<(String, Instant)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(exited, Some(true), "the server exits cleanly");
-    let created: Vec<String> = responses
+    let created: Vec<String> = answers
         .iter()
-        .map(|r| {
-            assert_eq!(r.status, 201, "{}", r.body);
-            r.json()["record"]["id"].as_str().unwrap().to_string()
+        .map(|(raw, _)| {
+            assert!(raw.starts_with("HTTP/1.1 201"), "{raw}");
+            let body = raw.split_once("\r\n\r\n").unwrap().1;
+            let json: serde_json::Value = serde_json::from_str(body).unwrap();
+            json["record"]["id"].as_str().unwrap().to_string()
         })
         .collect();
+    let after_signal = answers.iter().filter(|(_, at)| *at > signalled).count();
+    assert!(after_signal > 0, "some answers came after SIGTERM");
     assert!(server.log_text().contains("shutting down"));
     // Every acknowledged token is stored.
     let again = Server::start(&dir, &[]);
