@@ -56,4 +56,18 @@ step "node --test: the shared vectors and the API"
 step "runtime conformance: Node 20, Deno, Bun, workerd, edge-runtime"
 node tests/runtimes/run.mjs
 
+step "npm pack: what a user downloads (the licences, the bundles, the .wasm, the types)"
+(cd npm && npm pack --dry-run --json --ignore-scripts) | python3 -c '
+import json, sys
+pack = json.load(sys.stdin)[0]
+files = {f["path"] for f in pack["files"]}
+needed = {"package.json", "LICENSE-MIT", "LICENSE-APACHE", "dist/index.mjs", "dist/index.cjs",
+          "dist/workerd.mjs", "dist/edge-light.mjs", "dist/tessera.wasm", "dist/types/index.d.ts"}
+missing = sorted(needed - files)
+if missing:
+    sys.exit(f"npm pack leaves out {missing}")
+name, packed, unpacked = pack["filename"], pack["size"], pack["unpackedSize"]
+print(f"{name}: {len(files)} files, {packed} bytes packed, {unpacked} unpacked")
+'
+
 printf '\nnpm package: all checks passed\n'

@@ -43,6 +43,15 @@ fi
 step "vectors against an independent Python oracle"
 python3 tests/check_vectors.py
 
+step "tessera-core as crates.io takes it: cargo package (with its licences), cargo doc without warnings"
+# --allow-dirty: a developer's uncommitted work is packaged as it stands (CI's clone is clean).
+listed=$(cargo package -p tessera-core --list --allow-dirty)
+for licence in LICENSE-MIT LICENSE-APACHE; do
+    grep -qx "$licence" <<<"$listed" || { echo "cargo package leaves out $licence" >&2; exit 1; }
+done
+cargo package -p tessera-core --allow-dirty --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc -p tessera-core --no-deps --quiet
+
 bash scripts/test-npm.sh
 bash scripts/test-postgres.sh
 bash scripts/test-redis.sh

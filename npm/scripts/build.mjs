@@ -6,7 +6,7 @@
 // PATH (or in ~/.cargo/bin) is missing or different.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -197,6 +197,11 @@ run(bin("tsc"), ["-p", join(pkg, "tsconfig.json")]);
 // that would (the entries and the glue's re-export).
 rmSync(join(dist, "types", "entry"), { recursive: true, force: true });
 rmSync(join(dist, "types", "wasm.d.ts"), { force: true });
+
+// The package carries the repository's licence texts (MIT OR Apache-2.0).
+for (const licence of ["LICENSE-MIT", "LICENSE-APACHE"]) {
+  copyFileSync(join(root, licence), join(pkg, licence));
+}
 
 for (const file of ["index.mjs", "index.cjs", "workerd.mjs", "edge-light.mjs", "redis.mjs", "redis.cjs"]) {
   const text = readFileSync(join(dist, file), "utf8");
