@@ -81,6 +81,24 @@ enum Command {
     },
     /// Forgets the saved token.
     Logout,
+    /// Finds Tessera tokens (by their shape and checksum, so no false
+    /// positives) in files and directories, and with --git in every line
+    /// ever committed; prints each place with the token's hint, never the
+    /// token. Exits 1 when it finds any, 2 when it cannot finish.
+    Scan {
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// Also scans the git history (all branches) of each path.
+        #[arg(long)]
+        git: bool,
+        /// Deactivates every token found on the server, each by itself.
+        #[arg(long)]
+        revoke: bool,
+        /// The server for --revoke (default: TESSERA_URL, the saved login's,
+        /// else http://127.0.0.1:8080).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Shows who the saved token (or TESSERA_TOKEN) belongs to.
     Whoami,
     /// The sample API's apps, with the saved token.
@@ -194,6 +212,12 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Login { url } => client::login(url),
         Command::Logout => client::logout(),
+        Command::Scan {
+            paths,
+            git,
+            revoke,
+            url,
+        } => client::scan(paths, git, revoke, url),
         Command::Whoami => client::whoami(clock),
         Command::Apps(AppsCommand::List) => client::apps_list(clock),
         Command::Apps(AppsCommand::Create { name }) => client::apps_create(&name, clock),

@@ -17,5 +17,6 @@ pub mod log;
 pub mod plugin;
 pub mod proxies;
 pub mod requests;
+pub mod scan;
 pub mod settings;
 pub mod throttle;

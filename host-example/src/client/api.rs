@@ -52,12 +52,18 @@ fn send(
             .header("Authorization", authorization)
             .call()
             .map_err(unreachable)?,
-        (_, body) => agent
-            .post(url)
-            .header("Authorization", authorization)
-            .header("Content-Type", "application/json")
-            .send(body.map(Value::to_string).unwrap_or_default())
-            .map_err(unreachable)?,
+        (method, body) => {
+            let request = if method == "PATCH" {
+                agent.patch(url)
+            } else {
+                agent.post(url)
+            };
+            request
+                .header("Authorization", authorization)
+                .header("Content-Type", "application/json")
+                .send(body.map(Value::to_string).unwrap_or_default())
+                .map_err(unreachable)?
+        }
     };
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap_or_default();
@@ -76,6 +82,54 @@ pub fn whoami(url: &str, token: &str) -> Result<Answer> {
         &format!("Bearer {token}"),
         None,
     )
+}
+
+/// What asking a found token to deactivate itself came to.
+pub enum SelfRevoke {
+    /// It was active and is now inactive (its id).
+    Deactivated(String),
+    /// The server already refuses it (inactive, expired, unknown there).
+    AlreadyRefused,
+}
+
+/// Asks the server to deactivate `token`, authenticated by the token
+/// itself (a token may always deactivate itself).
+pub fn deactivate_self(url: &str, token: &str) -> Result<SelfRevoke> {
+    let agent = agent();
+    let authorization = format!("Bearer {token}");
+    let who = send(
+        &agent,
+        "GET",
+        &format!("{url}/api/whoami"),
+        &authorization,
+        None,
+    )?;
+    match who.status {
+        200 => {}
+        401 => return Ok(SelfRevoke::AlreadyRefused),
+        status => bail!("the server at {url} answered {status} to /api/whoami"),
+    }
+    let Some(id) = who.body["tokenId"].as_str().map(str::to_string) else {
+        bail!("the server at {url} did not say which token this is");
+    };
+    let body = serde_json::json!({ "status": "inactive" });
+    let path = format!("{url}/api/usertokens/{id}");
+    let answer = send(&agent, "PATCH", &path, &authorization, Some(&body))?;
+    match answer.status {
+        200 => Ok(SelfRevoke::Deactivated(id)),
+        401 => Ok(SelfRevoke::AlreadyRefused),
+        status => bail!("the server at {url} answered {status} when deactivating token {id}"),
+    }
+}
+
+/// The server a command talks to: `--url`, else `TESSERA_URL`, else the
+/// saved login's, else the default.
+pub fn server_url(url: Option<String>) -> Result<String> {
+    let url = match url.or_else(|| std::env::var("TESSERA_URL").ok().filter(|v| !v.is_empty())) {
+        Some(url) => url,
+        None => credentials::load()?.map_or_else(|| DEFAULT_URL.to_string(), |saved| saved.url),
+    };
+    Ok(url.trim_end_matches('/').to_string())
 }
 
 /// A date for people.

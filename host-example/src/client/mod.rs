@@ -67,6 +67,89 @@ pub fn login(url: Option<String>) -> Result<()> {
     Ok(())
 }
 
+/// `scan`: finds tokens in `paths` (and, with `git`, in their history),
+/// prints where with each token's hint, and with `revoke` has every token
+/// found deactivate itself on the server. `Err(Found)` when any was found.
+pub fn scan(
+    paths: Vec<std::path::PathBuf>,
+    git: bool,
+    revoke: bool,
+    url: Option<String>,
+) -> Result<()> {
+    let paths = if paths.is_empty() {
+        vec![std::path::PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let mut findings = crate::scan::scan_paths(&paths);
+    if git {
+        for path in &paths {
+            findings.extend(crate::scan::scan_history(path).map_err(ScanFailed)?);
+        }
+    }
+    for finding in &findings {
+        println!("{}: {} (a Tessera token)", finding.place, finding.hint);
+    }
+    let tokens = crate::scan::distinct(&findings);
+    if revoke && !tokens.is_empty() {
+        let url = api::server_url(url).map_err(ScanFailed)?;
+        for (token, finding) in &tokens {
+            match api::deactivate_self(&url, token).map_err(ScanFailed)? {
+                api::SelfRevoke::Deactivated(id) => {
+                    println!("deactivated {} (token {id}) at {url}", finding.hint)
+                }
+                api::SelfRevoke::AlreadyRefused => println!(
+                    "{}: {url} already refuses it (inactive, expired or not its token)",
+                    finding.hint
+                ),
+            }
+        }
+    }
+    if findings.is_empty() {
+        println!("no Tessera tokens found");
+        return Ok(());
+    }
+    Err(Found {
+        places: findings.len(),
+        tokens: tokens.len(),
+    }
+    .into())
+}
+
+/// `scan` found tokens: the process exits with 1.
+#[derive(Debug)]
+pub struct Found {
+    /// Places found.
+    pub places: usize,
+    /// Distinct tokens among them.
+    pub tokens: usize,
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} Tessera token(s) found in {} place(s)",
+            self.tokens, self.places
+        )
+    }
+}
+
+impl std::error::Error for Found {}
+
+/// `scan` could not do its work (git failed, the server is unreachable):
+/// the process exits with 2, so a hook never takes it for "nothing found".
+#[derive(Debug)]
+pub struct ScanFailed(pub anyhow::Error);
+
+impl std::fmt::Display for ScanFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for ScanFailed {}
+
 /// `logout`: forgets the saved token.
 pub fn logout() -> Result<()> {
     if credentials::remove()? {
