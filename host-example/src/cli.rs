@@ -56,6 +56,11 @@ enum Command {
         /// How long gateways may cache an introspection answer.
         #[arg(long, default_value_t = 5)]
         introspection_cache_seconds: u32,
+        /// GitHub's secret scanning public keys (the JSON document GitHub
+        /// serves at /meta/public_keys/secret_scanning); with it,
+        /// `POST /api/github/secret-scanning` deactivates leaked tokens.
+        #[arg(long)]
+        github_keys: Option<PathBuf>,
         #[command(flatten)]
         sign_in: http::SignInOptions,
         #[command(flatten)]
@@ -226,6 +231,7 @@ pub fn run(cli: Cli) -> Result<()> {
             listen,
             introspection_secret_file,
             introspection_cache_seconds,
+            github_keys,
             sign_in,
             sessions,
             connections,
@@ -263,6 +269,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 sign_in: http::SignIn::new(&sign_in).context("cannot start password hashing")?,
                 sessions,
                 body_timeout: std::time::Duration::from_secs(connections.body_timeout_seconds),
+                github: github_keys
+                    .as_deref()
+                    .map(http::GithubKeys::load)
+                    .transpose()?,
             });
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

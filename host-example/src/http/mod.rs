@@ -5,6 +5,7 @@ mod admin;
 mod body;
 mod caller;
 mod error;
+mod github;
 mod guard;
 mod introspect;
 mod sample;
@@ -30,6 +31,7 @@ use crate::log;
 use crate::plugin::Plugin;
 
 pub use error::ApiError;
+pub use github::GithubKeys;
 pub use introspect::Introspection;
 pub use serve::ConnectionOptions;
 pub use session::SessionOptions;
@@ -63,6 +65,8 @@ pub struct App {
     pub sessions: SessionOptions,
     /// How long a request body may take to arrive.
     pub body_timeout: std::time::Duration,
+    /// GitHub's secret scanning keys, when alerts are accepted.
+    pub github: Option<GithubKeys>,
 }
 
 /// The router with every route.
@@ -98,6 +102,10 @@ pub fn router(app: Arc<App>) -> Router {
                 .delete(session::sign_out),
         )
         .route("/api/introspect/{hash}", get(introspect::introspect))
+        .route(
+            "/api/github/secret-scanning",
+            post(github::alert).layer(DefaultBodyLimit::max(github::BODY_LIMIT)),
+        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(guard::api_rules))
         .with_state(app)

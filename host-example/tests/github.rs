@@ -1,0 +1,214 @@
+//! GitHub secret scanning alerts through the real binary, signed with ECDSA
+//! P-256 keys this test makes with `openssl`: a valid alert deactivates the
+//! real tokens in it (and nothing else); a wrong key, an altered body, an
+//! unknown key id or no signature change nothing; a replay answers the same.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use base64::Engine;
+use common::*;
+use serde_json::{Value, json};
+
+fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is installed");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A P-256 key pair: `NAME.key` (private), `NAME.pub` (public, PEM).
+fn key_pair(dir: &Path, name: &str) -> String {
+    let key = format!("{name}.key");
+    let public = format!("{name}.pub");
+    openssl(
+        dir,
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            &key,
+        ],
+    );
+    openssl(dir, &["ec", "-in", &key, "-pubout", "-out", &public]);
+    std::fs::read_to_string(dir.join(public)).unwrap()
+}
+
+/// The base64 DER signature of `body` by `NAME.key`.
+fn sign(dir: &Path, name: &str, body: &[u8]) -> String {
+    std::fs::write(dir.join("body.json"), body).unwrap();
+    let key = format!("{name}.key");
+    let der = openssl(dir, &["dgst", "-sha256", "-sign", &key, "body.json"]);
+    base64::engine::general_purpose::STANDARD.encode(der)
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn post(server: &Server, key_id: &str, signature: &str, body: &[u8]) -> Response {
+    request(
+        server.addr,
+        "POST",
+        "/api/github/secret-scanning",
+        &[
+            ("Github-Public-Key-Identifier", key_id),
+            ("Github-Public-Key-Signature", signature),
+        ],
+        Some(body),
+    )
+}
+
+#[test]
+fn signed_alerts_deactivate_real_tokens_and_nothing_else() {
+    let dir = temp_dir("github");
+    add_user(&dir, "ann", "ann-password", true);
+    add_user(&dir, "bob", "bob-password", false);
+    let members = cli(&dir, &["settings", "set", "members-can-create-tokens", "true"], "");
+    assert!(members.status.success());
+    let github = key_pair(&dir, "github");
+    key_pair(&dir, "intruder");
+    let keys = json!({ "public_keys": [
+        { "key_identifier": "k1", "key": github, "is_current": true }
+    ]});
+    std::fs::write(dir.join("keys.json"), keys.to_string()).unwrap();
+    let server = Server::start_logged(
+        &dir,
+        &[],
+        &["--github-keys", dir.join("keys.json").to_str().unwrap()],
+    );
+    let ann = basic("ann", "ann-password");
+    let bob = basic("bob", "bob-password");
+    let (leaked, _) = create(
+        &server,
+        &ann,
+        r#"{"name":"leaked","scope":{"preset":"all"}}"#,
+    );
+    let (also, _) = create(
+        &server,
+        &bob,
+        r#"{"name":"also","scope":{"preset":"read"}}"#,
+    );
+    let (kept, _) = create(
+        &server,
+        &ann,
+        r#"{"name":"kept","scope":{"preset":"read"}}"#,
+    );
+    let mut typo = leaked.clone().into_bytes();
+    typo[9] = if typo[9] == b'q' { b'r' } else { b'q' };
+    let typo = String::from_utf8(typo).unwrap();
+
+    // A thousand findings: the two real tokens (repeated), a typo, and
+    // strings of every other kind.
+    let mut findings = vec![
+        json!({"token": leaked, "type": "tessera_token", "url": "https://github.com/x/y/blob/a/f", "source": "content"}),
+        json!({"token": also, "type": "tessera_token", "url": "https://gist.github.com/z", "source": "gist"}),
+        json!({"token": typo, "type": "tessera_token", "url": "u", "source": "content"}),
+        json!({"token": format!("Bearer {kept}"), "type": "tessera_token", "url": "u", "source": "content"}),
+    ];
+    for i in 0..996 {
+        let token = match i % 4 {
+            0 => leaked.clone(),
+            1 => format!("tsr_{}", "A1b".repeat(16) + &(i % 10).to_string()),
+            2 => format!("ghp_{i:036}"),
+            _ => "not a token at all".to_string(),
+        };
+        findings.push(
+            json!({"token": token, "type": "tessera_token", "url": "u", "source": "content"}),
+        );
+    }
+    let body = serde_json::to_vec(&findings).unwrap();
+    let whoami = |token: &str| {
+        server
+            .send("GET", "/api/whoami", Some(&bearer(token)), None)
+            .status
+    };
+
+    // Refused before anything is looked at: a signature by another key, an
+    // altered body, an unknown key id, no signature.
+    let forged = sign(&dir, "intruder", &body);
+    let genuine = sign(&dir, "github", &body);
+    let mut altered = body.clone();
+    let last = altered.len() - 2;
+    altered[last] = b' ';
+    for (key_id, signature, payload) in [
+        ("k1", forged.as_str(), body.as_slice()),
+        ("k1", genuine.as_str(), altered.as_slice()),
+        ("k2", genuine.as_str(), body.as_slice()),
+        ("k1", "", body.as_slice()),
+        ("k1", "bm90IGEgc2lnbmF0dXJl", body.as_slice()),
+    ] {
+        let refused = post(&server, key_id, signature, payload);
+        assert_eq!(refused.status, 401, "{key_id} {signature:.12}");
+    }
+    for token in [&leaked, &also, &kept] {
+        assert_eq!(whoami(token), 200, "nothing changed yet");
+    }
+
+    // The genuine alert: GitHub's answer format, one verdict per finding.
+    let answer = post(&server, "k1", &genuine, &body);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let verdicts: Vec<Value> = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(verdicts.len(), 1000);
+    for (finding, verdict) in findings.iter().zip(&verdicts) {
+        let token = finding["token"].as_str().unwrap();
+        assert_eq!(verdict["token_hash"], sha256_hex(token));
+        assert_eq!(verdict["token_type"], "tessera_token");
+        let real = token == leaked || token == also;
+        let expected = if real {
+            "true_positive"
+        } else {
+            "false_positive"
+        };
+        assert_eq!(verdict["label"], expected, "{token:.12}");
+    }
+    assert_eq!(whoami(&leaked), 401);
+    assert_eq!(whoami(&also), 401, "another user's leaked token too");
+    assert_eq!(
+        whoami(&kept),
+        200,
+        "a token only named after 'Bearer' is untouched"
+    );
+    // Deactivated, not deleted.
+    let listed = server
+        .send("GET", "/api/usertokens", Some(&ann), None)
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let log = server.log_text();
+    assert!(
+        log.contains("leaked at \"https://github.com/x/y/blob/a/f\"; deactivated"),
+        "{log}"
+    );
+    assert!(!log.contains(&leaked) && !log.contains(&also));
+
+    // A replay changes nothing and answers the same.
+    let again = post(&server, "k1", &genuine, &body);
+    assert_eq!(again.status, 200);
+    let replayed: Vec<Value> = serde_json::from_str(&again.body).unwrap();
+    assert_eq!(replayed, verdicts);
+    assert_eq!(whoami(&kept), 200);
+}
+
+#[test]
+fn without_keys_the_endpoint_is_off() {
+    let dir = temp_dir("github-off");
+    let server = Server::start(&dir, &[]);
+    let off = post(&server, "k1", "x", b"[]");
+    assert_eq!(off.status, 404);
+}
