@@ -80,7 +80,11 @@ fn signed_alerts_deactivate_real_tokens_and_nothing_else() {
     let dir = temp_dir("github");
     add_user(&dir, "ann", "ann-password", true);
     add_user(&dir, "bob", "bob-password", false);
-    let members = cli(&dir, &["settings", "set", "members-can-create-tokens", "true"], "");
+    let members = cli(
+        &dir,
+        &["settings", "set", "members-can-create-tokens", "true"],
+        "",
+    );
     assert!(members.status.success());
     let github = key_pair(&dir, "github");
     key_pair(&dir, "intruder");
