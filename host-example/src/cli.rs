@@ -86,6 +86,9 @@ enum Command {
     },
     /// Forgets the saved token.
     Logout,
+    /// GitHub's secret scanning keys, for `serve --github-keys`.
+    #[command(subcommand)]
+    GithubKeys(GithubKeysCommand),
     /// Finds Tessera tokens (by their shape and checksum, so no false
     /// positives) in files and directories, and with --git in every line
     /// ever committed; prints each place with the token's hint, never the
@@ -113,6 +116,20 @@ enum Command {
     Deploy {
         /// The app.
         app: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum GithubKeysCommand {
+    /// Downloads GitHub's public keys (where a network exists) into FILE,
+    /// checked before the old file is replaced.
+    Fetch {
+        /// Where to save them.
+        #[arg(long)]
+        out: PathBuf,
+        /// Another address (a mirror; tests).
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
@@ -217,6 +234,9 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Login { url } => client::login(url),
         Command::Logout => client::logout(),
+        Command::GithubKeys(GithubKeysCommand::Fetch { out, url }) => {
+            client::fetch_github_keys(&out, url)
+        }
         Command::Scan {
             paths,
             git,

@@ -216,3 +216,74 @@ fn without_keys_the_endpoint_is_off() {
     let off = post(&server, "k1", "x", b"[]");
     assert_eq!(off.status, 404);
 }
+
+/// Serves `body` with `status` once per connection on a loopback port, for
+/// `github-keys fetch --url`; returns the URL.
+fn serve_once(status: &'static str, body: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/keys", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let answer = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn github_keys_fetch_saves_a_checked_document_only() {
+    let dir = temp_dir("github-fetch");
+    let public = key_pair(&dir, "github");
+    let out = dir.join("keys.json");
+    let document =
+        json!({ "public_keys": [{ "key_identifier": "k9", "key": public }] }).to_string();
+    let fetched = cli(
+        &dir,
+        &[
+            "github-keys",
+            "fetch",
+            "--out",
+            out.to_str().unwrap(),
+            "--url",
+            &serve_once("200 OK", document.clone()),
+        ],
+        "",
+    );
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), document);
+    // A bad document or a failed download leaves the saved file alone.
+    for (status, body) in [
+        ("200 OK", "{\"public_keys\": []}"),
+        ("500 Internal Server Error", "{}"),
+    ] {
+        let url = serve_once(status, body.to_string());
+        let failed = cli(
+            &dir,
+            &[
+                "github-keys",
+                "fetch",
+                "--out",
+                out.to_str().unwrap(),
+                "--url",
+                &url,
+            ],
+            "",
+        );
+        assert!(!failed.status.success());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), document);
+    }
+    // The saved document is what `serve --github-keys` takes.
+    let server = Server::start_with(&dir, &["--github-keys", out.to_str().unwrap()]);
+    assert_eq!(post(&server, "k9", "x", b"[]").status, 401);
+}

@@ -132,6 +132,25 @@ pub fn server_url(url: Option<String>) -> Result<String> {
     Ok(url.trim_end_matches('/').to_string())
 }
 
+/// Downloads `url` as text (for `github-keys fetch`); any status but 200
+/// is an error.
+pub fn download(url: &str) -> Result<String> {
+    let mut response = agent()
+        .get(url)
+        .header("Accept", "application/json")
+        .header("User-Agent", "tessera-host")
+        .call()
+        .map_err(|e| anyhow!("cannot reach {url}: {e}"))?;
+    let status = response.status().as_u16();
+    if status != 200 {
+        bail!("{url} answered {status}");
+    }
+    response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| anyhow!("cannot read the answer of {url}: {e}"))
+}
+
 /// A date for people.
 pub fn date(ms: i64) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)

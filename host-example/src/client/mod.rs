@@ -150,6 +150,24 @@ impl std::fmt::Display for ScanFailed {
 
 impl std::error::Error for ScanFailed {}
 
+/// `github-keys fetch`: downloads GitHub's secret scanning keys, checks
+/// them, and replaces `out` atomically (a failed download or a bad document
+/// leaves the old file as it was).
+pub fn fetch_github_keys(out: &std::path::Path, url: Option<String>) -> Result<()> {
+    let url = url.unwrap_or_else(|| crate::http::GITHUB_KEYS_URL.to_string());
+    let text = api::download(&url)?;
+    let keys = crate::http::GithubKeys::parse(&text)?;
+    let partial = out.with_extension("partial");
+    std::fs::write(&partial, &text)?;
+    std::fs::rename(&partial, out)?;
+    println!(
+        "saved {} key(s) from {url} in {} (restart `serve --github-keys` to use them)",
+        keys.len(),
+        out.display()
+    );
+    Ok(())
+}
+
 /// `logout`: forgets the saved token.
 pub fn logout() -> Result<()> {
     if credentials::remove()? {

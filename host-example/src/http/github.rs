@@ -53,13 +53,21 @@ struct KeyEntry {
     key: String,
 }
 
+/// Where GitHub publishes its secret scanning keys.
+pub const KEYS_URL: &str = "https://api.github.com/meta/public_keys/secret_scanning";
+
 impl GithubKeys {
     /// Reads GitHub's key document (`GET /meta/public_keys/secret_scanning`).
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let document: KeysDocument = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not GitHub's public key document", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Reads the key document's text.
+    pub fn parse(text: &str) -> Result<Self> {
+        let document: KeysDocument =
+            serde_json::from_str(text).context("not GitHub's public key document")?;
         let mut keys = HashMap::new();
         for entry in document.public_keys {
             let key = VerifyingKey::from_public_key_pem(&entry.key).map_err(|e| {
@@ -71,9 +79,19 @@ impl GithubKeys {
             keys.insert(entry.key_identifier, key);
         }
         if keys.is_empty() {
-            bail!("{} holds no public keys", path.display());
+            bail!("the document holds no public keys");
         }
         Ok(Self(keys))
+    }
+
+    /// How many keys there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none (never, once loaded).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// Whether `signature` (base64 of a DER ECDSA signature) by the key

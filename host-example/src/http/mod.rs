@@ -31,7 +31,7 @@ use crate::log;
 use crate::plugin::Plugin;
 
 pub use error::ApiError;
-pub use github::GithubKeys;
+pub use github::{GithubKeys, KEYS_URL as GITHUB_KEYS_URL};
 pub use introspect::Introspection;
 pub use serve::ConnectionOptions;
 pub use session::SessionOptions;
