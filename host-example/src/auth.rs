@@ -119,6 +119,11 @@ fn verify_in_place(password: &str, parsed: &PasswordHash<'_>) -> Option<bool> {
     Some(Output::new(&computed).ok()? == expected)
 }
 
+/// Compares two secrets in time that depends only on their lengths.
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The user name and password of a `Basic` authorization value.
 pub fn parse_basic(header: &str) -> Option<(String, String)> {
     let (scheme, encoded) = header.trim().split_once(' ')?;
@@ -165,6 +170,11 @@ mod tests {
         );
         let error = hash_password("a").unwrap_err().to_string();
         assert!(error.starts_with("PASSWORD_INVALID"), "{error}");
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same(b"x", b"x") && !same(b"x", b"y") && !same(b"x", b"xx"));
     }
 
     #[test]

@@ -6,25 +6,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use base64::Engine;
 use common::*;
 use serde_json::{Value, json};
-
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is installed");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// A P-256 key pair: `NAME.key` (private), `NAME.pub` (public, PEM).
 fn key_pair(dir: &Path, name: &str) -> String {

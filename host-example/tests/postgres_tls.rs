@@ -8,24 +8,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::pg::PgCluster;
-use common::{Server, add_user_db, basic, cli_db, create, temp_dir};
-
-/// Runs `openssl` with these arguments in `dir`.
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is installed");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::{Server, add_user_db, basic, cli_db, create, openssl, temp_dir};
 
 /// A certificate authority (`NAME.pem`, `NAME.key`).
 fn authority(dir: &Path, name: &str) {

@@ -38,7 +38,7 @@ impl FromRequestParts<Arc<App>> for Credentials {
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|value| value.to_str().ok());
-        let client = proxies.client(peer, forwarded.collect::<Vec<_>>().into_iter());
+        let client = proxies.client(peer, forwarded);
         let https = proxies.trusts(peer)
             && parts
                 .headers

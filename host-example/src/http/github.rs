@@ -25,10 +25,10 @@ use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{DerSignature, Signature, VerifyingKey};
 use p256::pkcs8::DecodePublicKey;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tessera_core::Presented;
 
 use super::body::JsonBody;
+use super::tokens::one_at_a_time;
 use super::{ApiError, App};
 use crate::log;
 use crate::plugin::{Actor, Edit, Status};
@@ -177,7 +177,9 @@ pub async fn alert(
     let verdicts: Vec<Verdict<'_>> = reported
         .iter()
         .map(|entry| Verdict {
-            token_hash: hex_sha256(&entry.token),
+            // GitHub's `token_hash` is the plain SHA-256 of the token (never
+            // peppered): the core's token hash without a pepper.
+            token_hash: tessera_core::hash(&entry.token, None).to_hex(),
             token_type: &entry.kind,
             label: labels[entry.token.as_str()],
         })
@@ -204,11 +206,11 @@ fn judge(app: &App, token: &str, url: &str) -> Result<&'static str, ApiError> {
         status: Some(Status::Inactive),
     };
     let url: String = url.chars().take(200).collect();
-    let _turn = app.writing.lock().unwrap_or_else(|p| p.into_inner());
-    match app
-        .plugin
-        .update(&actor, &id, &edit, false, app.clock.now())?
-    {
+    let updated = one_at_a_time(app, || {
+        app.plugin
+            .update(&actor, &id, &edit, false, app.clock.now())
+    })?;
+    match updated {
         Ok(_) => {
             log::warn(format_args!(
                 "secret scanning: token {id} leaked at {url:?}; deactivated"
@@ -232,11 +234,4 @@ fn judge(app: &App, token: &str, url: &str) -> Result<&'static str, ApiError> {
             Ok("true_positive")
         }
     }
-}
-
-fn hex_sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

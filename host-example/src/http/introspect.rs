@@ -32,11 +32,6 @@ struct Found<'a> {
     cache_seconds: u32,
 }
 
-/// Compares two byte strings in time that depends only on their lengths.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// `GET /api/introspect/{hash}`.
 pub async fn introspect(
     State(app): State<Arc<App>>,
@@ -55,7 +50,7 @@ pub async fn introspect(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Service "))
         .unwrap_or_default();
-    if !same(presented.as_bytes(), settings.secret.as_bytes()) {
+    if !crate::auth::same(presented.as_bytes(), settings.secret.as_bytes()) {
         return Err(ApiError::unauthenticated(
             "introspection without the service credential",
         ));

@@ -56,18 +56,6 @@ pub struct ConnectionOptions {
     pub shutdown_timeout_seconds: u64,
 }
 
-impl Default for ConnectionOptions {
-    fn default() -> Self {
-        Self {
-            header_timeout_seconds: 10,
-            body_timeout_seconds: 10,
-            idle_timeout_seconds: 60,
-            max_connections: 1024,
-            shutdown_timeout_seconds: 30,
-        }
-    }
-}
-
 /// Serves `router` on `listener` until `shutdown` completes, then lets the
 /// connections finish what they are answering.
 pub async fn serve(

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use super::body::JsonBody;
 use super::caller::{Accept, Credentials, Via, authenticate};
 use super::{ApiError, App};
+use crate::auth;
 use crate::clock::entropy;
 use crate::db::{Session, User};
 
@@ -47,16 +48,6 @@ pub struct SessionOptions {
     /// it per request too.
     #[arg(long)]
     pub secure_cookies: bool,
-}
-
-impl Default for SessionOptions {
-    fn default() -> Self {
-        Self {
-            session_idle_minutes: 30,
-            session_hours: 12,
-            secure_cookies: false,
-        }
-    }
 }
 
 impl SessionOptions {
@@ -96,15 +87,6 @@ pub fn secret(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.trim().to_string())
 }
 
-/// Compares without stopping at the first difference.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// The user a session cookie signs in, when the session is live and the
 /// request carries its CSRF token; `Err` with the reason otherwise (which
 /// the caller turns into the one 401).
@@ -113,7 +95,7 @@ pub fn resolve(app: &App, secret: &str, headers: &HeaderMap) -> Result<User, Api
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !same(presented, &csrf_of(secret)) {
+    if !auth::same(presented.as_bytes(), csrf_of(secret).as_bytes()) {
         return Err(ApiError::unauthenticated(
             "a session cookie without its CSRF token",
         ));
@@ -284,6 +266,5 @@ mod tests {
         assert_ne!(csrf_of("abc"), csrf_of("abd"));
         assert_ne!(id_of("abc"), csrf_of("abc"));
         assert_eq!(id_of("abc").len(), 64);
-        assert!(same("x", "x") && !same("x", "y") && !same("x", "xx"));
     }
 }

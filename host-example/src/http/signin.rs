@@ -47,18 +47,6 @@ pub struct SignInOptions {
     pub trusted_proxies: Vec<IpRange>,
 }
 
-impl Default for SignInOptions {
-    fn default() -> Self {
-        Self {
-            sign_in_attempts: 10,
-            sign_in_window_seconds: 600,
-            hash_workers: None,
-            hash_queue: None,
-            trusted_proxies: Vec::new(),
-        }
-    }
-}
-
 /// Work for a hashing thread.
 type Job = Box<dyn FnOnce() + Send>;
 

@@ -96,7 +96,7 @@ fn actor(app: &App, caller: &Caller) -> Result<Actor, ApiError> {
 /// Runs a token write with this process's other token writes kept out (see
 /// `App::writing`). A poisoned lock only means another write panicked;
 /// the database stayed consistent, so the turn is taken anyway.
-fn one_at_a_time<T>(app: &App, write: impl FnOnce() -> T) -> T {
+pub(super) fn one_at_a_time<T>(app: &App, write: impl FnOnce() -> T) -> T {
     let _turn = app.writing.lock().unwrap_or_else(|p| p.into_inner());
     write()
 }
