@@ -195,6 +195,51 @@ fn signed_alerts_deactivate_real_tokens_and_nothing_else() {
 }
 
 #[test]
+fn signed_but_malformed_or_oversized_alerts_are_refused() {
+    let dir = temp_dir("github-bodies");
+    add_user(&dir, "ann", "ann-password", true);
+    let github = key_pair(&dir, "github");
+    let keys = json!({ "public_keys": [{ "key_identifier": "k1", "key": github }] });
+    std::fs::write(dir.join("keys.json"), keys.to_string()).unwrap();
+    let keys_path = dir.join("keys.json");
+    let server = Server::start_with(&dir, &["--github-keys", keys_path.to_str().unwrap()]);
+    let ann = basic("ann", "ann-password");
+    let (token, _) = create(
+        &server,
+        &ann,
+        r#"{"name":"short","expires":{"days":1},"scope":{"preset":"read"}}"#,
+    );
+    drop(server);
+    // A genuine signature on something that is not a list of findings.
+    let server = Server::start_with(&dir, &["--github-keys", keys_path.to_str().unwrap()]);
+    for body in [
+        &b"{\"token\":\"x\"}"[..],
+        b"[{\"type\":\"t\"}]",
+        b"not json",
+    ] {
+        let signature = sign(&dir, "github", body);
+        assert_eq!(post(&server, "k1", &signature, body).status, 400);
+    }
+    // More findings than an alert may carry.
+    let many: Vec<Value> = (0..10_001).map(|_| json!({ "token": "a" })).collect();
+    let body = serde_json::to_vec(&many).unwrap();
+    let signature = sign(&dir, "github", &body);
+    assert_eq!(post(&server, "k1", &signature, &body).status, 413);
+    drop(server);
+    // An expired token that leaked is still a real one.
+    let later = Server::launch_with(
+        &dir,
+        &["--clock-offset-ms", &(2 * 86_400_000).to_string()],
+        &["--github-keys", keys_path.to_str().unwrap()],
+    );
+    let body = serde_json::to_vec(&json!([{ "token": token, "type": "t", "url": "u" }])).unwrap();
+    let signature = sign(&dir, "github", &body);
+    let answer = post(&later, "k1", &signature, &body);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()[0]["label"], "true_positive");
+}
+
+#[test]
 fn without_keys_the_endpoint_is_off() {
     let dir = temp_dir("github-off");
     let server = Server::start(&dir, &[]);

@@ -140,6 +140,69 @@ fn a_cookie_works_only_with_its_csrf_token() {
 }
 
 #[test]
+fn session_sign_in_refuses_bad_bodies_and_is_throttled() {
+    let (_dir, server) = setup("session-attacks", &["--sign-in-attempts", "2"]);
+    for body in [
+        "[]",
+        r#"{"user":1,"password":"x"}"#,
+        r#"{"user":"ann"}"#,
+        "{",
+    ] {
+        let refused = server.send("POST", "/api/session", None, Some(body));
+        assert_eq!(refused.status, 400, "{body}");
+    }
+    let huge = format!(r#"{{"user":"ann","password":"{}"}}"#, "x".repeat(20_000));
+    assert_eq!(
+        server
+            .send("POST", "/api/session", None, Some(&huge))
+            .status,
+        413
+    );
+    for _ in 0..2 {
+        let wrong = server.send(
+            "POST",
+            "/api/session",
+            None,
+            Some(r#"{"user":"ann","password":"wrong-guess"}"#),
+        );
+        assert_eq!(wrong.status, 401);
+    }
+    let right = server.send(
+        "POST",
+        "/api/session",
+        None,
+        Some(r#"{"user":"ann","password":"ann-password"}"#),
+    );
+    assert_eq!(
+        right.status, 429,
+        "the session route is throttled like Basic"
+    );
+    assert_eq!(right.code(), "TOO_MANY_ATTEMPTS");
+}
+
+#[test]
+fn a_session_reaches_only_its_own_users_tokens() {
+    let (_dir, server) = setup("session-other", &[]);
+    let ann = sign_in(&server, "ann", "ann-password");
+    let created = ann.send(
+        &server,
+        "POST",
+        "/api/usertokens",
+        Some(r#"{"name":"anns","scope":{"preset":"read"}}"#),
+    );
+    let id = created.json()["record"]["id"].as_str().unwrap().to_string();
+    let bob = sign_in(&server, "bob", "bob-password");
+    let path = format!("/api/usertokens/{id}");
+    assert_eq!(bob.send(&server, "GET", &path, None).status, 404);
+    let off = bob.send(&server, "PATCH", &path, Some(r#"{"status":"inactive"}"#));
+    assert_eq!(off.status, 404);
+    assert_eq!(bob.send(&server, "DELETE", &path, None).status, 404);
+    let wrong_type = bob.send(&server, "PUT", "/api/password", Some(r#"{"password":5}"#));
+    assert_eq!(wrong_type.status, 400);
+    assert_eq!(ann.send(&server, "GET", &path, None).status, 200);
+}
+
+#[test]
 fn signing_out_ends_the_session_on_the_server() {
     let (_dir, server) = setup("session-out", &[]);
     let ann = sign_in(&server, "ann", "ann-password");
