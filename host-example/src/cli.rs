@@ -10,8 +10,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 use crate::clock::{Clock, entropy};
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
+use crate::records::Records;
 use crate::{auth, client, config, http, settings};
 
 /// A token service: personal access tokens issued and checked by the Tessera
@@ -61,6 +62,11 @@ enum Command {
         /// `POST /api/github/secret-scanning` deactivates leaked tokens.
         #[arg(long)]
         github_keys: Option<PathBuf>,
+        /// How many verified token records to keep in memory (0: none).
+        /// The cache is never stale: every change, by this host or any
+        /// other process, evicts what it changed before it is acknowledged.
+        #[arg(long, default_value_t = 50_000)]
+        token_cache: usize,
         #[command(flatten)]
         sign_in: http::SignInOptions,
         #[command(flatten)]
@@ -252,6 +258,7 @@ pub fn run(cli: Cli) -> Result<()> {
             introspection_secret_file,
             introspection_cache_seconds,
             github_keys,
+            token_cache,
             sign_in,
             sessions,
             connections,
@@ -278,9 +285,13 @@ pub fn run(cli: Cli) -> Result<()> {
             let db = db()?;
             // Read once: the plugin and the catalog route see the same file.
             let deployment = config()?;
+            let records = Arc::new(match token_cache {
+                0 => Records::direct(db.clone()),
+                capacity => Records::cached(db.clone(), capacity),
+            });
             let app = Arc::new(http::App {
                 catalog: config::catalog(&deployment)?,
-                plugin: Plugin::new(db.clone(), deployment)?,
+                plugin: Plugin::with_records(records.clone(), deployment)?,
                 db,
                 clock,
                 apps: Mutex::new(Vec::new()),
@@ -293,11 +304,14 @@ pub fn run(cli: Cli) -> Result<()> {
                     .as_deref()
                     .map(http::GithubKeys::load)
                     .transpose()?,
+                database_turns: tokio::sync::Semaphore::new(db::POSTGRES_POOL_SIZE),
             });
-            tokio::runtime::Builder::new_multi_thread()
+            let served = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
-                .block_on(http::serve(app, listen, connections))
+                .block_on(http::serve(app, listen, connections));
+            records.flush_touches();
+            served
         }
         Command::User(UserCommand::Add { name, admin }) => {
             if name.is_empty()

@@ -16,6 +16,7 @@ pub mod http;
 pub mod log;
 pub mod plugin;
 pub mod proxies;
+pub mod records;
 pub mod requests;
 pub mod scan;
 pub mod settings;

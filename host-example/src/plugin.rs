@@ -1,5 +1,6 @@
 //! The token plugin: `tessera-core` compiled to a WebAssembly component,
-//! run by wasmtime, with storage callbacks served from SQLite.
+//! run by wasmtime, with storage callbacks served from the host's token
+//! records (see [`crate::records`]).
 //!
 //! The component is compiled and pre-instantiated once. Calls borrow an
 //! instance from a small pool and give it back afterwards; an instance that
@@ -13,6 +14,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 
 use crate::db::{Db, StoredToken, TokenWrite};
+use crate::records::{Lookup, Records};
 
 /// The component, built by `build.rs` from `wasm/component`.
 const COMPONENT: &[u8] = include_bytes!(env!("TESSERA_COMPONENT_WASM"));
@@ -40,10 +42,19 @@ pub use service::{
 
 /// What the plugin's storage callbacks can reach.
 pub struct HostState {
-    db: Arc<Db>,
+    records: Arc<Records>,
     config: Arc<str>,
     limits: StoreLimits,
+    /// Whether callbacks may wait on the database during this call.
+    io: bool,
+    /// Set when a callback needed the database while `io` was false.
+    missed: bool,
 }
+
+/// What a callback answers when it may not wait on the database: the
+/// plugin fails closed with it, and the host, seeing `missed`, calls again
+/// where waiting is allowed.
+const NEEDS_DATABASE: &str = "the record is not cached";
 
 impl bindings::tessera::tokens::types::Host for HostState {}
 
@@ -72,10 +83,13 @@ impl bindings::tessera::tokens::store::Host for HostState {
     }
 
     fn get_by_hash(&mut self, hash: String) -> Result<Option<Stored>, String> {
-        self.db
-            .token_by_hash(&hash)
-            .map(|t| t.map(to_wit))
-            .map_err(message)
+        match self.records.by_hash(&hash, self.io).map_err(message)? {
+            Lookup::Found(token) => Ok(token.map(to_wit)),
+            Lookup::NeedsDatabase => {
+                self.missed = true;
+                Err(NEEDS_DATABASE.into())
+            }
+        }
     }
 
     fn apply(&mut self, writes: Vec<Write>) -> Result<(), String> {
@@ -91,12 +105,12 @@ impl bindings::tessera::tokens::store::Host for HostState {
                 Write::Delete(id) => TokenWrite::Delete(id),
             })
             .collect();
-        self.db.apply_writes(&writes).map_err(message)
+        self.records.apply(&writes).map_err(message)
     }
 
     fn list_by_user(&mut self, user_id: String) -> Result<Vec<Stored>, String> {
-        self.db
-            .tokens_of(&user_id)
+        self.records
+            .of_user(&user_id)
             .map(|list| list.into_iter().map(to_wit).collect())
             .map_err(message)
     }
@@ -104,7 +118,7 @@ impl bindings::tessera::tokens::store::Host for HostState {
     fn touch(&mut self, id: String, at: i64) -> Result<(), String> {
         // The plugin ignores a failed last-used write (a valid token is
         // never refused for it); `message` logs it here.
-        self.db.touch_token(&id, at).map_err(message)
+        self.records.touch(&id, at).map_err(message)
     }
 }
 
@@ -133,7 +147,7 @@ struct Slot {
 /// The plugin, ready to serve calls from any thread.
 pub struct Plugin {
     pre: bindings::PluginPre<HostState>,
-    db: Arc<Db>,
+    records: Arc<Records>,
     config: Arc<str>,
     pool: Mutex<Vec<Slot>>,
 }
@@ -144,8 +158,14 @@ pub type Outcome<T> = Result<Result<T, TokenError>>;
 
 impl Plugin {
     /// Compiles the component and checks that it links against the host.
-    /// `config` is the deployment configuration JSON the plugin reads.
+    /// `config` is the deployment configuration JSON the plugin reads. The
+    /// plugin reads and writes `db` directly, without a cache.
     pub fn new(db: Arc<Db>, config: String) -> Result<Self> {
+        Self::with_records(Arc::new(Records::direct(db)), config)
+    }
+
+    /// As [`Plugin::new`], over `records` (a server's, with their cache).
+    pub fn with_records(records: Arc<Records>, config: String) -> Result<Self> {
         let (engine, component) = compiled()?;
         let mut linker = Linker::<HostState>::new(engine);
         bindings::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
@@ -155,7 +175,7 @@ impl Plugin {
         let pre = bindings::PluginPre::new(linker.instantiate_pre(component)?)?;
         let plugin = Self {
             pre,
-            db,
+            records,
             config: config.into(),
             pool: Mutex::new(Vec::new()),
         };
@@ -172,9 +192,11 @@ impl Plugin {
 
     fn instantiate(&self) -> Result<Slot> {
         let state = HostState {
-            db: self.db.clone(),
+            records: self.records.clone(),
             config: self.config.clone(),
             limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build(),
+            io: true,
+            missed: false,
         };
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
@@ -220,9 +242,36 @@ impl Plugin {
         self.call(|s, store| s.call_issue(store, actor, request, now, entropy))
     }
 
+    /// The token records the plugin reads and writes.
+    pub fn records(&self) -> &Arc<Records> {
+        &self.records
+    }
+
     /// Verifies an `Authorization` value; without a request, authenticates.
     pub fn verify(&self, input: &str, request: Option<&Request>, now: i64) -> Outcome<Principal> {
         self.call(|s, store| s.call_verify(store, input, request, now))
+    }
+
+    /// As [`Plugin::verify`], but without waiting on a database server:
+    /// `None` when the answer needs one (the record is not cached). A
+    /// verification writes nothing but a noted last use, so calling again
+    /// with [`Plugin::verify`] is safe.
+    pub fn verify_cached(
+        &self,
+        input: &str,
+        request: Option<&Request>,
+        now: i64,
+    ) -> Option<Outcome<Principal>> {
+        let mut missed = false;
+        let outcome = self.call(|s, store| {
+            store.data_mut().io = false;
+            let outcome = s.call_verify(&mut *store, input, request, now);
+            let state = store.data_mut();
+            missed = std::mem::replace(&mut state.missed, false);
+            state.io = true;
+            outcome
+        });
+        (!missed).then_some(outcome)
     }
 
     /// The actor's user's tokens as JSON records without hashes.

@@ -10,10 +10,201 @@ mod common;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use common::pg::PgCluster;
 use common::{Server, add_user_db, basic, bearer, create};
 use tessera_host::db::Db;
+
+fn whoami(host: &Server, token: &str) -> u16 {
+    host.send("GET", "/api/whoami", Some(&bearer(token)), None)
+        .status
+}
+
+/// Waits until `host` refuses `token` (at most `limit`: a correctness bound,
+/// far above the milliseconds propagation takes), then checks it stays
+/// refused. How long it took.
+fn refused_within(host: &Server, token: &str, limit: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        let status = whoami(host, token);
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(start.elapsed() < limit, "still accepted after {limit:?}");
+    }
+    let took = start.elapsed();
+    for _ in 0..3 {
+        assert_eq!(whoami(host, token), 401, "accepted again after a refusal");
+    }
+    took
+}
+
+/// The `pid` of each cache listener connected to the cluster.
+fn listeners(cluster: &PgCluster) -> Vec<i32> {
+    cluster
+        .admin()
+        .query(
+            "SELECT pid FROM pg_stat_activity
+             WHERE application_name = 'tessera-host cache listener'",
+            &[],
+        )
+        .expect("pg_stat_activity")
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+/// Waits (boundedly) until `count` listeners other than `old` are connected.
+fn wait_for_listeners(cluster: &PgCluster, count: usize, old: &[i32]) -> Vec<i32> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now: Vec<i32> = listeners(cluster)
+            .into_iter()
+            .filter(|pid| !old.contains(pid))
+            .collect();
+        if now.len() >= count {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "listeners: {now:?}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
+fn a_revocation_on_one_host_reaches_another_hosts_cache_in_milliseconds() {
+    let cluster = PgCluster::start("propagation");
+    let url = cluster.database("propagation");
+    add_user_db(&url, "ann", "ann-password", true);
+    let a = Server::start_db(&url);
+    let b = Server::start_db(&url);
+    wait_for_listeners(&cluster, 2, &[]);
+    let ann = basic("ann", "ann-password");
+    let (parent, _) = create(&a, &ann, r#"{"name":"p","scope":{"preset":"all"}}"#);
+    let parent = bearer(&parent);
+    let tokens: Vec<(String, String)> = (0..100)
+        .map(|n| {
+            let (token, record) = create(
+                &a,
+                &parent,
+                &format!(r#"{{"name":"t{n}","scope":{{"preset":"read"}}}}"#),
+            );
+            (token, record["id"].as_str().unwrap().to_string())
+        })
+        .collect();
+    // First uses on B, written in the background (each write evicts its
+    // record once, so only notifications can evict them afterwards: the
+    // next last-use write is a minute away).
+    for (token, _) in &tokens {
+        assert_eq!(whoami(&b, token), 200);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while a
+        .send("GET", "/api/usertokens", Some(&parent), None)
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|record| record["name"] != "p" && record["lastUsedAt"].is_null())
+    {
+        assert!(Instant::now() < deadline, "first uses never written");
+        thread::sleep(Duration::from_millis(50));
+    }
+    for (token, _) in &tokens {
+        assert_eq!(whoami(&b, token), 200);
+    }
+    let mut took = Vec::new();
+    for (token, id) in &tokens {
+        let deleted = a.send(
+            "DELETE",
+            &format!("/api/usertokens/{id}"),
+            Some(&parent),
+            None,
+        );
+        assert_eq!(deleted.status, 204, "{}", deleted.body);
+        took.push(refused_within(&b, token, Duration::from_secs(10)));
+    }
+    took.sort();
+    let at = |q: f64| took[((took.len() - 1) as f64 * q).round() as usize];
+    // What is printed includes one request to B (the one refused).
+    println!(
+        "revocation propagation A → B over {} deletions, from A's 204 to B's first 401: \
+         p50 {:?}, p99 {:?}, max {:?}",
+        took.len(),
+        at(0.5),
+        at(0.99),
+        took[took.len() - 1]
+    );
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
+fn a_lost_listener_connection_empties_the_cache_and_never_leaves_it_stale() {
+    let cluster = PgCluster::start("listener");
+    let url = cluster.database("listener");
+    add_user_db(&url, "ann", "ann-password", true);
+    let host = Server::start_db(&url);
+    let first = wait_for_listeners(&cluster, 1, &[]);
+    let ann = basic("ann", "ann-password");
+    let (token, _) = create(&host, &ann, r#"{"name":"t","scope":{"preset":"all"}}"#);
+    let mut admin = cluster.admin();
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    // The first use is written in the background and evicts the record
+    // once; after that the record stays cached (its next last-use write is
+    // a minute away).
+    assert_eq!(whoami(&host, &token), 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while db
+        .query_one("SELECT record FROM tokens", &[])
+        .expect("the record")
+        .get::<_, String>(0)
+        .contains(r#""lastUsedAt":null"#)
+    {
+        assert!(Instant::now() < deadline, "the first use was never written");
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(whoami(&host, &token), 200);
+
+    // The control: with the trigger off, a deletion notifies no one and
+    // the cached record is still served. This is what the listener is for.
+    db.batch_execute(
+        "ALTER TABLE tokens DISABLE TRIGGER tokens_changed;
+         CREATE TABLE kept AS SELECT * FROM tokens;
+         DELETE FROM tokens;",
+    )
+    .expect("delete silently");
+    assert_eq!(whoami(&host, &token), 200, "the record was cached");
+
+    // The listener's connection dies: the host empties its cache and reads
+    // the database again, so the silent deletion is seen.
+    admin
+        .execute("SELECT pg_terminate_backend($1)", &[&first[0]])
+        .expect("terminate the listener");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while whoami(&host, &token) != 401 {
+        assert!(
+            Instant::now() < deadline,
+            "a stale record outlived its listener"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    wait_for_listeners(&cluster, 1, &first);
+    assert_eq!(whoami(&host, &token), 401);
+
+    // Back, and the cache works again: restored silently, read once,
+    // cached; deleted with the trigger on, refused.
+    db.batch_execute(
+        "INSERT INTO tokens SELECT * FROM kept;
+         ALTER TABLE tokens ENABLE TRIGGER tokens_changed;",
+    )
+    .expect("restore");
+    assert_eq!(whoami(&host, &token), 200);
+    assert_eq!(whoami(&host, &token), 200);
+    db.batch_execute("DELETE FROM tokens").expect("delete");
+    refused_within(&host, &token, Duration::from_secs(10));
+}
 
 #[test]
 #[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
@@ -72,17 +263,15 @@ fn two_hosts_share_one_database() {
         200
     );
 
-    // Deactivated through B, refused through A at once: no host caches.
+    // Deactivated through B, refused through A once the change's
+    // notification reached A's cache (and for good after that).
     let path = format!("/api/usertokens/{}", record["id"].as_str().unwrap());
     let off = b.send("PATCH", &path, Some(&ann), Some(r#"{"status":"inactive"}"#));
     assert_eq!(off.status, 200);
-    assert_eq!(
-        a.send("GET", "/api/whoami", Some(&bearer(&token)), None)
-            .status,
-        401
-    );
+    refused_within(&a, &token, Duration::from_secs(10));
     let on = a.send("PATCH", &path, Some(&ann), Some(r#"{"status":"active"}"#));
     assert_eq!(on.status, 200);
+    assert_eq!(whoami(&a, &token), 200);
 
     // Hundreds of concurrent creations on both hosts all land, once each.
     let parent = bearer(&token);
@@ -149,7 +338,16 @@ fn an_outage_fails_closed_and_the_host_recovers_by_itself() {
     );
 
     cluster.stop();
-    let during = host.send("GET", "/api/whoami", Some(&auth), None);
+    // The cache's listener notices the lost connection (within
+    // milliseconds) and from then on every lookup goes to the database.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let during = loop {
+        let during = host.send("GET", "/api/whoami", Some(&auth), None);
+        if during.status != 200 || Instant::now() > deadline {
+            break during;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
     assert_eq!(
         (during.status, during.code().as_str()),
         (503, "STORE_FAILED"),

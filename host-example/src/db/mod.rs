@@ -4,9 +4,8 @@
 //! Two backends answer the same calls: SQLite, embedded, the default for
 //! one machine; and PostgreSQL, when several hosts (or other services) share
 //! one system of record. `--db` picks one: a file path, or a
-//! `postgres://` URL. Neither caches anything, so a token deactivated,
-//! deleted or rotated out through one host is refused by every other host
-//! at its next request.
+//! `postgres://` URL. Neither caches anything; the cache of a server lives
+//! in [`crate::records`], which tells it of every change.
 
 mod postgres;
 mod sqlite;
@@ -16,7 +15,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-pub use self::postgres::Postgres;
+pub use self::postgres::{POOL_SIZE as POSTGRES_POOL_SIZE, Postgres};
 pub use self::sqlite::Sqlite;
 
 /// A stored token: the indexed columns and the record JSON.
@@ -133,6 +132,28 @@ impl Db {
     /// Records a use of a token in its record's `lastUsedAt`.
     pub fn touch_token(&self, id: &str, at: i64) -> Result<()> {
         dispatch!(self, touch_token(id, at))
+    }
+
+    /// Records uses of several tokens in one transaction.
+    pub fn touch_tokens(&self, uses: &[(String, i64)]) -> Result<()> {
+        dispatch!(self, touch_tokens(uses))
+    }
+
+    /// SQLite's `data_version` (changes when another connection commits);
+    /// PostgreSQL has none and answers an error.
+    pub fn data_version(&self) -> Result<i64> {
+        match self {
+            Db::Sqlite(db) => db.data_version(),
+            Db::Postgres(_) => anyhow::bail!("PostgreSQL has no data_version"),
+        }
+    }
+
+    /// A PostgreSQL connection listening on `channel`; SQLite has none.
+    pub fn listener(&self, channel: &str) -> Result<::postgres::Client> {
+        match self {
+            Db::Postgres(db) => db.listener(channel),
+            Db::Sqlite(_) => anyhow::bail!("SQLite has no notifications"),
+        }
     }
 
     /// Adds a user; refuses a name that exists.

@@ -22,8 +22,13 @@ const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
      ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id,
          hash = EXCLUDED.hash, record = EXCLUDED.record";
 
+/// Sets a token's last use in its record.
+const TOUCH_TOKEN: &str = "UPDATE tokens SET record =
+         jsonb_set(record::jsonb, '{lastUsedAt}', to_jsonb($2::BIGINT))::text
+     WHERE id = $1";
+
 /// Connections kept open for reuse.
-const POOL_SIZE: usize = 16;
+pub const POOL_SIZE: usize = 16;
 
 /// How long opening a connection may take before the call fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -63,6 +68,15 @@ const MIGRATIONS: &[&str] = &[
          last_seen_at BIGINT NOT NULL
      );
      CREATE INDEX sessions_by_user ON sessions (user_name);",
+    // 4: every change or deletion of a token notifies its hash, so hosts
+    // that cache records evict it (whoever made the change).
+    "CREATE FUNCTION tessera_token_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+         PERFORM pg_notify('tessera_tokens', OLD.hash);
+         RETURN NULL;
+     END $$;
+     CREATE TRIGGER tokens_changed AFTER UPDATE OR DELETE ON tokens
+         FOR EACH ROW EXECUTE FUNCTION tessera_token_changed();",
 ];
 
 /// One connection and the statements prepared on it.
@@ -207,14 +221,32 @@ impl Postgres {
     /// Records a use of a token in its record's `lastUsedAt`.
     pub fn touch_token(&self, id: &str, at: i64) -> Result<()> {
         self.with(|c| {
-            let statement = c.prepare(
-                "UPDATE tokens SET record =
-                     jsonb_set(record::jsonb, '{lastUsedAt}', to_jsonb($2::BIGINT))::text
-                 WHERE id = $1",
-            )?;
+            let statement = c.prepare(TOUCH_TOKEN)?;
             c.client.execute(&statement, &[&id, &at])?;
             Ok(())
         })
+    }
+
+    /// Records uses of several tokens in one transaction.
+    pub fn touch_tokens(&self, uses: &[(String, i64)]) -> Result<()> {
+        self.with(|c| {
+            let statement = c.prepare(TOUCH_TOKEN)?;
+            let mut tx = c.client.transaction()?;
+            for (id, at) in uses {
+                tx.execute(&statement, &[id, at])?;
+            }
+            tx.commit()
+        })
+    }
+
+    /// A connection of its own (not pooled) listening on `channel`, named
+    /// so operators can tell it apart in `pg_stat_activity`.
+    pub fn listener(&self, channel: &str) -> Result<Client> {
+        let mut config = self.config.clone();
+        config.application_name("tessera-host cache listener");
+        let mut client = config.connect(self.tls.clone())?;
+        client.batch_execute(&format!("LISTEN {channel}"))?;
+        Ok(client)
     }
 
     /// Adds a user; refuses a name that exists.

@@ -52,6 +52,10 @@ const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
      VALUES (?1, ?2, ?3, ?4)
      ON CONFLICT (id) DO UPDATE SET user_id = ?2, hash = ?3, record = ?4";
 
+/// Sets a token's last use in its record.
+const TOUCH_TOKEN: &str =
+    "UPDATE tokens SET record = json_set(record, '$.lastUsedAt', ?2) WHERE id = ?1";
+
 /// A SQLite database.
 pub struct Sqlite {
     conn: Mutex<Connection>,
@@ -145,11 +149,29 @@ impl Sqlite {
     /// Records a use of a token in its record's `lastUsedAt`.
     pub fn touch_token(&self, id: &str, at: i64) -> Result<()> {
         self.conn()
-            .prepare_cached(
-                "UPDATE tokens SET record = json_set(record, '$.lastUsedAt', ?2) WHERE id = ?1",
-            )?
+            .prepare_cached(TOUCH_TOKEN)?
             .execute(params![id, at])?;
         Ok(())
+    }
+
+    /// Records uses of several tokens in one transaction.
+    pub fn touch_tokens(&self, uses: &[(String, i64)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (id, at) in uses {
+            tx.prepare_cached(TOUCH_TOKEN)?.execute(params![id, at])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// SQLite's `PRAGMA data_version`: it changes when another connection
+    /// (another process) commits a change, and only then.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |row| row.get(0))?)
     }
 
     /// Adds a user; refuses a name that exists.

@@ -20,7 +20,7 @@ struct SettingsBody {
     members_can_create_tokens: bool,
 }
 
-async fn admin(app: &App, credentials: &Credentials) -> Result<(), ApiError> {
+async fn admin(app: &Arc<App>, credentials: &Credentials) -> Result<(), ApiError> {
     let caller = authenticate(app, credentials, Accept::Password).await?;
     match caller.via {
         Via::Password { admin: true, .. } => Ok(()),

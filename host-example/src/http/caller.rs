@@ -102,7 +102,7 @@ pub enum Accept {
 /// Authenticates the request's `Authorization` header, or, without one,
 /// its session cookie where passwords are accepted.
 pub async fn authenticate(
-    app: &App,
+    app: &Arc<App>,
     credentials: &Credentials,
     accept: Accept,
 ) -> Result<Caller, ApiError> {
@@ -150,17 +150,17 @@ pub async fn authenticate(
         action: action.into(),
         resource: None,
     });
-    let principal = app
-        .plugin
-        .verify(value, request.as_ref(), app.clock.now())?
-        .map_err(|error| match action {
-            Some(action) if error.code == tessera_core::code::SCOPE_DENIED => ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                tessera_core::code::SCOPE_DENIED,
-                format!("the token's scope does not allow {action}"),
-            ),
-            _ => ApiError::from_auth(error),
-        })?;
+    let principal =
+        app.verify(value, request, app.clock.now())
+            .await?
+            .map_err(|error| match action {
+                Some(action) if error.code == tessera_core::code::SCOPE_DENIED => ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    tessera_core::code::SCOPE_DENIED,
+                    format!("the token's scope does not allow {action}"),
+                ),
+                _ => ApiError::from_auth(error),
+            })?;
     Ok(Caller {
         user: principal.user_id,
         via: Via::Token {

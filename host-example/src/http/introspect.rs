@@ -16,6 +16,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::{ApiError, App};
+use crate::db::StoredToken;
+use crate::records::Lookup;
 
 /// The introspection settings of a running host.
 pub struct Introspection {
@@ -30,6 +32,21 @@ pub struct Introspection {
 struct Found<'a> {
     record: &'a RawValue,
     cache_seconds: u32,
+}
+
+/// The record under `hash`: from the cache of verified records when it is
+/// fresh, else from the database (a server's on the blocking pool).
+async fn lookup(app: &Arc<App>, hash: String) -> anyhow::Result<Option<StoredToken>> {
+    let records = app.plugin.records();
+    if let Lookup::Found(token) = records.by_hash(&hash, false)? {
+        return Ok(token);
+    }
+    let _turn = app.database_turns.acquire().await?;
+    let records = records.clone();
+    match tokio::task::spawn_blocking(move || records.by_hash(&hash, true)).await?? {
+        Lookup::Found(token) => Ok(token),
+        Lookup::NeedsDatabase => anyhow::bail!("a lookup that may wait did not"),
+    }
 }
 
 /// `GET /api/introspect/{hash}`.
@@ -60,17 +77,14 @@ pub async fn introspect(
     }
     let max_age = HeaderValue::from_str(&format!("max-age={}", settings.cache_seconds))
         .map_err(|e| ApiError::internal(&e.into()))?;
-    let stored = app
-        .db
-        .token_by_hash(&hash.to_ascii_lowercase())
-        .map_err(|e| {
-            crate::log::warn(format_args!("introspection lookup failed: {e:#}"));
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                tessera_core::code::STORE_FAILED,
-                "the token store is unavailable",
-            )
-        })?;
+    let stored = lookup(&app, hash.to_ascii_lowercase()).await.map_err(|e| {
+        crate::log::warn(format_args!("introspection lookup failed: {e:#}"));
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            tessera_core::code::STORE_FAILED,
+            "the token store is unavailable",
+        )
+    })?;
     let mut response = match stored {
         Some(stored) => {
             let record =

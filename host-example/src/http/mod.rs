@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::log;
-use crate::plugin::Plugin;
+use crate::plugin::{Outcome, Plugin, Principal, Request};
 
 pub use error::ApiError;
 pub use github::{GithubKeys, KEYS_URL as GITHUB_KEYS_URL};
@@ -67,6 +67,35 @@ pub struct App {
     pub body_timeout: std::time::Duration,
     /// GitHub's secret scanning keys, when alerts are accepted.
     pub github: Option<GithubKeys>,
+    /// Turns on the blocking pool for verifications that must read a
+    /// database server, as many as it has pooled connections.
+    pub database_turns: tokio::sync::Semaphore,
+}
+
+impl App {
+    /// Verifies an `Authorization` value (see [`Plugin::verify`]) without
+    /// holding an async worker on I/O it may wait for. SQLite reads are
+    /// local and take microseconds: they run here. With PostgreSQL a
+    /// cached record is verified here too; a record that must be read from
+    /// the server is verified on the blocking pool, a bounded number at once.
+    pub async fn verify(
+        self: &Arc<Self>,
+        value: &str,
+        request: Option<Request>,
+        now: i64,
+    ) -> Outcome<Principal> {
+        if !self.plugin.records().remote() {
+            return self.plugin.verify(value, request.as_ref(), now);
+        }
+        if let Some(outcome) = self.plugin.verify_cached(value, request.as_ref(), now) {
+            return outcome;
+        }
+        let _turn = self.database_turns.acquire().await?;
+        let app = self.clone();
+        let value = value.to_owned();
+        tokio::task::spawn_blocking(move || app.plugin.verify(&value, request.as_ref(), now))
+            .await?
+    }
 }
 
 /// The router with every route.

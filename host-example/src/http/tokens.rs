@@ -104,7 +104,7 @@ pub(super) fn one_at_a_time<T>(app: &App, write: impl FnOnce() -> T) -> T {
 /// Authenticates a caller of `/api/usertokens` (a password, or any valid
 /// token: what a token may do there is the core's decision) and returns
 /// their actor.
-async fn caller(app: &App, credentials: &Credentials) -> Result<Actor, ApiError> {
+async fn caller(app: &Arc<App>, credentials: &Credentials) -> Result<Actor, ApiError> {
     let caller = authenticate(app, credentials, Accept::PasswordOrToken(None)).await?;
     actor(app, &caller)
 }

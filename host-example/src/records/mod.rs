@@ -1,0 +1,348 @@
+//! Token records as the plugin's storage callbacks see them: the database,
+//! and, in a server, a cache of recently verified records in front of it.
+//!
+//! The cache never serves a record a committed change has made stale:
+//! - changes made through this process evict what they wrote before the
+//!   write is acknowledged;
+//! - on SQLite, every lookup first asks `PRAGMA data_version`, which moves
+//!   when any other connection (another process: a CLI, a second host)
+//!   commits, and the whole cache is dropped when it moved;
+//! - on PostgreSQL, a trigger sends the hash of every changed or deleted
+//!   token with `NOTIFY`; a listener connection evicts it. While that
+//!   connection is down the cache is bypassed, and it starts empty again
+//!   once the listener is back.
+//!
+//! Last-used times are noted in memory and written once a second, off the
+//! request path (see [`touches`]).
+
+mod cache;
+mod listen;
+mod touches;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::db::{Db, StoredToken, TokenWrite};
+
+pub use self::cache::Cache;
+use self::touches::Touches;
+
+/// How often noted last-used times are written.
+const TOUCH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The token records of a host.
+pub struct Records {
+    db: Arc<Db>,
+    cached: Option<Cached>,
+}
+
+/// What a cached [`Records`] keeps besides the database.
+struct Cached {
+    cache: Arc<Cache>,
+    touches: Arc<Touches>,
+    freshness: Freshness,
+    /// Tells the background threads to finish.
+    stop: Arc<AtomicBool>,
+}
+
+/// How the cache learns of changes made elsewhere.
+enum Freshness {
+    /// SQLite: the `data_version` the cache's content was read under.
+    DataVersion(Mutex<Option<i64>>),
+    /// PostgreSQL: whether the listener is connected and listening.
+    Notifications(Arc<AtomicBool>),
+}
+
+/// The answer of a lookup that may not do I/O.
+pub enum Lookup {
+    /// The answer: the record, or no token with this hash.
+    Found(Option<StoredToken>),
+    /// The answer needs the database.
+    NeedsDatabase,
+}
+
+impl Records {
+    /// Records read and written straight through to the database (a CLI
+    /// command, tests).
+    pub fn direct(db: Arc<Db>) -> Self {
+        Self { db, cached: None }
+    }
+
+    /// Records with a cache of at most `capacity` verified records, and
+    /// last-used times written in the background.
+    pub fn cached(db: Arc<Db>, capacity: usize) -> Self {
+        let cache = Arc::new(Cache::new(capacity));
+        let touches = Arc::new(Touches::new());
+        let stop = Arc::new(AtomicBool::new(false));
+        let freshness = match &*db {
+            Db::Sqlite(_) => Freshness::DataVersion(Mutex::new(None)),
+            Db::Postgres(_) => {
+                let live = Arc::new(AtomicBool::new(false));
+                listen::spawn(db.clone(), cache.clone(), live.clone(), stop.clone());
+                Freshness::Notifications(live)
+            }
+        };
+        spawn_touch_writer(db.clone(), cache.clone(), touches.clone(), stop.clone());
+        Self {
+            db,
+            cached: Some(Cached {
+                cache,
+                touches,
+                freshness,
+                stop,
+            }),
+        }
+    }
+
+    /// The database behind the records.
+    pub fn db(&self) -> &Arc<Db> {
+        &self.db
+    }
+
+    /// Whether lookups that miss the cache wait on a database server (and
+    /// so should leave the async workers).
+    pub fn remote(&self) -> bool {
+        matches!(&*self.db, Db::Postgres(_))
+    }
+
+    /// The epoch to keep a database read under, or `None` when the cache
+    /// cannot be trusted now (no cache, or PostgreSQL's listener is down).
+    fn fresh_epoch(&self) -> Result<Option<u64>> {
+        let Some(cached) = &self.cached else {
+            return Ok(None);
+        };
+        match &cached.freshness {
+            Freshness::DataVersion(seen) => {
+                let version = self.db.data_version()?;
+                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                if *seen != Some(version) {
+                    cached.cache.flush();
+                    *seen = Some(version);
+                }
+                Ok(Some(cached.cache.epoch()))
+            }
+            Freshness::Notifications(live) => {
+                Ok(live.load(Ordering::Acquire).then(|| cached.cache.epoch()))
+            }
+        }
+    }
+
+    /// The token with this hash, from the cache when it is fresh, else from
+    /// the database. With `io` false, a lookup the cache cannot answer
+    /// answers [`Lookup::NeedsDatabase`] instead of waiting on a server.
+    pub fn by_hash(&self, hash: &str, io: bool) -> Result<Lookup> {
+        let epoch = if io || !self.remote() {
+            self.fresh_epoch()?
+        } else {
+            match self.fresh_epoch()? {
+                Some(epoch) => Some(epoch),
+                None => return Ok(Lookup::NeedsDatabase),
+            }
+        };
+        if let (Some(_), Some(cached)) = (epoch, &self.cached)
+            && let Some(token) = cached.cache.get(hash)
+        {
+            return Ok(Lookup::Found(Some(token)));
+        }
+        if !io && self.remote() {
+            return Ok(Lookup::NeedsDatabase);
+        }
+        let token = self.db.token_by_hash(hash)?;
+        if let (Some(epoch), Some(cached), Some(token)) = (epoch, &self.cached, &token) {
+            cached.cache.insert(epoch, token.clone());
+        }
+        Ok(Lookup::Found(token))
+    }
+
+    /// Applies an operation's writes in one transaction, and evicts every
+    /// written token from the cache before returning, whatever the outcome
+    /// (a failed commit may still have committed).
+    pub fn apply(&self, writes: &[TokenWrite]) -> Result<()> {
+        let result = self.db.apply_writes(writes);
+        if let Some(cached) = &self.cached {
+            for write in writes {
+                match write {
+                    TokenWrite::Put(token) => {
+                        cached.cache.evict_id(&token.id);
+                        cached.cache.evict_hash(&token.hash);
+                    }
+                    TokenWrite::Delete(id) => cached.cache.evict_id(id),
+                }
+            }
+        }
+        result
+    }
+
+    /// Every token of a user, always from the database.
+    pub fn of_user(&self, user_id: &str) -> Result<Vec<StoredToken>> {
+        self.db.tokens_of(user_id)
+    }
+
+    /// Records a use of token `id`: noted for the background writer when
+    /// cached, written at once otherwise.
+    pub fn touch(&self, id: &str, at: i64) -> Result<()> {
+        match &self.cached {
+            Some(cached) => {
+                cached.touches.note(id, at);
+                Ok(())
+            }
+            None => self.db.touch_token(id, at),
+        }
+    }
+
+    /// Writes the noted last-used times now (a server does this at
+    /// shutdown).
+    pub fn flush_touches(&self) {
+        if let Some(cached) = &self.cached {
+            write_touches(&self.db, &cached.cache, &cached.touches);
+        }
+    }
+
+    /// How many records the cache holds (0 without a cache).
+    pub fn cached_len(&self) -> usize {
+        self.cached.as_ref().map_or(0, |c| c.cache.len())
+    }
+}
+
+impl Drop for Records {
+    fn drop(&mut self) {
+        if let Some(cached) = &self.cached {
+            cached.stop.store(true, Ordering::Release);
+            write_touches(&self.db, &cached.cache, &cached.touches);
+        }
+    }
+}
+
+/// Writes what `touches` holds in one transaction, then evicts those
+/// tokens so their next lookup reads the new time.
+fn write_touches(db: &Db, cache: &Cache, touches: &Touches) {
+    let batch = touches.take();
+    if batch.is_empty() {
+        return;
+    }
+    if let Err(error) = db.touch_tokens(&batch) {
+        crate::log::warn(format_args!(
+            "could not record the last use of {} token(s): {error:#}",
+            batch.len()
+        ));
+    }
+    for (id, _) in &batch {
+        cache.evict_id(id);
+    }
+}
+
+/// Writes noted last-used times every [`TOUCH_INTERVAL`] until `stop`.
+fn spawn_touch_writer(
+    db: Arc<Db>,
+    cache: Arc<Cache>,
+    touches: Arc<Touches>,
+    stop: Arc<AtomicBool>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("tessera-touches".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Acquire) {
+                std::thread::sleep(TOUCH_INTERVAL);
+                write_touches(&db, &cache, &touches);
+            }
+        });
+    if let Err(error) = spawned {
+        crate::log::warn(format_args!(
+            "no last-used writer thread ({error}); last-used times are written at shutdown"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Sqlite;
+
+    fn token(id: &str, json: &str) -> StoredToken {
+        StoredToken {
+            id: id.into(),
+            user_id: "u".into(),
+            hash: format!("hash-{id}"),
+            json: json.into(),
+        }
+    }
+
+    fn found(records: &Records, hash: &str) -> Option<StoredToken> {
+        match records.by_hash(hash, true).unwrap() {
+            Lookup::Found(token) => token,
+            Lookup::NeedsDatabase => panic!("SQLite lookups always answer"),
+        }
+    }
+
+    #[test]
+    fn another_connections_commit_is_seen_at_the_next_lookup() {
+        let dir = std::env::temp_dir().join(format!("tessera-records-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let records = Records::cached(Arc::new(Db::open(&path).unwrap()), 100);
+        records.apply(&[TokenWrite::Put(token("a", "{}"))]).unwrap();
+        assert!(found(&records, "hash-a").is_some());
+        assert_eq!(records.cached_len(), 1);
+        // Another connection (as another process would) changes the record,
+        // then deletes it: each is visible at once.
+        let other = Sqlite::open(&path).unwrap();
+        other
+            .apply_writes(&[TokenWrite::Put(token("a", r#"{"status":"inactive"}"#))])
+            .unwrap();
+        assert_eq!(
+            found(&records, "hash-a").unwrap().json,
+            r#"{"status":"inactive"}"#
+        );
+        other
+            .apply_writes(&[TokenWrite::Delete("a".into())])
+            .unwrap();
+        assert_eq!(found(&records, "hash-a"), None);
+        drop(records);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn own_writes_evict_and_touches_are_written_in_the_background() {
+        let db = Arc::new(Db::in_memory().unwrap());
+        let records = Records::cached(db.clone(), 100);
+        records
+            .apply(&[TokenWrite::Put(token("a", r#"{"lastUsedAt":null}"#))])
+            .unwrap();
+        assert!(found(&records, "hash-a").is_some());
+        records.touch("a", 42).unwrap();
+        // Not written yet: the use is only noted.
+        assert_eq!(
+            db.token_by_id("a").unwrap().unwrap().json,
+            r#"{"lastUsedAt":null}"#
+        );
+        records.flush_touches();
+        assert_eq!(
+            db.token_by_id("a").unwrap().unwrap().json,
+            r#"{"lastUsedAt":42}"#
+        );
+        assert_eq!(
+            found(&records, "hash-a").unwrap().json,
+            r#"{"lastUsedAt":42}"#
+        );
+        records.apply(&[TokenWrite::Delete("a".into())]).unwrap();
+        assert_eq!(found(&records, "hash-a"), None);
+    }
+
+    #[test]
+    fn dropping_the_records_writes_pending_touches() {
+        let db = Arc::new(Db::in_memory().unwrap());
+        let records = Records::cached(db.clone(), 100);
+        records
+            .apply(&[TokenWrite::Put(token("a", r#"{"lastUsedAt":null}"#))])
+            .unwrap();
+        records.touch("a", 7).unwrap();
+        drop(records);
+        assert_eq!(
+            db.token_by_id("a").unwrap().unwrap().json,
+            r#"{"lastUsedAt":7}"#
+        );
+    }
+}
