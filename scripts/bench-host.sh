@@ -101,8 +101,8 @@ function setup(thread)
     thread:set("id", threads)
 end
 function init(args)
-    for line in io.lines(args[1]) do tokens[#tokens + 1] = "Bearer " .. line end
-    for line in io.lines(args[2]) do parents[#parents + 1] = "Bearer " .. line end
+    for line in io.lines(os.getenv("MIXED_TOKENS")) do tokens[#tokens + 1] = "Bearer " .. line end
+    for line in io.lines(os.getenv("MIXED_PARENTS")) do parents[#parents + 1] = "Bearer " .. line end
     math.randomseed(os.time() * 100 + id)
 end
 function request()
@@ -133,7 +133,7 @@ end
 LUA
 
 users() { # database
-    for n in $(seq 0 99); do echo bench-password | "$bin" --db "$1" user add "u$n" >/dev/null; done
+    for n in $(seq 0 99); do echo bench-password | "$bin" --db "$1" user add "u$n" --admin >/dev/null; done
 }
 for db in "$work/hot.db" "$pg/hot"; do echo bench-password | "$bin" --db "$db" user add bench --admin >/dev/null; done
 users "$work/mixed.db"
@@ -157,11 +157,13 @@ run pg0 "GET /api/whoami, PostgreSQL, --token-cache 0" /api/whoami -H "Authoriza
 stop
 start "$work/mixed.db" sqlite-mixed
 fill sqlite-mixed
-run sqlite-mixed "mixed (95% verify of 10,000), SQLite" / -s "$work/mixed.lua" -- "$work/sqlite-mixed.tokens" "$work/sqlite-mixed.parents"
+MIXED_TOKENS=$work/sqlite-mixed.tokens MIXED_PARENTS=$work/sqlite-mixed.parents \
+    run sqlite-mixed "mixed (95% verify of 10,000), SQLite" / -s "$work/mixed.lua"
 stop
 start "$pg/mixed" pg-mixed
 fill pg-mixed
-run pg-mixed "mixed (95% verify of 10,000), PostgreSQL" / -s "$work/mixed.lua" -- "$work/pg-mixed.tokens" "$work/pg-mixed.parents"
+MIXED_TOKENS=$work/pg-mixed.tokens MIXED_PARENTS=$work/pg-mixed.parents \
+    run pg-mixed "mixed (95% verify of 10,000), PostgreSQL" / -s "$work/mixed.lua"
 stop
 
 python3 - "$work" <<'PY'

@@ -74,3 +74,107 @@ fn introspection_answers_only_the_service_credential() {
     );
     assert_eq!(bad.status, 400);
 }
+
+/// `GET /api/revocations`: the change feed gateways poll. A first request
+/// resets; later pages carry the hashes of tokens deactivated, rotated or
+/// deleted (through the API or the CLI), never a mere use; bad cursors are
+/// refused and old ones reset; only the service credential may read it.
+#[test]
+fn the_change_feed_carries_every_revocation_in_order() {
+    let dir = temp_dir("feed");
+    add_user(&dir, "ann", "ann-password", true);
+    let secret_file = dir.join("service-secret");
+    std::fs::write(&secret_file, "a-long-service-credential\n").unwrap();
+    let server = Server::start_with(
+        &dir,
+        &["--introspection-secret-file", secret_file.to_str().unwrap()],
+    );
+    let service = Some("Service a-long-service-credential");
+    let feed = |after: Option<i64>| {
+        let path = match after {
+            Some(after) => format!("/api/revocations?after={after}"),
+            None => "/api/revocations".to_string(),
+        };
+        let page = server.send("GET", &path, service, None);
+        assert_eq!(page.status, 200, "{}", page.body);
+        page.json()
+    };
+    let first = feed(None);
+    assert_eq!(first["reset"], true);
+    let start = first["cursor"].as_i64().unwrap();
+
+    let ann = basic("ann", "ann-password");
+    let hash_of = |token: &str| tessera_core::hash(token, None).to_hex();
+    let (a, a_record) = create(&server, &ann, r#"{"name":"a","scope":{"preset":"all"}}"#);
+    let (b, b_record) = create(&server, &ann, r#"{"name":"b","scope":{"preset":"all"}}"#);
+    let (c, c_record) = create(&server, &ann, r#"{"name":"c","scope":{"preset":"all"}}"#);
+    // Creations and uses are not changes.
+    assert_eq!(
+        server
+            .send("GET", "/api/whoami", Some(&common::bearer(&a)), None)
+            .status,
+        200
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let quiet = feed(Some(start));
+    assert_eq!(quiet["hashes"], serde_json::json!([]), "{quiet}");
+    assert_eq!(quiet["cursor"].as_i64(), Some(start));
+
+    let id = |record: &serde_json::Value| record["id"].as_str().unwrap().to_string();
+    let off = server.send(
+        "PATCH",
+        &format!("/api/usertokens/{}", id(&a_record)),
+        Some(&ann),
+        Some(r#"{"status":"inactive"}"#),
+    );
+    assert_eq!(off.status, 200);
+    let rotated = server.send(
+        "POST",
+        &format!("/api/usertokens/{}/rotate", id(&b_record)),
+        Some(&ann),
+        Some(r#"{"graceSeconds":0}"#),
+    );
+    assert_eq!(rotated.status, 201, "{}", rotated.body);
+    let deleted = common::cli(
+        &dir,
+        &["token", "delete", "--user", "ann", &id(&c_record)],
+        "",
+    );
+    assert!(deleted.status.success());
+
+    let page = feed(Some(start));
+    assert_eq!(page["reset"], false);
+    let hashes: Vec<String> = page["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(hashes, [hash_of(&a), hash_of(&b), hash_of(&c)], "{page}");
+    let cursor = page["cursor"].as_i64().unwrap();
+    assert!(cursor > start);
+    assert_eq!(feed(Some(cursor))["hashes"], serde_json::json!([]));
+
+    // A cursor from the future (another database) resets; bad ones are 400.
+    assert_eq!(feed(Some(cursor + 1000))["reset"], true);
+    for bad in ["-1", "x", "1.5"] {
+        let refused = server.send(
+            "GET",
+            &format!("/api/revocations?after={bad}"),
+            service,
+            None,
+        );
+        assert_eq!(refused.status, 400, "{bad}: {}", refused.body);
+    }
+    // Only the service credential reads the feed.
+    for auth in [
+        None,
+        Some(ann.as_str()),
+        Some("Service wrong-credential-here"),
+    ] {
+        assert_eq!(
+            server.send("GET", "/api/revocations", auth, None).status,
+            401
+        );
+    }
+}

@@ -160,6 +160,8 @@ class Recorder(http.server.ThreadingHTTPServer):
         self.seen = []
         self.lock = threading.Lock()
         self.delay = 0.0
+        self.polls = 0
+        self.feed_down = False
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -210,8 +212,17 @@ class CountingProxy(Quiet):
     so a test can prove that no callout happened."""
 
     def do_GET(self):
-        with self.server.lock:
-            self.server.seen.append((self.path, self.headers.get("authorization")))
+        if self.path.startswith("/api/revocations"):
+            # Feed polls are counted apart from lookups; `feed_down` breaks
+            # the feed alone.
+            with self.server.lock:
+                self.server.polls += 1
+            if self.server.feed_down:
+                self.reply(503, {"code": "STORE_FAILED"})
+                return
+        else:
+            with self.server.lock:
+                self.server.seen.append((self.path, self.headers.get("authorization")))
         if self.server.delay:
             time.sleep(self.server.delay)
         conn = http.client.HTTPConnection("127.0.0.1", self.server.target, timeout=5)

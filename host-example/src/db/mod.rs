@@ -66,6 +66,65 @@ pub struct Session {
     pub last_seen_at: i64,
 }
 
+/// A page of the change feed: the hashes of tokens changed or deleted
+/// after a cursor, for gateways that cache answers and must forget them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Changes {
+    /// Where the next page starts.
+    pub cursor: i64,
+    /// The hashes, oldest change first (a hash may repeat).
+    pub hashes: Vec<String>,
+    /// The caller must forget everything it cached: it started without a
+    /// cursor, or its cursor is older than what the feed keeps (or from
+    /// another database).
+    pub reset: bool,
+    /// More changes follow this page.
+    pub more: bool,
+}
+
+/// The sequence numbers the feed holds, read in the page's transaction.
+pub(crate) struct FeedBounds {
+    /// The oldest kept, if any.
+    pub oldest: Option<i64>,
+    /// The newest ever written (0 before the first change).
+    pub newest: i64,
+}
+
+impl FeedBounds {
+    /// Where to read a page from, or `None` when the caller must reset.
+    pub fn start(&self, after: Option<i64>) -> Option<i64> {
+        let after = after?;
+        let pruned = self.oldest.is_some_and(|oldest| after < oldest - 1);
+        (after <= self.newest && !pruned).then_some(after)
+    }
+
+    /// The page for `after`, given the rows read from [`FeedBounds::start`]
+    /// (at most `limit + 1`).
+    pub fn page(
+        &self,
+        after: Option<i64>,
+        rows: Option<Vec<(i64, String)>>,
+        limit: usize,
+    ) -> Changes {
+        let Some(mut rows) = rows else {
+            return Changes {
+                cursor: self.newest,
+                hashes: Vec::new(),
+                reset: true,
+                more: false,
+            };
+        };
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        Changes {
+            cursor: rows.last().map_or(after.unwrap_or(0), |(seq, _)| *seq),
+            hashes: rows.into_iter().map(|(_, hash)| hash).collect(),
+            reset: false,
+            more,
+        }
+    }
+}
+
 /// The database: one of the two backends.
 pub enum Db {
     /// An embedded SQLite file (or memory).
@@ -154,6 +213,11 @@ impl Db {
             Db::Postgres(db) => db.listener(channel),
             Db::Sqlite(_) => anyhow::bail!("SQLite has no notifications"),
         }
+    }
+
+    /// A page of at most `limit` hashes from the change feed after `after`.
+    pub fn changes(&self, after: Option<i64>, limit: usize) -> Result<Changes> {
+        dispatch!(self, changes(after, limit))
     }
 
     /// Adds a user; refuses a name that exists.

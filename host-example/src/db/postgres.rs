@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use postgres::{Client, Config, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{Session, StoredToken, TokenWrite, User};
+use super::{Changes, Session, StoredToken, TokenWrite, User};
 
 /// Inserts a token or replaces the one with its id.
 const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
@@ -68,15 +68,41 @@ const MIGRATIONS: &[&str] = &[
          last_seen_at BIGINT NOT NULL
      );
      CREATE INDEX sessions_by_user ON sessions (user_name);",
-    // 4: every change or deletion of a token notifies its hash, so hosts
-    // that cache records evict it (whoever made the change).
-    "CREATE FUNCTION tessera_token_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    // 4: the change feed: the hash of every token changed or deleted, in
+    // commit order (writers take turns on an advisory lock from their first
+    // change to their commit, so sequence order is commit order), whoever
+    // wrote it; a change of the last use alone is left out. The newest
+    // 100,000 are kept. Each change also notifies its hash, so hosts that
+    // cache records evict it.
+    "CREATE TABLE token_changes (
+         seq BIGSERIAL PRIMARY KEY,
+         hash TEXT NOT NULL
+     );
+     CREATE FUNCTION tessera_token_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+     DECLARE
+         added BIGINT;
      BEGIN
+         IF TG_OP = 'UPDATE' AND OLD.hash = NEW.hash AND OLD.user_id = NEW.user_id THEN
+             BEGIN
+                 IF (OLD.record::jsonb - 'lastUsedAt') = (NEW.record::jsonb - 'lastUsedAt') THEN
+                     RETURN NULL;
+                 END IF;
+             EXCEPTION WHEN invalid_text_representation THEN
+                 -- A record that is not JSON: counted as a change.
+                 NULL;
+             END;
+         END IF;
+         PERFORM pg_advisory_xact_lock(7310575189646861171);
+         INSERT INTO token_changes (hash) VALUES (OLD.hash) RETURNING seq INTO added;
+         DELETE FROM token_changes WHERE seq <= added - 100000;
          PERFORM pg_notify('tessera_tokens', OLD.hash);
          RETURN NULL;
      END $$;
-     CREATE TRIGGER tokens_changed AFTER UPDATE OR DELETE ON tokens
-         FOR EACH ROW EXECUTE FUNCTION tessera_token_changed();",
+     CREATE TRIGGER tokens_changed AFTER UPDATE ON tokens FOR EACH ROW
+         WHEN (OLD.* IS DISTINCT FROM NEW.*)
+         EXECUTE FUNCTION tessera_token_changed();
+     CREATE TRIGGER tokens_deleted AFTER DELETE ON tokens FOR EACH ROW
+         EXECUTE FUNCTION tessera_token_changed();",
 ];
 
 /// One connection and the statements prepared on it.
@@ -247,6 +273,40 @@ impl Postgres {
         let mut client = config.connect(self.tls.clone())?;
         client.batch_execute(&format!("LISTEN {channel}"))?;
         Ok(client)
+    }
+
+    /// A page of the change feed after `after` (see [`super::Changes`]).
+    pub fn changes(&self, after: Option<i64>, limit: usize) -> Result<Changes> {
+        self.with(|c| {
+            let bounds_sql = "SELECT min(seq), max(seq) FROM token_changes";
+            let page_sql =
+                "SELECT seq, hash FROM token_changes WHERE seq > $1 ORDER BY seq LIMIT $2";
+            let bounds_statement = c.prepare(bounds_sql)?;
+            let page_statement = c.prepare(page_sql)?;
+            // One snapshot: the bounds and the page agree.
+            let mut tx = c
+                .client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let row = tx.query_one(&bounds_statement, &[])?;
+            let bounds = super::FeedBounds {
+                oldest: row.get(0),
+                newest: row.get::<_, Option<i64>>(1).unwrap_or(0),
+            };
+            let rows = match bounds.start(after) {
+                Some(after) => Some(
+                    tx.query(&page_statement, &[&after, &(limit as i64 + 1)])?
+                        .iter()
+                        .map(|row| (row.get(0), row.get(1)))
+                        .collect(),
+                ),
+                None => None,
+            };
+            tx.commit()?;
+            Ok(bounds.page(after, rows, limit))
+        })
     }
 
     /// Adds a user; refuses a name that exists.

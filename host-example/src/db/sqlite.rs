@@ -43,9 +43,31 @@ const MIGRATIONS: &[&str] = &[
          last_seen_at INTEGER NOT NULL
      ) STRICT;
      CREATE INDEX sessions_by_user ON sessions (user_name);",
+    // 4: the change feed: the hash of every token changed or deleted, in
+    // commit order, whoever wrote it (a change of the last use alone is
+    // left out). The newest 100,000 are kept.
+    "CREATE TABLE token_changes (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         hash TEXT NOT NULL
+     ) STRICT;
+     CREATE TRIGGER token_changed AFTER UPDATE ON tokens
+     WHEN OLD.hash IS NOT NEW.hash OR OLD.user_id IS NOT NEW.user_id OR CASE
+         WHEN json_valid(OLD.record) AND json_valid(NEW.record)
+         THEN json_remove(OLD.record, '$.lastUsedAt') IS NOT json_remove(NEW.record, '$.lastUsedAt')
+         ELSE OLD.record IS NOT NEW.record
+     END
+     BEGIN
+         INSERT INTO token_changes (hash) VALUES (OLD.hash);
+         DELETE FROM token_changes WHERE seq <= last_insert_rowid() - 100000;
+     END;
+     CREATE TRIGGER token_deleted AFTER DELETE ON tokens
+     BEGIN
+         INSERT INTO token_changes (hash) VALUES (OLD.hash);
+         DELETE FROM token_changes WHERE seq <= last_insert_rowid() - 100000;
+     END;",
 ];
 
-use super::{Session, StoredToken, TokenWrite, User};
+use super::{Changes, Session, StoredToken, TokenWrite, User};
 
 /// Inserts a token or replaces the one with its id.
 const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
@@ -172,6 +194,36 @@ impl Sqlite {
             .conn()
             .prepare_cached("PRAGMA data_version")?
             .query_row([], |row| row.get(0))?)
+    }
+
+    /// A page of the change feed after `after` (see [`super::Changes`]).
+    pub fn changes(&self, after: Option<i64>, limit: usize) -> Result<Changes> {
+        let mut conn = self.conn();
+        // One read transaction: the bounds and the page agree.
+        let tx = conn.transaction()?;
+        let (oldest, newest): (Option<i64>, Option<i64>) =
+            tx.query_row("SELECT min(seq), max(seq) FROM token_changes", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+        let bounds = super::FeedBounds {
+            oldest,
+            newest: newest.unwrap_or(0),
+        };
+        let rows = match bounds.start(after) {
+            Some(after) => {
+                let mut statement = tx.prepare_cached(
+                    "SELECT seq, hash FROM token_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )?;
+                let rows = statement
+                    .query_map(params![after, limit as i64 + 1], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(rows)
+            }
+            None => None,
+        };
+        Ok(bounds.page(after, rows, limit))
     }
 
     /// Adds a user; refuses a name that exists.

@@ -6,13 +6,17 @@
 //! since the gateway compares hashes itself, and how long it may cache the
 //! answer (`cacheSeconds`, also as `Cache-Control: max-age`). The route does
 //! not exist unless the host was started with a service credential.
+//!
+//! `GET /api/revocations` is the change feed those gateways poll, so that
+//! they can cache answers for minutes and still refuse a revoked token
+//! within their polling interval.
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::{ApiError, App};
@@ -49,12 +53,9 @@ async fn lookup(app: &Arc<App>, hash: String) -> anyhow::Result<Option<StoredTok
     }
 }
 
-/// `GET /api/introspect/{hash}`.
-pub async fn introspect(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(hash): Path<String>,
-) -> Result<Response, ApiError> {
+/// The introspection settings, once the caller presented the service
+/// credential. Without one configured, these routes do not exist (404).
+fn service<'a>(app: &'a App, headers: &HeaderMap) -> Result<&'a Introspection, ApiError> {
     let Some(settings) = &app.introspection else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -72,19 +73,88 @@ pub async fn introspect(
             "introspection without the service credential",
         ));
     }
+    Ok(settings)
+}
+
+fn store_failed(error: &anyhow::Error) -> ApiError {
+    crate::log::warn(format_args!("introspection lookup failed: {error:#}"));
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        tessera_core::code::STORE_FAILED,
+        "the token store is unavailable",
+    )
+}
+
+/// The most hashes one page of the change feed carries.
+const FEED_PAGE: usize = 1000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    after: Option<i64>,
+}
+
+/// `GET /api/revocations[?after=CURSOR]`: the change feed for gateways that
+/// cache answers. `{ "cursor", "hashes", "reset", "more" }`: the hashes of
+/// tokens changed or deleted (deactivated, rotated, renamed, deleted) after
+/// `after`, oldest first; the next request passes `cursor`. With `reset`
+/// the gateway forgets everything it cached (a first request, or a cursor
+/// older than the feed keeps). Same credential as introspection.
+pub async fn changes(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    service(&app, &headers)?;
+    let Ok(Query(FeedQuery { after })) = query else {
+        return Err(ApiError::bad_request(
+            "after must be a cursor from an earlier answer",
+        ));
+    };
+    if after.is_some_and(|after| after < 0) {
+        return Err(ApiError::bad_request(
+            "after must be a cursor from an earlier answer",
+        ));
+    }
+    let db = app.db.clone();
+    let read = move || db.changes(after, FEED_PAGE);
+    let page = if app.plugin.records().remote() {
+        let _turn = app
+            .database_turns
+            .acquire()
+            .await
+            .map_err(|e| store_failed(&e.into()))?;
+        tokio::task::spawn_blocking(read)
+            .await
+            .map_err(|e| store_failed(&e.into()))?
+    } else {
+        read()
+    }
+    .map_err(|e| store_failed(&e))?;
+    Ok(axum::Json(serde_json::json!({
+        "cursor": page.cursor,
+        "hashes": page.hashes,
+        "reset": page.reset,
+        "more": page.more,
+    }))
+    .into_response())
+}
+
+/// `GET /api/introspect/{hash}`.
+pub async fn introspect(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(hash): Path<String>,
+) -> Result<Response, ApiError> {
+    let settings = service(&app, &headers)?;
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::bad_request("a token hash is 64 hex digits"));
     }
     let max_age = HeaderValue::from_str(&format!("max-age={}", settings.cache_seconds))
         .map_err(|e| ApiError::internal(&e.into()))?;
-    let stored = lookup(&app, hash.to_ascii_lowercase()).await.map_err(|e| {
-        crate::log::warn(format_args!("introspection lookup failed: {e:#}"));
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            tessera_core::code::STORE_FAILED,
-            "the token store is unavailable",
-        )
-    })?;
+    let stored = lookup(&app, hash.to_ascii_lowercase())
+        .await
+        .map_err(|e| store_failed(&e))?;
     let mut response = match stored {
         Some(stored) => {
             let record =

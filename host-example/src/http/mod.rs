@@ -131,6 +131,7 @@ pub fn router(app: Arc<App>) -> Router {
                 .delete(session::sign_out),
         )
         .route("/api/introspect/{hash}", get(introspect::introspect))
+        .route("/api/revocations", get(introspect::changes))
         .route(
             "/api/github/secret-scanning",
             post(github::alert).layer(DefaultBodyLimit::max(github::BODY_LIMIT)),

@@ -108,6 +108,12 @@ impl Server {
         Self::launch(db, &[], &[])
     }
 
+    /// Starts `tessera-host serve` on the database `db` with extra
+    /// arguments for `serve`.
+    pub fn start_db_with(db: &str, serve_args: &[&str]) -> Self {
+        Self::launch(db, &[], serve_args)
+    }
+
     /// Starts `tessera-host` with global arguments `extra` and `serve`
     /// arguments `serve_args`.
     pub fn launch_with(dir: &Path, extra: &[&str], serve_args: &[&str]) -> Self {

@@ -126,6 +126,9 @@ pub enum Slot {
         hash: String,
         /// Until when it may be reused.
         until: i64,
+        /// When its callout was sent (ms): the record is at least that
+        /// recent (see [`crate::feed::Feed::acceptable`]).
+        since: i64,
         /// The answer.
         answer: Answer,
     },
@@ -140,14 +143,16 @@ impl Slot {
             Self::Answered {
                 hash,
                 until,
+                since,
                 answer: Answer::NotFound,
-            } => format!("N {hash} {until}").into_bytes(),
+            } => format!("N {hash} {until} {since}").into_bytes(),
             Self::Answered {
                 hash,
                 until,
+                since,
                 answer: Answer::Found(record),
             } => {
-                let mut bytes = format!("F {hash} {until} ").into_bytes();
+                let mut bytes = format!("F {hash} {until} {since} ").into_bytes();
                 // A record always serializes.
                 bytes.extend(serde_json::to_vec(record).unwrap_or_default());
                 bytes
@@ -161,23 +166,27 @@ impl Slot {
     }
 
     fn try_decode(bytes: &[u8]) -> Option<Self> {
-        let mut parts = bytes.splitn(4, |b| *b == b' ');
+        let number = |part: &[u8]| -> Option<i64> { core::str::from_utf8(part).ok()?.parse().ok() };
+        let mut parts = bytes.splitn(5, |b| *b == b' ');
         let kind = parts.next()?;
         let hash = core::str::from_utf8(parts.next()?).ok()?.to_owned();
-        let time: i64 = core::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
-        match (kind, parts.next()) {
-            (b"P", None) => Some(Self::Pending {
+        let time = number(parts.next()?)?;
+        let since = parts.next().map(number);
+        match (kind, since, parts.next()) {
+            (b"P", None, None) => Some(Self::Pending {
                 hash,
                 deadline: time,
             }),
-            (b"N", None) => Some(Self::Answered {
+            (b"N", Some(Some(since)), None) => Some(Self::Answered {
                 hash,
                 until: time,
+                since,
                 answer: Answer::NotFound,
             }),
-            (b"F", Some(json)) => Some(Self::Answered {
+            (b"F", Some(Some(since)), Some(json)) => Some(Self::Answered {
                 hash,
                 until: time,
+                since,
                 answer: Answer::Found(Box::new(serde_json::from_slice(json).ok()?)),
             }),
             _ => None,
@@ -261,17 +270,20 @@ mod tests {
             Slot::Answered {
                 hash: "ab".into(),
                 until: 9,
+                since: 3,
                 answer: Answer::NotFound,
             },
             Slot::Answered {
                 hash: "ab".into(),
                 until: -1,
+                since: 4,
                 answer: Answer::Found(Box::new(record)),
             },
         ] {
             assert_eq!(Slot::decode(&slot.encode()), slot);
         }
-        assert_eq!(Slot::decode(b"F ab 1 {not json"), Slot::Empty);
+        assert_eq!(Slot::decode(b"F ab 1 2 {not json"), Slot::Empty);
+        assert_eq!(Slot::decode(b"N ab 1"), Slot::Empty, "no since");
         assert_eq!(Slot::decode(b"X ab 1"), Slot::Empty);
     }
 

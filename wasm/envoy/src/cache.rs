@@ -56,6 +56,16 @@ impl LocalCache {
         self.entries.insert(hash, (answer, until));
     }
 
+    /// Forgets the answer for `hash`.
+    pub fn remove(&mut self, hash: &TokenHash) {
+        self.entries.remove(hash);
+    }
+
+    /// Forgets every answer.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     /// How many entries the cache holds.
     pub fn len(&self) -> usize {
         self.entries.len()

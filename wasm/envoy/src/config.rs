@@ -20,6 +20,7 @@ use core::fmt;
 use serde::Deserialize;
 use tessera_core::{Deployment, DeploymentConfig};
 
+use crate::feed::FeedSettings;
 use crate::rules::{Need, Rule, RuleConfig};
 
 /// The configuration as written.
@@ -67,6 +68,13 @@ pub struct TokenServiceConfig {
     pub timeout_ms: u64,
     /// The shared service credential (`Authorization: Service <credential>`).
     pub credential: String,
+    /// The token service's revocation feed.
+    #[serde(default = "default_feed_path")]
+    pub feed_path: String,
+    /// How often each worker polls the feed, in milliseconds; 0 turns the
+    /// feed off (cached answers then live their full lifetime).
+    #[serde(default = "default_feed_interval_ms")]
+    pub feed_interval_ms: u64,
 }
 
 impl fmt::Debug for TokenServiceConfig {
@@ -77,6 +85,8 @@ impl fmt::Debug for TokenServiceConfig {
             .field("path", &self.path)
             .field("timeout_ms", &self.timeout_ms)
             .field("credential", &"<redacted>")
+            .field("feed_path", &self.feed_path)
+            .field("feed_interval_ms", &self.feed_interval_ms)
             .finish()
     }
 }
@@ -163,6 +173,14 @@ fn default_timeout_ms() -> u64 {
     1000
 }
 
+fn default_feed_path() -> String {
+    "/api/revocations".into()
+}
+
+fn default_feed_interval_ms() -> u64 {
+    250
+}
+
 /// A configuration that was refused, with the reason in a sentence.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError(String);
@@ -206,6 +224,8 @@ pub struct Settings {
     pub failure_mode: FailureMode,
     /// `WWW-Authenticate` realm.
     pub realm: String,
+    /// The revocation feed, unless turned off.
+    pub feed: Option<FeedSettings>,
 }
 
 impl fmt::Debug for Settings {
@@ -274,6 +294,16 @@ impl Settings {
                 "tokenService.credential must be at least 16 printable ASCII characters without spaces",
             );
         }
+        if !service.feed_path.starts_with('/') || !is_header_value(&service.feed_path) {
+            return fail("tokenService.feedPath must start with '/' and be printable ASCII");
+        }
+        if service.feed_interval_ms != 0 && !(50..=60_000).contains(&service.feed_interval_ms) {
+            return fail("tokenService.feedIntervalMs must be 0 (off) or 50 to 60000");
+        }
+        let feed = (service.feed_interval_ms > 0).then(|| FeedSettings {
+            path: service.feed_path.clone(),
+            interval_ms: service.feed_interval_ms,
+        });
         let cache = config.cache;
         if cache.positive_seconds > 86_400 || cache.negative_seconds > 86_400 {
             return fail("cache lifetimes must be at most 86400 seconds");
@@ -328,6 +358,7 @@ impl Settings {
             forward,
             failure_mode: config.failure_mode,
             realm: config.realm,
+            feed,
         })
     }
 

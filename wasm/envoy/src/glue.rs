@@ -24,6 +24,7 @@ use crate::answer::{self, Answer, Failure, Slot, slot_key};
 use crate::cache::LocalCache;
 use crate::config::Settings;
 use crate::decide::{self, Lookup, Reply, Start};
+use crate::feed::{Feed, Forget};
 
 /// How often the root context polls while requests wait on another worker.
 const POLL: Duration = Duration::from_millis(10);
@@ -39,7 +40,10 @@ struct Worker {
     root_id: u32,
     cache: LocalCache,
     flights: HashMap<TokenHash, Flight>,
-    callouts: HashMap<u32, TokenHash>,
+    /// Callouts under way: the hash and when the callout was sent.
+    callouts: HashMap<u32, (TokenHash, i64)>,
+    /// The revocation feed, unless turned off.
+    feed: Option<Feed>,
 }
 
 /// The requests of this worker waiting for one hash.
@@ -57,6 +61,7 @@ thread_local! {
         cache: LocalCache::new(1),
         flights: HashMap::new(),
         callouts: HashMap::new(),
+        feed: None,
     });
 }
 
@@ -73,7 +78,12 @@ struct Root {
 
 impl Context for Root {
     fn on_http_call_response(&mut self, token: u32, _: usize, body_size: usize, _: usize) {
-        landed(self, token, body_size, self.id);
+        let polled = WORKER.with(|w| w.borrow().feed.as_ref().is_some_and(|f| f.owns(token)));
+        if polled {
+            feed_landed(self, body_size);
+        } else {
+            landed(self, token, body_size, self.id);
+        }
     }
 }
 
@@ -96,18 +106,31 @@ impl RootContext for Root {
             }
         }
         let capacity = settings.cache.local_entries as usize;
+        let lifetime_ms = i64::from(
+            settings
+                .cache
+                .positive_seconds
+                .max(settings.cache.negative_seconds),
+        ) * 1000;
+        let feed = settings
+            .feed
+            .clone()
+            .map(|feed| Feed::new(feed, lifetime_ms, settings.timeout_ms as i64));
         WORKER.with(|w| {
             let mut w = w.borrow_mut();
             w.cache = LocalCache::new(capacity);
+            w.feed = feed;
             w.settings = Some(Rc::new(settings));
             w.root_id = self.id;
         });
+        let _ = hostcalls::set_tick_period(rest_period());
         info!("configured");
         true
     }
 
     fn on_tick(&mut self) {
         let now = now_ms();
+        poll_feed(self, now);
         let idle: Vec<TokenHash> = WORKER.with(|w| {
             w.borrow()
                 .flights
@@ -117,13 +140,13 @@ impl RootContext for Root {
                 .collect()
         });
         if idle.is_empty() {
-            let _ = hostcalls::set_tick_period(Duration::ZERO);
+            let _ = hostcalls::set_tick_period(rest_period());
             return;
         }
         let Some(settings) = settings() else { return };
         for hash in idle {
             match shared(&settings, &hash, now) {
-                Shared::Answered(answer, until) => settle(&hash, Ok((answer, until)), self.id),
+                Shared::Answered(answer, until) => settle(&hash, Ok((answer, until)), now, self.id),
                 Shared::PendingElsewhere => {}
                 Shared::Claimed => call_out(self, &settings, hash, self.id),
             }
@@ -144,6 +167,123 @@ impl RootContext for Root {
 
 fn settings() -> Option<Rc<Settings>> {
     WORKER.with(|w| w.borrow().settings.clone())
+}
+
+/// The tick period when no request waits: the feed's interval (short until
+/// its first answer), or none.
+fn rest_period() -> Duration {
+    WORKER.with(|w| match w.borrow().feed.as_ref() {
+        None => Duration::ZERO,
+        Some(feed) if !feed.started() => POLL,
+        Some(feed) => Duration::from_millis(feed.interval_ms()),
+    })
+}
+
+/// Whether cached answers may be used now (always, without a feed).
+fn trusted(now: i64) -> bool {
+    WORKER.with(|w| {
+        w.borrow()
+            .feed
+            .as_ref()
+            .is_none_or(|feed| feed.trusted(now))
+    })
+}
+
+/// Whether an answer for `hash` from a callout sent at `since` may be used.
+fn acceptable(hash: &TokenHash, since: i64) -> bool {
+    WORKER.with(|w| {
+        w.borrow()
+            .feed
+            .as_ref()
+            .is_none_or(|feed| feed.acceptable(hash, since))
+    })
+}
+
+/// Sends the next poll of the revocation feed from the root context, when
+/// one is due.
+fn poll_feed(root: &Root, now: i64) {
+    let due = WORKER.with(|w| w.borrow().feed.as_ref().is_some_and(|f| f.due(now)));
+    let Some(settings) = settings().filter(|_| due) else {
+        return;
+    };
+    let Some(path) = WORKER.with(|w| w.borrow().feed.as_ref().map(Feed::path)) else {
+        return;
+    };
+    let headers = vec![
+        (":method", "GET"),
+        (":path", path.as_str()),
+        (":authority", settings.authority.as_str()),
+        ("authorization", settings.service_authorization.as_str()),
+    ];
+    let timeout = Duration::from_millis(settings.timeout_ms);
+    let sent = root.dispatch_http_call(&settings.cluster, headers, None, vec![], timeout);
+    WORKER.with(|w| {
+        let mut w = w.borrow_mut();
+        let Some(feed) = w.feed.as_mut() else { return };
+        match sent {
+            Ok(token) => feed.sent(token, now),
+            Err(status) => {
+                debug!("the revocation feed poll could not be sent ({status:?})");
+                feed.not_sent(now);
+            }
+        }
+    });
+}
+
+/// A feed poll landed: forget what changed, locally and in shared data.
+fn feed_landed(ctx: &dyn Context, body_size: usize) {
+    let Some(settings) = settings() else { return };
+    let status = ctx
+        .get_http_call_response_header(":status")
+        .and_then(|s| s.parse().ok());
+    let body = ctx
+        .get_http_call_response_body(0, body_size)
+        .unwrap_or_default();
+    let now = now_ms();
+    let landed = WORKER.with(|w| {
+        let mut w = w.borrow_mut();
+        let (result, report) = w.feed.as_mut()?.landed(status, &body, now);
+        if let Ok(forget) = &result {
+            match forget {
+                Forget::All => w.cache.clear(),
+                Forget::These(hashes) => hashes.iter().for_each(|hash| w.cache.remove(hash)),
+            }
+        }
+        Some((result, report))
+    });
+    let Some((result, report)) = landed else {
+        return;
+    };
+    match result {
+        Ok(Forget::These(hashes)) => {
+            if report {
+                info!("the revocation feed answers again");
+            }
+            for hash in &hashes {
+                forget_shared(&settings, hash);
+            }
+        }
+        Ok(Forget::All) => {
+            if report {
+                info!("the revocation feed answers again");
+            }
+        }
+        Err(Failure(reason)) => {
+            if report {
+                warn!("{reason}: cached answers are not used until it answers");
+            }
+        }
+    }
+}
+
+/// Empties the shared slot of `hash` if it holds an answer for it.
+fn forget_shared(settings: &Settings, hash: &TokenHash) {
+    let key = slot_key(hash, settings.cache.slots);
+    if let Ok((Some(bytes), cas)) = hostcalls::get_shared_data(&key)
+        && matches!(Slot::decode(&bytes), Slot::Answered { hash: h, .. } if h == hash.to_hex())
+    {
+        let _ = hostcalls::set_shared_data(&key, Some(b""), cas);
+    }
 }
 
 /// One request.
@@ -174,7 +314,7 @@ impl Context for Filter {
             let others = !flight.waiters.is_empty();
             if owned {
                 flight.owner = None;
-                w.callouts.retain(|_, h| *h != hash);
+                w.callouts.retain(|_, (h, _)| *h != hash);
             }
             if !others {
                 w.flights.remove(&hash);
@@ -217,7 +357,11 @@ impl HttpContext for Filter {
         };
         let now = now_ms();
         let hash = lookup.hash;
-        let cached = WORKER.with(|w| w.borrow_mut().cache.get(&hash, now));
+        let cached = if trusted(now) {
+            WORKER.with(|w| w.borrow_mut().cache.get(&hash, now))
+        } else {
+            None
+        };
         if let Some(answer) = cached {
             return apply(
                 &decide::finish(&settings, &lookup, answer.record(), now),
@@ -272,14 +416,16 @@ enum Shared {
 fn shared(settings: &Settings, hash: &TokenHash, now: i64) -> Shared {
     let key = slot_key(hash, settings.cache.slots);
     let hex = hash.to_hex();
+    let trusted = trusted(now);
     for _ in 0..4 {
         let (bytes, cas) = hostcalls::get_shared_data(&key).unwrap_or((None, None));
         match Slot::decode(bytes.as_deref().unwrap_or_default()) {
             Slot::Answered {
                 hash: h,
                 until,
+                since,
                 answer,
-            } if h == hex && now < until => {
+            } if h == hex && now < until && trusted && acceptable(hash, since) => {
                 return Shared::Answered(Rc::new(answer), until);
             }
             Slot::Pending { hash: h, deadline } if h == hex && now < deadline => {
@@ -314,12 +460,12 @@ fn call_out(ctx: &dyn Context, settings: &Settings, hash: TokenHash, owner: u32)
     match ctx.dispatch_http_call(&settings.cluster, headers, None, vec![], timeout) {
         Ok(token) => WORKER.with(|w| {
             let mut w = w.borrow_mut();
-            w.callouts.insert(token, hash);
+            w.callouts.insert(token, (hash, now_ms()));
             w.flights.entry(hash).or_default().owner = Some(owner);
         }),
         Err(status) => {
             let failure = Failure(format!("the callout could not be sent ({status:?})"));
-            settle(&hash, Err(failure), owner);
+            settle(&hash, Err(failure), 0, owner);
         }
     }
 }
@@ -327,7 +473,7 @@ fn call_out(ctx: &dyn Context, settings: &Settings, hash: TokenHash, owner: u32)
 /// A callout landed in context `current`: read it, share it, answer every
 /// request waiting for it.
 fn landed(ctx: &dyn Context, token: u32, body_size: usize, current: u32) {
-    let Some(hash) = WORKER.with(|w| w.borrow_mut().callouts.remove(&token)) else {
+    let Some((hash, since)) = WORKER.with(|w| w.borrow_mut().callouts.remove(&token)) else {
         return;
     };
     let Some(settings) = settings() else { return };
@@ -351,22 +497,34 @@ fn landed(ctx: &dyn Context, token: u32, body_size: usize, current: u32) {
         Ok((answer, until)) if *until > now => Slot::Answered {
             hash: hash.to_hex(),
             until: *until,
+            since,
             answer: answer.clone(),
         },
         _ => Slot::Empty,
     };
     let _ = hostcalls::set_shared_data(&key, Some(&slot.encode()), None);
-    settle(&hash, result.map(|(a, until)| (Rc::new(a), until)), current);
+    settle(
+        &hash,
+        result.map(|(a, until)| (Rc::new(a), until)),
+        since,
+        current,
+    );
 }
 
 /// Answers every request of this worker waiting for `hash`, then makes
-/// `current` the effective context again.
-fn settle(hash: &TokenHash, result: Result<(Rc<Answer>, i64), Failure>, current: u32) {
+/// `current` the effective context again. The answer is kept in this
+/// worker's cache unless a change to the hash was learnt after `since`,
+/// when its callout was sent (the waiting requests still get it: they
+/// began before the change was known here).
+fn settle(hash: &TokenHash, result: Result<(Rc<Answer>, i64), Failure>, since: i64, current: u32) {
     let now = now_ms();
     let Some(settings) = settings() else { return };
+    let keep = acceptable(hash, since);
     let waiters = WORKER.with(|w| {
         let mut w = w.borrow_mut();
-        if let Ok((answer, until)) = &result {
+        if let Ok((answer, until)) = &result
+            && keep
+        {
             w.cache.insert(*hash, answer.clone(), *until, now);
         }
         w.flights

@@ -22,6 +22,7 @@ pub mod answer;
 pub mod cache;
 pub mod config;
 pub mod decide;
+pub mod feed;
 pub mod rules;
 
 #[cfg(target_arch = "wasm32")]
