@@ -62,6 +62,12 @@ enum Command {
         /// `POST /api/github/secret-scanning` deactivates leaked tokens.
         #[arg(long)]
         github_keys: Option<PathBuf>,
+        /// The Envoy filter's plugin configuration (JSON): with it,
+        /// `ANY /ext_authz/...` answers Envoy's ext_authz HTTP checks with
+        /// the filter's rules and replies. Its deployment must be this
+        /// host's.
+        #[arg(long)]
+        ext_authz_config: Option<PathBuf>,
         /// How many verified token records to keep in memory (0: none).
         /// The cache is never stale: every change, by this host or any
         /// other process, evicts what it changed before it is acknowledged.
@@ -258,6 +264,7 @@ pub fn run(cli: Cli) -> Result<()> {
             introspection_secret_file,
             introspection_cache_seconds,
             github_keys,
+            ext_authz_config,
             token_cache,
             sign_in,
             sessions,
@@ -285,6 +292,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let db = db()?;
             // Read once: the plugin and the catalog route see the same file.
             let deployment = config()?;
+            let gate = ext_authz_config
+                .as_deref()
+                .map(|path| http::Gate::load(path, &deployment))
+                .transpose()?;
             let records = Arc::new(match token_cache {
                 0 => Records::direct(db.clone()),
                 capacity => Records::cached(db.clone(), capacity),
@@ -304,6 +315,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     .as_deref()
                     .map(http::GithubKeys::load)
                     .transpose()?,
+                gate,
                 database_turns: tokio::sync::Semaphore::new(db::POSTGRES_POOL_SIZE),
             });
             let served = tokio::runtime::Builder::new_multi_thread()

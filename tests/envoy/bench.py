@@ -1,4 +1,5 @@
-"""Envoy without the filter vs Envoy with the filter and a warm cache.
+"""Envoy without the filter vs Envoy with the filter and a warm cache vs
+Envoy's ext_authz filter calling tessera-host.
 
 One run, same route (a direct 200 answer, so only Envoy and the filter are
 measured), wrk on loopback: first under load (`connections` connections,
@@ -75,14 +76,26 @@ def main():
         public = wrk(f"http://127.0.0.1:{stack.port}/healthz", seconds, connections)
         assert stack.proxy.count() == callouts, "the cache went cold during the run"
 
+        # Envoy's own ext_authz filter asking tessera-host over HTTP for every
+        # request: what users without wasm would run.
+        stack.start_envoy(None, name="envoy-ext-authz", direct=True, concurrency=workers, ext_authz=True)
+        url = f"http://127.0.0.1:{stack.port}/api/apps"
+        ext = wrk(url, seconds, connections, [header])
+        ext1 = wrk(url, seconds, 1, [header])
+
         runs = [(f"no filter, c={connections}", base), (f"filter (warm), c={connections}", filtered),
-                (f"filter, public, c={connections}", public),
-                ("no filter, c=1", base1), ("filter (warm), c=1", filtered1)]
+                (f"filter, public, c={connections}", public), (f"ext_authz, c={connections}", ext),
+                ("no filter, c=1", base1), ("filter (warm), c=1", filtered1), ("ext_authz, c=1", ext1)]
         for label, (rps, p50, p99, bad) in runs:
             print(f"{label:<26} {rps:>10.0f} req/s   p50 {p50:>7.0f} us   p99 {p99:>7.0f} us   non-2xx {bad}")
         print(f"throughput with / without the filter (c={connections}): {filtered[0] / base[0]:.2f}")
+        print(f"throughput of the filter / ext_authz calling tessera-host (c={connections}): "
+              f"{filtered[0] / ext[0]:.2f}")
+        print(f"throughput of the filter / the filter on a public rule (c={connections}): "
+              f"{filtered[0] / public[0]:.2f}")
         print(f"added p50: {filtered[1] - base[1]:.0f} us under load (c={connections}), "
-              f"{filtered1[1] - base1[1]:.0f} us for a lone request (c=1)")
+              f"{filtered1[1] - base1[1]:.0f} us for a lone request (c=1); "
+              f"ext_authz {ext1[1] - base1[1]:.0f} us (c=1)")
         raw = harness.WASM.read_bytes()
         print(f"filter: {harness.WASM.name} {len(raw) / 1024:.1f} KiB raw, "
               f"{len(gzip.compress(raw, 9)) / 1024:.1f} KiB gzipped")

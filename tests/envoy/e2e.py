@@ -251,6 +251,40 @@ def main():
         check("feed back: answers are cached again", status == 200 and stack.proxy.count() == before,
               (status, stack.proxy.count() - before))
 
+        # Envoy's own ext_authz filter calling tessera-host: the same rules,
+        # codes and identity headers as the wasm filter, and a revocation is
+        # refused at the next request (the host's cache is never stale).
+        stack.start_envoy(None, name="envoy-ext-authz", ext_authz=True)
+        gate = f"http://127.0.0.1:{stack.port}"
+        status, _, _ = call(gate + "/healthz")
+        check("ext_authz: a public rule needs no token", status == 200, status)
+        status, headers, text = call(gate + "/api/apps")
+        check("ext_authz: no token -> 401 UNAUTHENTICATED without an error attribute",
+              is_401(status, headers, text, error_attr=False), (status, headers, text))
+        status, headers, text = call(gate + "/api/apps", headers={"authorization": "Bearer " + bad_checksum})
+        check("ext_authz: a bad checksum -> 401 UNAUTHENTICATED", is_401(status, headers, text),
+              (status, headers, text))
+        token, token_id = make_token(stack, {"preset": "read"})
+        tokens.append(token)
+        before = stack.upstream.count()
+        status, _, text = call(gate + "/api/apps", headers={"authorization": "Bearer " + token,
+                                                            "x-tessera-user-id": "mallory"})
+        seen = stack.upstream.seen[-1][2] if stack.upstream.count() > before else {}
+        check("ext_authz: a read token on a GET rule -> 200", status == 200, (status, text))
+        check("ext_authz: the upstream got the verified identity and no Authorization",
+              seen.get("x-tessera-user-id") == "alice" and seen.get("x-tessera-token-id") == token_id
+              and "authorization" not in seen, seen)
+        status, _, text = call(gate + "/api/apps", "POST", {"authorization": "Bearer " + token}, b"{}")
+        check("ext_authz: the same token on a write rule -> 403 SCOPE_DENIED",
+              status == 403 and json.loads(text).get("code") == "SCOPE_DENIED", (status, text))
+        status, _, text = call(gate + "/nowhere", headers={"authorization": "Bearer " + token})
+        check("ext_authz: a path no rule matches -> 403 FORBIDDEN",
+              status == 403 and "FORBIDDEN" in text, (status, text))
+        call(stack.host_url + f"/api/usertokens/{token_id}", "DELETE", {"authorization": basic()})
+        status, headers, text = call(gate + "/api/apps", headers={"authorization": "Bearer " + token})
+        check("ext_authz: a deleted token -> 401 at the next request", is_401(status, headers, text),
+              (status, text))
+
         # The token service goes away (the counting proxy in front of it
         # then answers 502 on Envoy's pooled connection, or refuses new
         # ones): fail closed.

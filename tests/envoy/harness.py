@@ -21,7 +21,8 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WASM = ROOT / "target" / "wasm32-wasip1" / "envoy" / "tessera_envoy.min.wasm"
-HOST = ROOT / "target" / "debug" / "tessera-host"
+# The benchmark sets TESSERA_HOST to an optimised build.
+HOST = pathlib.Path(os.environ.get("TESSERA_HOST", ROOT / "target" / "debug" / "tessera-host"))
 SECRET = "e2e-service-credential-0123456789"
 
 # The deployment both the token service and the filter run with.
@@ -92,10 +93,34 @@ def cluster(name, port):
     }
 
 
-def envoy_config(listen, admin, upstream, tessera, plugin, direct=False):
-    """An Envoy bootstrap: one listener, the filter if `plugin` is given,
-    routes to `upstream` (or a direct 200 answer when `direct`)."""
-    filters = []
+def ext_authz_filter():
+    """Envoy's own ext_authz filter calling tessera-host (cluster
+    `tessera_direct`) over the HTTP protocol, identity headers passed up."""
+    return {
+        "name": "envoy.filters.http.ext_authz",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
+            "failure_mode_allow": False,
+            "http_service": {
+                "server_uri": {"uri": "http://tessera_direct", "cluster": "tessera_direct", "timeout": "1s"},
+                "path_prefix": "/ext_authz",
+                "authorization_request": {"allowed_headers": {"patterns": [{"exact": "authorization"}]}},
+                "authorization_response": {
+                    "allowed_upstream_headers": {"patterns": [
+                        {"exact": "x-tessera-user-id"}, {"exact": "x-tessera-token-id"}]},
+                    "allowed_client_headers": {"patterns": [
+                        {"exact": "www-authenticate"}, {"exact": "content-type"}]},
+                },
+            },
+        },
+    }
+
+
+def envoy_config(listen, admin, upstream, tessera, plugin, direct=False, ext_authz=None):
+    """An Envoy bootstrap: one listener, the filter if `plugin` is given (or
+    ext_authz calling tessera-host on port `ext_authz`), routes to
+    `upstream` (or a direct 200 answer when `direct`)."""
+    filters = [ext_authz_filter()] if ext_authz else []
     if plugin is not None:
         filters.append({
             "name": "envoy.filters.http.wasm",
@@ -145,7 +170,8 @@ def envoy_config(listen, admin, upstream, tessera, plugin, direct=False):
                     },
                 }]}],
             }],
-            "clusters": [cluster("upstream", upstream), cluster("tessera", tessera)],
+            "clusters": [cluster("upstream", upstream), cluster("tessera", tessera)]
+            + ([cluster("tessera_direct", ext_authz)] if ext_authz else []),
         },
     }
 
@@ -268,13 +294,15 @@ class Stack:
     def start_host(self, cache_seconds=1):
         (self.dir / "deployment.json").write_text(json.dumps(DEPLOYMENT))
         (self.dir / "secret").write_text(SECRET + "\n")
+        (self.dir / "ext_authz.json").write_text(json.dumps(filter_config()))
         self.host("user", "add", "alice", "--admin", stdin="alice-password\n")
         out = open(self.dir / "host.out", "wb")
         self.host_process = self.spawn(
             [str(HOST), "--db", str(self.dir / "tessera.db"), "--config", str(self.dir / "deployment.json"),
              "serve", "--listen", "127.0.0.1:0",
              "--introspection-secret-file", str(self.dir / "secret"),
-             "--introspection-cache-seconds", str(cache_seconds)],
+             "--introspection-cache-seconds", str(cache_seconds),
+             "--ext-authz-config", str(self.dir / "ext_authz.json")],
             "host", stdout=out)
         for _ in range(300):
             text = (self.dir / "host.out").read_text()
@@ -295,11 +323,13 @@ class Stack:
         self.upstream = Recorder(Upstream)
         self.servers.append(self.upstream)
 
-    def start_envoy(self, plugin, name="envoy", direct=False, concurrency=2, wait=True):
+    def start_envoy(self, plugin, name="envoy", direct=False, concurrency=2, wait=True, ext_authz=False):
         self.port = free_port()
         admin = free_port()
+        host_port = int(self.host_url.rsplit(":", 1)[1]) if ext_authz else None
         config = envoy_config(self.port, admin, self.upstream.port if not direct else free_port(),
-                              self.proxy.port if hasattr(self, "proxy") else free_port(), plugin, direct)
+                              self.proxy.port if hasattr(self, "proxy") else free_port(), plugin, direct,
+                              ext_authz=host_port)
         path = self.dir / f"{name}.json"
         path.write_text(json.dumps(config))
         process = self.spawn(

@@ -5,6 +5,7 @@ mod admin;
 mod body;
 mod caller;
 mod error;
+mod ext_authz;
 mod github;
 mod guard;
 mod introspect;
@@ -22,7 +23,7 @@ use anyhow::Result;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
@@ -31,6 +32,7 @@ use crate::log;
 use crate::plugin::{Outcome, Plugin, Principal, Request};
 
 pub use error::ApiError;
+pub use ext_authz::Gate;
 pub use github::{GithubKeys, KEYS_URL as GITHUB_KEYS_URL};
 pub use introspect::Introspection;
 pub use serve::ConnectionOptions;
@@ -67,6 +69,8 @@ pub struct App {
     pub body_timeout: std::time::Duration,
     /// GitHub's secret scanning keys, when alerts are accepted.
     pub github: Option<GithubKeys>,
+    /// Envoy ext_authz checks with the filter's rules, when configured.
+    pub gate: Option<Gate>,
     /// Turns on the blocking pool for verifications that must read a
     /// database server, as many as it has pooled connections.
     pub database_turns: tokio::sync::Semaphore,
@@ -132,6 +136,8 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/introspect/{hash}", get(introspect::introspect))
         .route("/api/revocations", get(introspect::changes))
+        .route(ext_authz::PREFIX, any(ext_authz::check))
+        .route("/ext_authz/{*path}", any(ext_authz::check))
         .route(
             "/api/github/secret-scanning",
             post(github::alert).layer(DefaultBodyLimit::max(github::BODY_LIMIT)),
