@@ -209,14 +209,7 @@ fn poll_feed(root: &Root, now: i64) {
     let Some(path) = WORKER.with(|w| w.borrow().feed.as_ref().map(Feed::path)) else {
         return;
     };
-    let headers = vec![
-        (":method", "GET"),
-        (":path", path.as_str()),
-        (":authority", settings.authority.as_str()),
-        ("authorization", settings.service_authorization.as_str()),
-    ];
-    let timeout = Duration::from_millis(settings.timeout_ms);
-    let sent = root.dispatch_http_call(&settings.cluster, headers, None, vec![], timeout);
+    let sent = get_from_service(root, &settings, &path);
     WORKER.with(|w| {
         let mut w = w.borrow_mut();
         let Some(feed) = w.feed.as_mut() else { return };
@@ -446,18 +439,28 @@ fn shared(settings: &Settings, hash: &TokenHash, now: i64) -> Shared {
     Shared::Claimed
 }
 
-/// Sends the one callout for `hash`, from the context `ctx` (a request or
-/// the root), and records it.
-fn call_out(ctx: &dyn Context, settings: &Settings, hash: TokenHash, owner: u32) {
-    let path = format!("{}{}", settings.path, hash.to_hex());
+/// Sends `GET path` to the token service with the service credential, from
+/// the context `ctx`; the callout's token.
+fn get_from_service(
+    ctx: &dyn Context,
+    settings: &Settings,
+    path: &str,
+) -> Result<u32, proxy_wasm::types::Status> {
     let headers = vec![
         (":method", "GET"),
-        (":path", path.as_str()),
+        (":path", path),
         (":authority", settings.authority.as_str()),
         ("authorization", settings.service_authorization.as_str()),
     ];
     let timeout = Duration::from_millis(settings.timeout_ms);
-    match ctx.dispatch_http_call(&settings.cluster, headers, None, vec![], timeout) {
+    ctx.dispatch_http_call(&settings.cluster, headers, None, vec![], timeout)
+}
+
+/// Sends the one callout for `hash`, from the context `ctx` (a request or
+/// the root), and records it.
+fn call_out(ctx: &dyn Context, settings: &Settings, hash: TokenHash, owner: u32) {
+    let path = format!("{}{}", settings.path, hash.to_hex());
+    match get_from_service(ctx, settings, &path) {
         Ok(token) => WORKER.with(|w| {
             let mut w = w.borrow_mut();
             w.callouts.insert(token, (hash, now_ms()));
