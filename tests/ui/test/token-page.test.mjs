@@ -334,6 +334,14 @@ test("sign in, generate a custom token, show it once, use, deactivate and delete
   assert.equal(denied.status, 403);
   assert.equal(denied.body.code, "SCOPE_DENIED");
 
+  // The server writes last uses in the background, within about a second.
+  for (let waited = 0; ; waited += 50) {
+    const [now] = (await call("GET", "/api/usertokens", { user: ADMIN, password: ADMIN_PASSWORD })).body;
+    if (now.lastUsedAt !== null) break;
+    assert.ok(waited < 10_000, "the last use was recorded");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
   // 10. Deactivate it in the page: the API refuses it; reactivate: accepted.
   const toggle = page.getByRole("switch", { name: "ci deploys: active" });
   assert.equal(await toggle.isChecked(), true);
