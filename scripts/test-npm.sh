@@ -61,8 +61,9 @@ step "npm pack: what a user downloads (the licences, the bundles, the .wasm, the
 import json, sys
 pack = json.load(sys.stdin)[0]
 files = {f["path"] for f in pack["files"]}
-needed = {"package.json", "LICENSE-MIT", "LICENSE-APACHE", "dist/index.mjs", "dist/index.cjs",
-          "dist/workerd.mjs", "dist/edge-light.mjs", "dist/tessera.wasm", "dist/types/index.d.ts"}
+needed = {"package.json", "LICENSE-MIT", "LICENSE-APACHE", "dist/index.mjs", "dist/node.mjs",
+          "dist/node.cjs", "dist/workerd.mjs", "dist/edge-light.mjs", "dist/tessera.wasm",
+          "dist/types/index.d.ts"}
 missing = sorted(needed - files)
 if missing:
     sys.exit(f"npm pack leaves out {missing}")

@@ -35,7 +35,7 @@ bash scripts/npm-ci-if-changed.sh npm
 step "build the package (only when npm/dist is missing or stale)"
 stamp=npm/dist/redis.mjs
 stale=""
-for file in npm/dist/index.mjs npm/dist/index.cjs npm/dist/redis.cjs npm/dist/types/index.d.ts npm/dist/types/redis-store.d.ts "$stamp"; do
+for file in npm/dist/index.mjs npm/dist/node.mjs npm/dist/node.cjs npm/dist/redis.cjs npm/dist/types/index.d.ts npm/dist/types/redis-store.d.ts "$stamp"; do
     if [ ! -e "$file" ]; then stale="$file is missing"; break; fi
 done
 if [ -z "$stale" ]; then

@@ -159,6 +159,24 @@ const bytesPlugin = {
     b.onResolve({ filter: /^tessera:wasm-bytes$/ }, () => ({ path: wasm, namespace: "file" }));
   },
 };
+// Node and Bun read the shipped `tessera.wasm` at import (Deno would need
+// --allow-read, so it takes the embedded bytes), so Node loads the module once; the ES module finds it by its own URL,
+// the CommonJS one by `__dirname`.
+const filePlugin = (format) => ({
+  name: "tessera-wasm-file",
+  setup(b) {
+    b.onResolve({ filter: /^tessera:wasm-file$/ }, () => ({ path: "wasm-file", namespace: "tessera" }));
+    b.onLoad({ filter: /.*/, namespace: "tessera" }, () => ({
+      contents:
+        format === "esm"
+          ? 'import { readFileSync } from "node:fs";\n' +
+            'export default readFileSync(new URL("./tessera.wasm", import.meta.url));\n'
+          : 'import { readFileSync } from "node:fs";\nimport { join } from "node:path";\n' +
+            'export default readFileSync(join(__dirname, "tessera.wasm"));\n',
+      loader: "js",
+    }));
+  },
+});
 const modulePlugin = (specifier) => ({
   name: "tessera-wasm-module",
   setup(b) {
@@ -179,9 +197,13 @@ const common = {
   absWorkingDir: pkg,
 };
 const inline = join(pkg, "src", "entry", "inline.ts");
+const file = join(pkg, "src", "entry", "file.ts");
 const module = join(pkg, "src", "entry", "module.ts");
+const nodeBuiltins = { external: ["node:fs", "node:path"] };
+// Bundlers and other runtimes: the bytes embedded (the one copy beside the file).
 await esbuild.build({ ...common, entryPoints: [inline], format: "esm", outfile: join(dist, "index.mjs"), plugins: [bytesPlugin] });
-await esbuild.build({ ...common, entryPoints: [inline], format: "cjs", outfile: join(dist, "index.cjs"), plugins: [bytesPlugin] });
+await esbuild.build({ ...common, ...nodeBuiltins, entryPoints: [file], format: "esm", outfile: join(dist, "node.mjs"), plugins: [filePlugin("esm")] });
+await esbuild.build({ ...common, ...nodeBuiltins, entryPoints: [file], format: "cjs", outfile: join(dist, "node.cjs"), plugins: [filePlugin("cjs")] });
 await esbuild.build({ ...common, entryPoints: [module], format: "esm", outfile: join(dist, "workerd.mjs"), plugins: [modulePlugin("./tessera.wasm")] });
 await esbuild.build({ ...common, entryPoints: [module], format: "esm", outfile: join(dist, "edge-light.mjs"), plugins: [modulePlugin("./tessera.wasm?module")] });
 // The Redis store (`tessera-tokens/redis`): its own file, so that the main
@@ -203,10 +225,19 @@ for (const licence of ["LICENSE-MIT", "LICENSE-APACHE"]) {
   copyFileSync(join(root, licence), join(pkg, licence));
 }
 
-for (const file of ["index.mjs", "index.cjs", "workerd.mjs", "edge-light.mjs", "redis.mjs", "redis.cjs"]) {
-  const text = readFileSync(join(dist, file), "utf8");
+// Only node.mjs (reached through the node and bun conditions, never from
+// CommonJS) may use import.meta: some bundlers and CommonJS reject it.
+for (const name of ["index.mjs", "node.cjs", "workerd.mjs", "edge-light.mjs", "redis.mjs", "redis.cjs"]) {
+  const text = readFileSync(join(dist, name), "utf8");
   if (text.includes("import.meta")) {
-    throw new Error(`${file} refers to import.meta, which some bundlers and CommonJS reject`);
+    throw new Error(`${name} refers to import.meta, which some bundlers and CommonJS reject`);
+  }
+}
+// These load the shipped file; embedded, the module would make each of them
+// larger than the file itself (base64 adds a third).
+for (const name of ["node.mjs", "node.cjs", "workerd.mjs", "edge-light.mjs"]) {
+  if (statSync(join(dist, name)).size >= statSync(wasm).size) {
+    throw new Error(`${name} embeds the module: it should load tessera.wasm`);
   }
 }
 const bytes = readFileSync(wasm);

@@ -13,3 +13,9 @@ declare module "tessera:wasm-module" {
   const module: WebAssembly.Module;
   export default module;
 }
+
+declare module "tessera:wasm-file" {
+  /** The module's bytes, read from `tessera.wasm` beside the bundle (Node, Bun). */
+  const bytes: Uint8Array;
+  export default bytes;
+}

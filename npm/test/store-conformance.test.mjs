@@ -17,7 +17,7 @@ describe("packaging of tessera-tokens/redis", () => {
   const dist = new URL("../dist/", import.meta.url);
 
   test("the main, workerd and edge entries never include the Redis store or ioredis", () => {
-    for (const file of ["index.mjs", "index.cjs", "workerd.mjs", "edge-light.mjs"]) {
+    for (const file of ["index.mjs", "node.mjs", "node.cjs", "workerd.mjs", "edge-light.mjs"]) {
       const text = readFileSync(new URL(file, dist), "utf8");
       assert.ok(!text.includes("RedisStore") && !text.includes("ioredis"), file);
     }

@@ -12,7 +12,12 @@ async function main() {
   assert.equal((await tokens.verify(token, { action: "apps.read" })).userId, "u1");
   const denied = await tokens.check(token, { action: "apps.write" });
   assert.deepEqual(denied, { ok: false, code: "SCOPE_DENIED" });
-  console.log(`node ${process.version} (require): 2 passed, 0 failed`);
+  // Node loads the shipped tessera.wasm: its entry does not embed the module.
+  const entry = require.resolve("tessera-tokens");
+  const wasm = require("node:path").join(require("node:path").dirname(entry), "tessera.wasm");
+  const size = (file) => require("node:fs").statSync(file).size;
+  assert.ok(entry.endsWith("node.cjs") && size(entry) < size(wasm), entry);
+  console.log(`node ${process.version} (require): 3 passed, 0 failed`);
 }
 
 main().catch((error) => {
