@@ -178,3 +178,103 @@ fn the_change_feed_carries_every_revocation_in_order() {
         );
     }
 }
+
+/// `POST /api/last-used`: a gateway's report of uses is written like the
+/// host's own (in the background, never moving a time back, a future time
+/// taken as now); malformed, oversized or foreign reports are refused.
+#[test]
+fn a_gateway_reports_last_uses() {
+    let dir = temp_dir("last-used");
+    add_user(&dir, "ann", "ann-password", true);
+    let secret_file = dir.join("service-secret");
+    std::fs::write(&secret_file, "a-long-service-credential\n").unwrap();
+    let server = Server::start_with(
+        &dir,
+        &["--introspection-secret-file", secret_file.to_str().unwrap()],
+    );
+    let service = "Service a-long-service-credential";
+    let ann = basic("ann", "ann-password");
+    let (_, record) = create(&server, &ann, r#"{"name":"a","scope":{"preset":"all"}}"#);
+    let id = record["id"].as_str().unwrap();
+    let path = format!("/api/usertokens/{id}");
+    let report = |body: &str, auth: &str| {
+        server.send_with(
+            "POST",
+            "/api/last-used",
+            &[
+                ("Authorization", auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(body),
+        )
+    };
+    let last_use = || server.send("GET", &path, Some(&ann), None).json()["lastUsedAt"].clone();
+    let wait_for = |expected: &dyn Fn(&serde_json::Value) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let seen = last_use();
+            if expected(&seen) {
+                return seen;
+            }
+            assert!(std::time::Instant::now() < deadline, "still {seen}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let minute_ago = now - 60_000;
+    let accepted = report(
+        &format!(r#"{{"uses":[{{"id":"{id}","at":{minute_ago}}}]}}"#),
+        service,
+    );
+    assert_eq!(accepted.status, 204, "{}", accepted.body);
+    wait_for(&|seen| *seen == minute_ago);
+    // An older report never moves it back.
+    let older = minute_ago - 60_000;
+    assert_eq!(
+        report(
+            &format!(r#"{{"uses":[{{"id":"{id}","at":{older}}}]}}"#),
+            service
+        )
+        .status,
+        204
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(last_use(), minute_ago);
+    // A time ahead of the host's clock counts as now.
+    let far = now + 1_000_000_000;
+    assert_eq!(
+        report(
+            &format!(r#"{{"uses":[{{"id":"{id}","at":{far}}}]}}"#),
+            service
+        )
+        .status,
+        204
+    );
+    let clamped = wait_for(&|seen| seen.as_i64() != Some(minute_ago));
+    assert!(clamped.as_i64().unwrap() < far, "{clamped}");
+
+    for bad in [
+        r#"{"uses":[{"id":"nothex","at":1}]}"#.to_string(),
+        format!(r#"{{"uses":[{{"id":"{id}","at":-5}}]}}"#),
+        format!(r#"{{"uses":[{{"id":"{id}","at":1,"extra":true}}]}}"#),
+        r#"{"uses":{}}"#.to_string(),
+        format!(
+            r#"{{"uses":[{}]}}"#,
+            vec![format!(r#"{{"id":"{id}","at":1}}"#); 10_001].join(",")
+        ),
+    ] {
+        assert_eq!(
+            report(&bad, service).status,
+            400,
+            "{}",
+            &bad[..bad.len().min(80)]
+        );
+    }
+    let body = format!(r#"{{"uses":[{{"id":"{id}","at":1}}]}}"#);
+    assert_eq!(report(&body, &ann).status, 401);
+    assert_eq!(report(&body, "Service wrong-credential-here").status, 401);
+}

@@ -223,6 +223,20 @@ def main():
                   f"(feed polled every 250 ms)")
         check("the workers poll the feed", stack.proxy.polls > 0, stack.proxy.polls)
 
+        # Last uses seen only at the edge reach the host's record, reported
+        # in the background.
+        used, used_id = make_token(stack, {"preset": "read"})
+        tokens.append(used)
+        status, _, _ = call(edge, headers={"authorization": "Bearer " + used})
+        recorded = None
+        deadline = time.monotonic() + 10
+        while status == 200 and recorded is None and time.monotonic() < deadline:
+            _, _, text = call(stack.host_url + f"/api/usertokens/{used_id}", headers={"authorization": basic()})
+            recorded = json.loads(text).get("lastUsedAt")
+            time.sleep(0.2)
+        check("a use seen only by the filter is reported to the host's record", recorded is not None,
+              (status, recorded))
+
         # With the feed down, cached answers are not used: every request
         # calls out, so a revocation is seen at once; back up, caching resumes.
         token, token_id = make_token(stack, {"preset": "read"})

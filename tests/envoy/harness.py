@@ -187,6 +187,7 @@ class Recorder(http.server.ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.delay = 0.0
         self.polls = 0
+        self.reports = 0
         self.feed_down = False
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -251,9 +252,22 @@ class CountingProxy(Quiet):
                 self.server.seen.append((self.path, self.headers.get("authorization")))
         if self.server.delay:
             time.sleep(self.server.delay)
+        self.forward("GET", None)
+
+    def do_POST(self):
+        """Last-use reports, counted apart and passed on with their body."""
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        with self.server.lock:
+            self.server.reports += 1
+        self.forward("POST", body)
+
+    def forward(self, method, body):
         conn = http.client.HTTPConnection("127.0.0.1", self.server.target, timeout=5)
+        headers = {"authorization": self.headers.get("authorization", "")}
+        if body is not None:
+            headers["content-type"] = self.headers.get("content-type", "")
         try:
-            conn.request("GET", self.path, headers={"authorization": self.headers.get("authorization", "")})
+            conn.request(method, self.path, body=body, headers=headers)
             answer = conn.getresponse()
             data = answer.read()
         except OSError:

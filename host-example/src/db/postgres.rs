@@ -22,10 +22,11 @@ const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
      ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id,
          hash = EXCLUDED.hash, record = EXCLUDED.record";
 
-/// Sets a token's last use in its record.
+/// Sets a token's last use in its record, never to an earlier time (a
+/// gateway's report may arrive late).
 const TOUCH_TOKEN: &str = "UPDATE tokens SET record =
          jsonb_set(record::jsonb, '{lastUsedAt}', to_jsonb($2::BIGINT))::text
-     WHERE id = $1";
+     WHERE id = $1 AND COALESCE((record::jsonb ->> 'lastUsedAt')::BIGINT, 0) < $2";
 
 /// Connections kept open for reuse.
 pub const POOL_SIZE: usize = 16;

@@ -74,9 +74,11 @@ const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
      VALUES (?1, ?2, ?3, ?4)
      ON CONFLICT (id) DO UPDATE SET user_id = ?2, hash = ?3, record = ?4";
 
-/// Sets a token's last use in its record.
-const TOUCH_TOKEN: &str =
-    "UPDATE tokens SET record = json_set(record, '$.lastUsedAt', ?2) WHERE id = ?1";
+/// Sets a token's last use in its record, never to an earlier time (a
+/// gateway's report may arrive late).
+const TOUCH_TOKEN: &str = "UPDATE tokens SET record = json_set(record, '$.lastUsedAt', ?2)
+     WHERE id = ?1 AND json_valid(record)
+         AND coalesce(json_extract(record, '$.lastUsedAt'), 0) < ?2";
 
 /// A SQLite database.
 pub struct Sqlite {

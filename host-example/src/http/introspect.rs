@@ -140,6 +140,59 @@ pub async fn changes(
     .into_response())
 }
 
+/// The most uses one report may carry.
+pub const MAX_USES: usize = 10_000;
+
+/// The largest report body: [`MAX_USES`] uses of about 60 bytes each.
+pub const USES_BODY_LIMIT: usize = 1 << 20;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Uses {
+    uses: Vec<Use>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Use {
+    id: String,
+    at: i64,
+}
+
+/// `POST /api/last-used` with `{"uses": [{"id", "at"}]}`: uses of tokens a
+/// gateway let through, noted like this host's own (written within about a
+/// second, never to an earlier time than stored). A time ahead of this
+/// host's clock counts as now. 204; same credential as introspection.
+pub async fn last_used(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    service(&app, &headers)?;
+    let Ok(Uses { uses }) = serde_json::from_slice::<Uses>(&body) else {
+        return Err(ApiError::bad_request(
+            "the body must be {\"uses\": [{\"id\", \"at\"}]}",
+        ));
+    };
+    if uses.len() > MAX_USES {
+        return Err(ApiError::bad_request("at most 10000 uses a report"));
+    }
+    let valid_id = |id: &str| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    if uses.iter().any(|u| !valid_id(&u.id) || u.at <= 0) {
+        return Err(ApiError::bad_request(
+            "each use is a token id (32 hex digits) and a positive time",
+        ));
+    }
+    let now = app.clock.now();
+    let records = app.plugin.records();
+    for Use { id, at } in uses {
+        records
+            .touch(&id.to_ascii_lowercase(), at.min(now))
+            .map_err(|e| store_failed(&e))?;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `GET /api/introspect/{hash}`.
 pub async fn introspect(
     State(app): State<Arc<App>>,

@@ -136,6 +136,10 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/introspect/{hash}", get(introspect::introspect))
         .route("/api/revocations", get(introspect::changes))
+        .route(
+            "/api/last-used",
+            post(introspect::last_used).layer(DefaultBodyLimit::max(introspect::USES_BODY_LIMIT)),
+        )
         .route(ext_authz::PREFIX, any(ext_authz::check))
         .route("/ext_authz/{*path}", any(ext_authz::check))
         .route(

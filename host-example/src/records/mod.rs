@@ -224,10 +224,17 @@ fn write_touches(db: &Db, cache: &Cache, touches: &Touches) {
         return;
     }
     if let Err(error) = db.touch_tokens(&batch) {
-        crate::log::warn(format_args!(
-            "could not record the last use of {} token(s): {error:#}",
-            batch.len()
-        ));
+        // One unreadable record fails the batch's transaction: the others
+        // are written one by one.
+        let lost = batch
+            .iter()
+            .filter(|(id, at)| db.touch_token(id, *at).is_err())
+            .count();
+        if lost > 0 {
+            crate::log::warn(format_args!(
+                "could not record the last use of {lost} token(s): {error:#}"
+            ));
+        }
     }
     for (id, _) in &batch {
         cache.evict_id(id);

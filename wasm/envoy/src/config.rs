@@ -22,6 +22,7 @@ use tessera_core::{Deployment, DeploymentConfig};
 
 use crate::feed::FeedSettings;
 use crate::rules::{Need, Rule, RuleConfig};
+use crate::uses::UsesSettings;
 
 /// The configuration as written.
 #[derive(Clone, Debug, Deserialize)]
@@ -75,6 +76,13 @@ pub struct TokenServiceConfig {
     /// feed off (cached answers then live their full lifetime).
     #[serde(default = "default_feed_interval_ms")]
     pub feed_interval_ms: u64,
+    /// Where last uses are reported.
+    #[serde(default = "default_last_used_path")]
+    pub last_used_path: String,
+    /// The least time between two reports of last uses, in milliseconds;
+    /// 0 turns reporting off.
+    #[serde(default = "default_last_used_interval_ms")]
+    pub last_used_interval_ms: u64,
 }
 
 impl fmt::Debug for TokenServiceConfig {
@@ -87,6 +95,8 @@ impl fmt::Debug for TokenServiceConfig {
             .field("credential", &"<redacted>")
             .field("feed_path", &self.feed_path)
             .field("feed_interval_ms", &self.feed_interval_ms)
+            .field("last_used_path", &self.last_used_path)
+            .field("last_used_interval_ms", &self.last_used_interval_ms)
             .finish()
     }
 }
@@ -181,6 +191,14 @@ fn default_feed_interval_ms() -> u64 {
     250
 }
 
+fn default_last_used_path() -> String {
+    "/api/last-used".into()
+}
+
+fn default_last_used_interval_ms() -> u64 {
+    1000
+}
+
 /// A configuration that was refused, with the reason in a sentence.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError(String);
@@ -226,6 +244,8 @@ pub struct Settings {
     pub realm: String,
     /// The revocation feed, unless turned off.
     pub feed: Option<FeedSettings>,
+    /// Last-use reports, unless turned off.
+    pub uses: Option<UsesSettings>,
 }
 
 impl fmt::Debug for Settings {
@@ -304,6 +324,18 @@ impl Settings {
             path: service.feed_path.clone(),
             interval_ms: service.feed_interval_ms,
         });
+        if !service.last_used_path.starts_with('/') || !is_header_value(&service.last_used_path) {
+            return fail("tokenService.lastUsedPath must start with '/' and be printable ASCII");
+        }
+        if service.last_used_interval_ms != 0
+            && !(100..=600_000).contains(&service.last_used_interval_ms)
+        {
+            return fail("tokenService.lastUsedIntervalMs must be 0 (off) or 100 to 600000");
+        }
+        let uses = (service.last_used_interval_ms > 0).then(|| UsesSettings {
+            path: service.last_used_path.clone(),
+            interval_ms: service.last_used_interval_ms,
+        });
         let cache = config.cache;
         if cache.positive_seconds > 86_400 || cache.negative_seconds > 86_400 {
             return fail("cache lifetimes must be at most 86400 seconds");
@@ -359,6 +391,7 @@ impl Settings {
             failure_mode: config.failure_mode,
             realm: config.realm,
             feed,
+            uses,
         })
     }
 

@@ -25,6 +25,7 @@ use crate::cache::LocalCache;
 use crate::config::Settings;
 use crate::decide::{self, Lookup, Reply, Start};
 use crate::feed::{Feed, Forget};
+use crate::uses::Uses;
 
 /// How often the root context polls while requests wait on another worker.
 const POLL: Duration = Duration::from_millis(10);
@@ -44,6 +45,8 @@ struct Worker {
     callouts: HashMap<u32, (TokenHash, i64)>,
     /// The revocation feed, unless turned off.
     feed: Option<Feed>,
+    /// Last uses to report, unless turned off.
+    uses: Option<Uses>,
 }
 
 /// The requests of this worker waiting for one hash.
@@ -62,6 +65,7 @@ thread_local! {
         flights: HashMap::new(),
         callouts: HashMap::new(),
         feed: None,
+        uses: None,
     });
 }
 
@@ -78,9 +82,17 @@ struct Root {
 
 impl Context for Root {
     fn on_http_call_response(&mut self, token: u32, _: usize, body_size: usize, _: usize) {
-        let polled = WORKER.with(|w| w.borrow().feed.as_ref().is_some_and(|f| f.owns(token)));
+        let (polled, reported) = WORKER.with(|w| {
+            let w = w.borrow();
+            (
+                w.feed.as_ref().is_some_and(|f| f.owns(token)),
+                w.uses.as_ref().is_some_and(|u| u.owns(token)),
+            )
+        });
         if polled {
             feed_landed(self, body_size);
+        } else if reported {
+            uses_landed(self);
         } else {
             landed(self, token, body_size, self.id);
         }
@@ -116,10 +128,12 @@ impl RootContext for Root {
             .feed
             .clone()
             .map(|feed| Feed::new(feed, lifetime_ms, settings.timeout_ms as i64));
+        let uses = settings.uses.clone().map(Uses::new);
         WORKER.with(|w| {
             let mut w = w.borrow_mut();
             w.cache = LocalCache::new(capacity);
             w.feed = feed;
+            w.uses = uses;
             w.settings = Some(Rc::new(settings));
             w.root_id = self.id;
         });
@@ -131,6 +145,7 @@ impl RootContext for Root {
     fn on_tick(&mut self) {
         let now = now_ms();
         poll_feed(self, now);
+        report_uses(self, now);
         let idle: Vec<TokenHash> = WORKER.with(|w| {
             w.borrow()
                 .flights
@@ -172,11 +187,74 @@ fn settings() -> Option<Rc<Settings>> {
 /// The tick period when no request waits: the feed's interval (short until
 /// its first answer), or none.
 fn rest_period() -> Duration {
-    WORKER.with(|w| match w.borrow().feed.as_ref() {
-        None => Duration::ZERO,
-        Some(feed) if !feed.started() => POLL,
-        Some(feed) => Duration::from_millis(feed.interval_ms()),
+    WORKER.with(|w| {
+        let w = w.borrow();
+        let feed = w.feed.as_ref().map(|feed| match feed.started() {
+            false => POLL,
+            true => Duration::from_millis(feed.interval_ms()),
+        });
+        let uses = w
+            .uses
+            .as_ref()
+            .map(|uses| Duration::from_millis(uses.interval_ms()));
+        feed.into_iter().chain(uses).min().unwrap_or(Duration::ZERO)
     })
+}
+
+/// Sends the report of last uses from the root context, when one is due.
+fn report_uses(root: &Root, now: i64) {
+    let Some((body, path)) = WORKER.with(|w| {
+        let mut w = w.borrow_mut();
+        let uses = w.uses.as_mut()?;
+        Some((uses.take(now)?, uses.path().to_owned()))
+    }) else {
+        return;
+    };
+    let Some(settings) = settings() else { return };
+    let headers = vec![
+        (":method", "POST"),
+        (":path", path.as_str()),
+        (":authority", settings.authority.as_str()),
+        ("authorization", settings.service_authorization.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let timeout = Duration::from_millis(settings.timeout_ms);
+    let sent = root.dispatch_http_call(
+        &settings.cluster,
+        headers,
+        Some(body.as_bytes()),
+        vec![],
+        timeout,
+    );
+    match sent {
+        Ok(token) => WORKER.with(|w| {
+            if let Some(uses) = w.borrow_mut().uses.as_mut() {
+                uses.sent(token);
+            }
+        }),
+        Err(status) => debug!("a last-use report could not be sent ({status:?})"),
+    }
+}
+
+/// A last-use report landed: a failure loses last uses, nothing else.
+fn uses_landed(ctx: &dyn Context) {
+    let status = ctx
+        .get_http_call_response_header(":status")
+        .and_then(|s| s.parse().ok());
+    let accepted = WORKER.with(|w| w.borrow_mut().uses.as_mut().map(|u| u.landed(status)));
+    if accepted == Some(false) {
+        debug!("a last-use report was not accepted ({status:?})");
+    }
+}
+
+/// Notes that a token let a request through, for the next report.
+fn note_use(token_id: &str) {
+    let now = now_ms();
+    WORKER.with(|w| {
+        if let Some(uses) = w.borrow_mut().uses.as_mut() {
+            uses.note(token_id, now);
+        }
+    });
 }
 
 /// Whether cached answers may be used now (always, without a feed).
@@ -561,6 +639,7 @@ fn apply(reply: &Reply, resume: bool) -> Action {
             }
             if let Some(id) = token_id {
                 debug!("allow token={id}");
+                note_use(id);
             }
             if resume {
                 let _ = hostcalls::resume_http_request();

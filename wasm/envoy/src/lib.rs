@@ -6,7 +6,8 @@
 //! parses and checksums the presented token and hashes it with the core,
 //! asks the token service for the record stored under that hash (sending
 //! only the hash), caches the answer, and lets the core decide status,
-//! expiry (by Envoy's clock) and scope. It never writes last-used times.
+//! expiry (by Envoy's clock) and scope. It reports last uses to the token
+//! service in batches, off the request path, and never writes records.
 //!
 //! # Layout
 //!
@@ -15,6 +16,8 @@
 //! - [`decide`]: the decisions as plain functions over data.
 //! - [`answer`]: the token service's answers and their cached form.
 //! - [`cache`]: each worker's cache of decoded answers.
+//! - [`feed`]: the revocation feed each worker polls.
+//! - [`uses`]: last uses, reported to the token service in batches.
 //! - `glue` (wasm only): the proxy-wasm contexts that carry decisions out.
 #![forbid(unsafe_code)]
 
@@ -24,6 +27,7 @@ pub mod config;
 pub mod decide;
 pub mod feed;
 pub mod rules;
+pub mod uses;
 
 #[cfg(target_arch = "wasm32")]
 mod glue;
