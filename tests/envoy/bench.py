@@ -62,6 +62,12 @@ def main():
         base1 = wrk(f"http://127.0.0.1:{stack.port}/api/apps", seconds, 1, [header])
         stack.stop(plain)
 
+        # A wasm filter that does nothing: what any wasm filter costs here.
+        noop = stack.start_envoy({}, name="envoy-noop", direct=True, concurrency=workers, wasm=harness.NOOP)
+        floor = wrk(f"http://127.0.0.1:{stack.port}/api/apps", seconds, connections, [header])
+        floor1 = wrk(f"http://127.0.0.1:{stack.port}/api/apps", seconds, 1, [header])
+        stack.stop(noop)
+
         plugin = harness.filter_config({"cache": {"positiveSeconds": 3600, "negativeSeconds": 5}})
         stack.start_envoy(plugin, name="envoy-filter", direct=True, concurrency=workers)
         url = f"http://127.0.0.1:{stack.port}/api/apps"
@@ -83,19 +89,21 @@ def main():
         ext = wrk(url, seconds, connections, [header])
         ext1 = wrk(url, seconds, 1, [header])
 
-        runs = [(f"no filter, c={connections}", base), (f"filter (warm), c={connections}", filtered),
+        runs = [(f"no filter, c={connections}", base), (f"no-op wasm filter, c={connections}", floor),
+                (f"filter (warm), c={connections}", filtered),
                 (f"filter, public, c={connections}", public), (f"ext_authz, c={connections}", ext),
-                ("no filter, c=1", base1), ("filter (warm), c=1", filtered1), ("ext_authz, c=1", ext1)]
+                ("no filter, c=1", base1), ("no-op wasm filter, c=1", floor1),
+                ("filter (warm), c=1", filtered1), ("ext_authz, c=1", ext1)]
         for label, (rps, p50, p99, bad) in runs:
             print(f"{label:<26} {rps:>10.0f} req/s   p50 {p50:>7.0f} us   p99 {p99:>7.0f} us   non-2xx {bad}")
         print(f"throughput with / without the filter (c={connections}): {filtered[0] / base[0]:.2f}")
         print(f"throughput of the filter / ext_authz calling tessera-host (c={connections}): "
               f"{filtered[0] / ext[0]:.2f}")
-        print(f"throughput of the filter / the filter on a public rule (c={connections}): "
-              f"{filtered[0] / public[0]:.2f}")
+        print(f"throughput of the filter / the no-op wasm filter (c={connections}): "
+              f"{filtered[0] / floor[0]:.2f}")
         print(f"added p50: {filtered[1] - base[1]:.0f} us under load (c={connections}), "
               f"{filtered1[1] - base1[1]:.0f} us for a lone request (c=1); "
-              f"ext_authz {ext1[1] - base1[1]:.0f} us (c=1)")
+              f"no-op filter {floor1[1] - base1[1]:.0f} us, ext_authz {ext1[1] - base1[1]:.0f} us (c=1)")
         raw = harness.WASM.read_bytes()
         print(f"filter: {harness.WASM.name} {len(raw) / 1024:.1f} KiB raw, "
               f"{len(gzip.compress(raw, 9)) / 1024:.1f} KiB gzipped")

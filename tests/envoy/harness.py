@@ -21,6 +21,8 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WASM = ROOT / "target" / "wasm32-wasip1" / "envoy" / "tessera_envoy.min.wasm"
+# A filter that does nothing (wasm/noop), for the benchmark's floor.
+NOOP = ROOT / "target" / "wasm32-wasip1" / "envoy" / "tessera_noop.wasm"
 # The benchmark sets TESSERA_HOST to an optimised build.
 HOST = pathlib.Path(os.environ.get("TESSERA_HOST", ROOT / "target" / "debug" / "tessera-host"))
 SECRET = "e2e-service-credential-0123456789"
@@ -116,7 +118,7 @@ def ext_authz_filter():
     }
 
 
-def envoy_config(listen, admin, upstream, tessera, plugin, direct=False, ext_authz=None):
+def envoy_config(listen, admin, upstream, tessera, plugin, direct=False, ext_authz=None, wasm=None):
     """An Envoy bootstrap: one listener, the filter if `plugin` is given (or
     ext_authz calling tessera-host on port `ext_authz`), routes to
     `upstream` (or a direct 200 answer when `direct`)."""
@@ -132,7 +134,7 @@ def envoy_config(listen, admin, upstream, tessera, plugin, direct=False, ext_aut
                     "vm_config": {
                         "vm_id": "tessera",
                         "runtime": "envoy.wasm.runtime.v8",
-                        "code": {"local": {"filename": str(WASM)}},
+                        "code": {"local": {"filename": str(wasm or WASM)}},
                     },
                     "configuration": {
                         "@type": "type.googleapis.com/google.protobuf.StringValue",
@@ -337,13 +339,14 @@ class Stack:
         self.upstream = Recorder(Upstream)
         self.servers.append(self.upstream)
 
-    def start_envoy(self, plugin, name="envoy", direct=False, concurrency=2, wait=True, ext_authz=False):
+    def start_envoy(self, plugin, name="envoy", direct=False, concurrency=2, wait=True, ext_authz=False,
+                    wasm=None):
         self.port = free_port()
         admin = free_port()
         host_port = int(self.host_url.rsplit(":", 1)[1]) if ext_authz else None
         config = envoy_config(self.port, admin, self.upstream.port if not direct else free_port(),
                               self.proxy.port if hasattr(self, "proxy") else free_port(), plugin, direct,
-                              ext_authz=host_port)
+                              ext_authz=host_port, wasm=wasm)
         path = self.dir / f"{name}.json"
         path.write_text(json.dumps(config))
         process = self.spawn(
