@@ -77,6 +77,28 @@ pub struct App {
 }
 
 impl App {
+    /// Runs `work`, which may wait on the database, without holding an
+    /// async worker: inline on SQLite (local and quick), on the blocking
+    /// pool with PostgreSQL, as many at once as the host has pooled
+    /// connections.
+    pub async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&App) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        if !self.plugin.records().remote() {
+            return Ok(work(self));
+        }
+        let _turn = self
+            .database_turns
+            .acquire()
+            .await
+            .map_err(|e| ApiError::internal(&e.into()))?;
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || work(&app))
+            .await
+            .map_err(|e| ApiError::internal(&e.into()))
+    }
+
     /// Verifies an `Authorization` value (see [`Plugin::verify`]) without
     /// holding an async worker on I/O it may wait for. SQLite reads are
     /// local and take microseconds: they run here. With PostgreSQL a

@@ -17,7 +17,7 @@ use super::body::JsonBody;
 use super::caller::{Accept, Caller, Credentials, Via, authenticate};
 use super::{ApiError, App};
 use crate::clock::entropy;
-use crate::plugin::{Actor, Edit, Expiry, IssueRequest, Issued, Status};
+use crate::plugin::{Actor, Edit, Expiry, IssueRequest, Issued, Outcome, Status};
 use crate::{requests, settings};
 
 /// `?cascade=true` on `PATCH` and `DELETE`.
@@ -102,11 +102,24 @@ pub(super) fn one_at_a_time<T>(app: &App, write: impl FnOnce() -> T) -> T {
 }
 
 /// Authenticates a caller of `/api/usertokens` (a password, or any valid
-/// token: what a token may do there is the core's decision) and returns
-/// their actor.
-async fn caller(app: &Arc<App>, credentials: &Credentials) -> Result<Actor, ApiError> {
-    let caller = authenticate(app, credentials, Accept::PasswordOrToken(None)).await?;
-    actor(app, &caller)
+/// token: what a token may do there is the core's decision).
+async fn caller(app: &Arc<App>, credentials: &Credentials) -> Result<Caller, ApiError> {
+    authenticate(app, credentials, Accept::PasswordOrToken(None)).await
+}
+
+/// Runs a plugin operation as the caller's actor where it may wait on the
+/// database (see [`App::blocking`]): the actor's standing and the operation
+/// both read it.
+async fn operate<T: Send + 'static>(
+    app: &Arc<App>,
+    caller: Caller,
+    operation: impl FnOnce(&App, &Actor) -> Outcome<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    app.blocking(move |app| {
+        let actor = actor(app, &caller)?;
+        operation(app, &actor)?.map_err(ApiError::from_operation)
+    })
+    .await?
 }
 
 /// `POST /api/usertokens`.
@@ -115,7 +128,7 @@ pub async fn create(
     credentials: Credentials,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &credentials).await?;
+    let caller = caller(&app, &credentials).await?;
     let body = requests::create(&body.0)?;
     let request = IssueRequest {
         name: body.name,
@@ -124,11 +137,12 @@ pub async fn create(
         scope: body.scope,
     };
     let entropy = entropy()?;
-    let issued = one_at_a_time(&app, || {
-        app.plugin
-            .issue(&actor, &request, app.clock.now(), &entropy)
-    })?
-    .map_err(ApiError::from_operation)?;
+    let issued = operate(&app, caller, move |app, actor| {
+        one_at_a_time(app, || {
+            app.plugin.issue(actor, &request, app.clock.now(), &entropy)
+        })
+    })
+    .await?;
     created(issued)
 }
 
@@ -137,11 +151,12 @@ pub async fn list(
     State(app): State<Arc<App>>,
     credentials: Credentials,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &credentials).await?;
+    let caller = caller(&app, &credentials).await?;
     json_list(
-        app.plugin
-            .list(&actor, app.clock.now())?
-            .map_err(ApiError::from_operation)?,
+        operate(&app, caller, |app, actor| {
+            app.plugin.list(actor, app.clock.now())
+        })
+        .await?,
     )
 }
 
@@ -151,7 +166,7 @@ pub async fn expiring(
     credentials: Credentials,
     query: Result<Query<ExpiringQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &credentials).await?;
+    let caller = caller(&app, &credentials).await?;
     let Ok(Query(query)) = query else {
         return Err(ApiError::bad_request("days must be a whole number"));
     };
@@ -160,10 +175,10 @@ pub async fn expiring(
         .checked_mul(86_400_000)
         .filter(|w| *w >= 0)
         .ok_or_else(|| ApiError::bad_request("days must be a whole number of at least 0"))?;
-    let found = app
-        .plugin
-        .expiring_within(&actor, window, app.clock.now())?
-        .map_err(ApiError::from_operation)?;
+    let found = operate(&app, caller, move |app, actor| {
+        app.plugin.expiring_within(actor, window, app.clock.now())
+    })
+    .await?;
     json_list(found)
 }
 
@@ -173,11 +188,12 @@ pub async fn detail(
     credentials: Credentials,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &credentials).await?;
+    let caller = caller(&app, &credentials).await?;
     json_record(
-        app.plugin
-            .get(&actor, &id, app.clock.now())?
-            .map_err(ApiError::from_operation)?,
+        operate(&app, caller, move |app, actor| {
+            app.plugin.get(actor, &id, app.clock.now())
+        })
+        .await?,
     )
 }
 
@@ -191,7 +207,7 @@ pub async fn update(
     query: Result<Query<CascadeQuery>, axum::extract::rejection::QueryRejection>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &credentials).await?;
+    let caller = caller(&app, &credentials).await?;
     let cascade = cascade(query)?;
     let change = requests::update(&body.0)?;
     let edit = Edit {
@@ -202,11 +218,13 @@ pub async fn update(
             requests::Status::Inactive => Status::Inactive,
         }),
     };
-    let updated = one_at_a_time(&app, || {
-        app.plugin
-            .update(&actor, &id, &edit, cascade, app.clock.now())
-    })?
-    .map_err(ApiError::from_operation)?;
+    let updated = operate(&app, caller, move |app, actor| {
+        one_at_a_time(app, || {
+            app.plugin
+                .update(actor, &id, &edit, cascade, app.clock.now())
+        })
+    })
+    .await?;
     if !cascade {
         return json_record(updated.record);
     }
@@ -226,14 +244,16 @@ pub async fn rotate(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &credentials).await?;
+    let caller = caller(&app, &credentials).await?;
     let grace_ms = requests::rotate(&body.0)?;
     let entropy = entropy()?;
-    let issued = one_at_a_time(&app, || {
-        app.plugin
-            .rotate(&actor, &id, grace_ms, app.clock.now(), &entropy)
-    })?
-    .map_err(ApiError::from_operation)?;
+    let issued = operate(&app, caller, move |app, actor| {
+        one_at_a_time(app, || {
+            app.plugin
+                .rotate(actor, &id, grace_ms, app.clock.now(), &entropy)
+        })
+    })
+    .await?;
     created(issued)
 }
 
@@ -246,12 +266,14 @@ pub async fn delete(
     Path(id): Path<String>,
     query: Result<Query<CascadeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let actor = caller(&app, &credentials).await?;
+    let caller = caller(&app, &credentials).await?;
     let cascade = cascade(query)?;
-    let deleted = one_at_a_time(&app, || {
-        app.plugin.delete(&actor, &id, cascade, app.clock.now())
-    })?
-    .map_err(ApiError::from_operation)?;
+    let deleted = operate(&app, caller, move |app, actor| {
+        one_at_a_time(app, || {
+            app.plugin.delete(actor, &id, cascade, app.clock.now())
+        })
+    })
+    .await?;
     if cascade {
         return Ok(axum::Json(serde_json::json!({ "deleted": deleted })).into_response());
     }
