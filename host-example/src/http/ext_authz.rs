@@ -25,7 +25,6 @@ use tessera_envoy::config::Settings;
 use tessera_envoy::decide::{self, Reply, Start};
 
 use super::App;
-use crate::records::Lookup;
 
 /// The route prefix Envoy's `http_service.path_prefix` names.
 pub const PREFIX: &str = "/ext_authz";
@@ -104,22 +103,10 @@ pub async fn check(
     respond(&reply)
 }
 
-/// The record stored under `hash`, from the cache of verified records when
-/// it is fresh (a server's misses on the blocking pool).
+/// The record stored under `hash`, parsed.
 async fn record(app: &Arc<App>, hash: String) -> Result<Option<TokenRecord>> {
-    let records = app.plugin.records();
-    let stored = match records.by_hash(&hash, false)? {
-        Lookup::Found(stored) => stored,
-        Lookup::NeedsDatabase => {
-            let _turn = app.database_turns.acquire().await?;
-            let records = records.clone();
-            match tokio::task::spawn_blocking(move || records.by_hash(&hash, true)).await?? {
-                Lookup::Found(stored) => stored,
-                Lookup::NeedsDatabase => bail!("a lookup that may wait did not"),
-            }
-        }
-    };
-    stored
+    app.record_by_hash(hash)
+        .await?
         .map(|stored| serde_json::from_str(&stored.json).context("RECORD_INVALID: a stored record"))
         .transpose()
 }

@@ -20,8 +20,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::{ApiError, App};
-use crate::db::StoredToken;
-use crate::records::Lookup;
 
 /// The introspection settings of a running host.
 pub struct Introspection {
@@ -36,21 +34,6 @@ pub struct Introspection {
 struct Found<'a> {
     record: &'a RawValue,
     cache_seconds: u32,
-}
-
-/// The record under `hash`: from the cache of verified records when it is
-/// fresh, else from the database (a server's on the blocking pool).
-async fn lookup(app: &Arc<App>, hash: String) -> anyhow::Result<Option<StoredToken>> {
-    let records = app.plugin.records();
-    if let Lookup::Found(token) = records.by_hash(&hash, false)? {
-        return Ok(token);
-    }
-    let _turn = app.database_turns.acquire().await?;
-    let records = records.clone();
-    match tokio::task::spawn_blocking(move || records.by_hash(&hash, true)).await?? {
-        Lookup::Found(token) => Ok(token),
-        Lookup::NeedsDatabase => anyhow::bail!("a lookup that may wait did not"),
-    }
 }
 
 /// The introspection settings, once the caller presented the service
@@ -116,21 +99,11 @@ pub async fn changes(
             "after must be a cursor from an earlier answer",
         ));
     }
-    let db = app.db.clone();
-    let read = move || db.changes(after, FEED_PAGE);
-    let page = if app.plugin.records().remote() {
-        let _turn = app
-            .database_turns
-            .acquire()
-            .await
-            .map_err(|e| store_failed(&e.into()))?;
-        tokio::task::spawn_blocking(read)
-            .await
-            .map_err(|e| store_failed(&e.into()))?
-    } else {
-        read()
-    }
-    .map_err(|e| store_failed(&e))?;
+    let page = app
+        .blocking(move |app| app.db.changes(after, FEED_PAGE))
+        .await
+        .and_then(|page| page)
+        .map_err(|e| store_failed(&e))?;
     Ok(axum::Json(serde_json::json!({
         "cursor": page.cursor,
         "hashes": page.hashes,
@@ -205,7 +178,8 @@ pub async fn introspect(
     }
     let max_age = HeaderValue::from_str(&format!("max-age={}", settings.cache_seconds))
         .map_err(|e| ApiError::internal(&e.into()))?;
-    let stored = lookup(&app, hash.to_ascii_lowercase())
+    let stored = app
+        .record_by_hash(hash.to_ascii_lowercase())
         .await
         .map_err(|e| store_failed(&e))?;
     let mut response = match stored {

@@ -27,9 +27,10 @@ use axum::routing::{any, get, post, put};
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{Db, StoredToken};
 use crate::log;
 use crate::plugin::{Outcome, Plugin, Principal, Request};
+use crate::records::Lookup;
 
 pub use error::ApiError;
 pub use ext_authz::Gate;
@@ -84,42 +85,46 @@ impl App {
     pub async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&App) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T> {
         if !self.plugin.records().remote() {
             return Ok(work(self));
         }
-        let _turn = self
-            .database_turns
-            .acquire()
-            .await
-            .map_err(|e| ApiError::internal(&e.into()))?;
+        let _turn = self.database_turns.acquire().await?;
         let app = self.clone();
-        tokio::task::spawn_blocking(move || work(&app))
-            .await
-            .map_err(|e| ApiError::internal(&e.into()))
+        Ok(tokio::task::spawn_blocking(move || work(&app)).await?)
+    }
+
+    /// The record stored under `hash`: from the cache of verified records
+    /// when it can answer without waiting, else where waiting is allowed
+    /// (see [`App::blocking`]).
+    pub async fn record_by_hash(self: &Arc<Self>, hash: String) -> Result<Option<StoredToken>> {
+        if let Lookup::Found(token) = self.plugin.records().by_hash(&hash, false)? {
+            return Ok(token);
+        }
+        match self
+            .blocking(move |app| app.plugin.records().by_hash(&hash, true))
+            .await??
+        {
+            Lookup::Found(token) => Ok(token),
+            Lookup::NeedsDatabase => anyhow::bail!("a lookup that may wait did not"),
+        }
     }
 
     /// Verifies an `Authorization` value (see [`Plugin::verify`]) without
-    /// holding an async worker on I/O it may wait for. SQLite reads are
-    /// local and take microseconds: they run here. With PostgreSQL a
-    /// cached record is verified here too; a record that must be read from
-    /// the server is verified on the blocking pool, a bounded number at once.
+    /// holding an async worker on I/O it may wait for: here when the cache
+    /// (or SQLite, local and quick) answers, else on the blocking pool (see
+    /// [`App::blocking`]).
     pub async fn verify(
         self: &Arc<Self>,
         value: &str,
         request: Option<Request>,
         now: i64,
     ) -> Outcome<Principal> {
-        if !self.plugin.records().remote() {
-            return self.plugin.verify(value, request.as_ref(), now);
-        }
         if let Some(outcome) = self.plugin.verify_cached(value, request.as_ref(), now) {
             return outcome;
         }
-        let _turn = self.database_turns.acquire().await?;
-        let app = self.clone();
         let value = value.to_owned();
-        tokio::task::spawn_blocking(move || app.plugin.verify(&value, request.as_ref(), now))
+        self.blocking(move |app| app.plugin.verify(&value, request.as_ref(), now))
             .await?
     }
 }

@@ -119,7 +119,8 @@ async fn operate<T: Send + 'static>(
         let actor = actor(app, &caller)?;
         operation(app, &actor)?.map_err(ApiError::from_operation)
     })
-    .await?
+    .await
+    .map_err(|e| ApiError::internal(&e))?
 }
 
 /// `POST /api/usertokens`.

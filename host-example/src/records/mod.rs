@@ -134,14 +134,7 @@ impl Records {
     /// the database. With `io` false, a lookup the cache cannot answer
     /// answers [`Lookup::NeedsDatabase`] instead of waiting on a server.
     pub fn by_hash(&self, hash: &str, io: bool) -> Result<Lookup> {
-        let epoch = if io || !self.remote() {
-            self.fresh_epoch()?
-        } else {
-            match self.fresh_epoch()? {
-                Some(epoch) => Some(epoch),
-                None => return Ok(Lookup::NeedsDatabase),
-            }
-        };
+        let epoch = self.fresh_epoch()?;
         if let (Some(_), Some(cached)) = (epoch, &self.cached)
             && let Some(token) = cached.cache.get(hash)
         {
