@@ -211,22 +211,7 @@ fn report_uses(root: &Root, now: i64) {
         return;
     };
     let Some(settings) = settings() else { return };
-    let headers = vec![
-        (":method", "POST"),
-        (":path", path.as_str()),
-        (":authority", settings.authority.as_str()),
-        ("authorization", settings.service_authorization.as_str()),
-        ("content-type", "application/json"),
-    ];
-    let timeout = Duration::from_millis(settings.timeout_ms);
-    let sent = root.dispatch_http_call(
-        &settings.cluster,
-        headers,
-        Some(body.as_bytes()),
-        vec![],
-        timeout,
-    );
-    match sent {
+    match call_service(root, &settings, &path, Some(body.as_bytes())) {
         Ok(token) => WORKER.with(|w| {
             if let Some(uses) = w.borrow_mut().uses.as_mut() {
                 uses.sent(token);
@@ -280,14 +265,17 @@ fn acceptable(hash: &TokenHash, since: i64) -> bool {
 /// Sends the next poll of the revocation feed from the root context, when
 /// one is due.
 fn poll_feed(root: &Root, now: i64) {
-    let due = WORKER.with(|w| w.borrow().feed.as_ref().is_some_and(|f| f.due(now)));
-    let Some(settings) = settings().filter(|_| due) else {
+    let due = WORKER.with(|w| {
+        w.borrow()
+            .feed
+            .as_ref()
+            .filter(|f| f.due(now))
+            .map(Feed::path)
+    });
+    let (Some(path), Some(settings)) = (due, settings()) else {
         return;
     };
-    let Some(path) = WORKER.with(|w| w.borrow().feed.as_ref().map(Feed::path)) else {
-        return;
-    };
-    let sent = get_from_service(root, &settings, &path);
+    let sent = call_service(root, &settings, &path, None);
     WORKER.with(|w| {
         let mut w = w.borrow_mut();
         let Some(feed) = w.feed.as_mut() else { return };
@@ -517,28 +505,33 @@ fn shared(settings: &Settings, hash: &TokenHash, now: i64) -> Shared {
     Shared::Claimed
 }
 
-/// Sends `GET path` to the token service with the service credential, from
-/// the context `ctx`; the callout's token.
-fn get_from_service(
+/// Sends a request to the token service with the service credential, from
+/// the context `ctx`: `GET path`, or `POST path` with a JSON `body`; the
+/// callout's token.
+fn call_service(
     ctx: &dyn Context,
     settings: &Settings,
     path: &str,
+    body: Option<&[u8]>,
 ) -> Result<u32, proxy_wasm::types::Status> {
-    let headers = vec![
-        (":method", "GET"),
+    let mut headers = vec![
+        (":method", if body.is_some() { "POST" } else { "GET" }),
         (":path", path),
         (":authority", settings.authority.as_str()),
         ("authorization", settings.service_authorization.as_str()),
     ];
+    if body.is_some() {
+        headers.push(("content-type", "application/json"));
+    }
     let timeout = Duration::from_millis(settings.timeout_ms);
-    ctx.dispatch_http_call(&settings.cluster, headers, None, vec![], timeout)
+    ctx.dispatch_http_call(&settings.cluster, headers, body, vec![], timeout)
 }
 
 /// Sends the one callout for `hash`, from the context `ctx` (a request or
 /// the root), and records it.
 fn call_out(ctx: &dyn Context, settings: &Settings, hash: TokenHash, owner: u32) {
     let path = format!("{}{}", settings.path, hash.to_hex());
-    match get_from_service(ctx, settings, &path) {
+    match call_service(ctx, settings, &path, None) {
         Ok(token) => WORKER.with(|w| {
             let mut w = w.borrow_mut();
             w.callouts.insert(token, (hash, now_ms()));
