@@ -75,13 +75,10 @@ fn introspection_answers_only_the_service_credential() {
     assert_eq!(bad.status, 400);
 }
 
-/// `GET /api/revocations`: the change feed gateways poll. A first request
-/// resets; later pages carry the hashes of tokens deactivated, rotated or
-/// deleted (through the API or the CLI), never a mere use; bad cursors are
-/// refused and old ones reset; only the service credential may read it.
-#[test]
-fn the_change_feed_carries_every_revocation_in_order() {
-    let dir = temp_dir("feed");
+/// A server with the user ann (an administrator) and introspection on,
+/// with the credential `Service a-long-service-credential`; its directory.
+fn serving_gateways(name: &str) -> (std::path::PathBuf, Server) {
+    let dir = temp_dir(name);
     add_user(&dir, "ann", "ann-password", true);
     let secret_file = dir.join("service-secret");
     std::fs::write(&secret_file, "a-long-service-credential\n").unwrap();
@@ -89,6 +86,16 @@ fn the_change_feed_carries_every_revocation_in_order() {
         &dir,
         &["--introspection-secret-file", secret_file.to_str().unwrap()],
     );
+    (dir, server)
+}
+
+/// `GET /api/revocations`: the change feed gateways poll. A first request
+/// resets; later pages carry the hashes of tokens deactivated, rotated or
+/// deleted (through the API or the CLI), never a mere use; bad cursors are
+/// refused and old ones reset; only the service credential may read it.
+#[test]
+fn the_change_feed_carries_every_revocation_in_order() {
+    let (dir, server) = serving_gateways("feed");
     let service = Some("Service a-long-service-credential");
     let feed = |after: Option<i64>| {
         let path = match after {
@@ -184,14 +191,7 @@ fn the_change_feed_carries_every_revocation_in_order() {
 /// taken as now); malformed, oversized or foreign reports are refused.
 #[test]
 fn a_gateway_reports_last_uses() {
-    let dir = temp_dir("last-used");
-    add_user(&dir, "ann", "ann-password", true);
-    let secret_file = dir.join("service-secret");
-    std::fs::write(&secret_file, "a-long-service-credential\n").unwrap();
-    let server = Server::start_with(
-        &dir,
-        &["--introspection-secret-file", secret_file.to_str().unwrap()],
-    );
+    let (_dir, server) = serving_gateways("last-used");
     let service = "Service a-long-service-credential";
     let ann = basic("ann", "ann-password");
     let (_, record) = create(&server, &ann, r#"{"name":"a","scope":{"preset":"all"}}"#);
