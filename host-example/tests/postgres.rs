@@ -16,6 +16,15 @@ use common::pg::PgCluster;
 use common::{Server, add_user_db, basic, bearer, create};
 use tessera_host::db::Db;
 
+/// A throwaway cluster named `name` with one database (`name`, `-` as `_`)
+/// holding the administrator ann; the database's URL.
+fn cluster_with_ann(name: &str) -> (PgCluster, String) {
+    let cluster = PgCluster::start(name);
+    let url = cluster.database(&name.replace('-', "_"));
+    add_user_db(&url, "ann", "ann-password", true);
+    (cluster, url)
+}
+
 fn whoami(host: &Server, token: &str) -> u16 {
     host.send("GET", "/api/whoami", Some(&bearer(token)), None)
         .status
@@ -75,9 +84,7 @@ fn wait_for_listeners(cluster: &PgCluster, count: usize, old: &[i32]) -> Vec<i32
 #[test]
 #[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
 fn a_revocation_on_one_host_reaches_another_hosts_cache_in_milliseconds() {
-    let cluster = PgCluster::start("propagation");
-    let url = cluster.database("propagation");
-    add_user_db(&url, "ann", "ann-password", true);
+    let (cluster, url) = cluster_with_ann("propagation");
     let a = Server::start_db(&url);
     let b = Server::start_db(&url);
     wait_for_listeners(&cluster, 2, &[]);
@@ -142,9 +149,7 @@ fn a_revocation_on_one_host_reaches_another_hosts_cache_in_milliseconds() {
 #[test]
 #[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
 fn a_lost_listener_connection_empties_the_cache_and_never_leaves_it_stale() {
-    let cluster = PgCluster::start("listener");
-    let url = cluster.database("listener");
-    add_user_db(&url, "ann", "ann-password", true);
+    let (cluster, url) = cluster_with_ann("listener");
     let host = Server::start_db(&url);
     let first = wait_for_listeners(&cluster, 1, &[]);
     let ann = basic("ann", "ann-password");
@@ -212,9 +217,7 @@ fn a_lost_listener_connection_empties_the_cache_and_never_leaves_it_stale() {
 #[test]
 #[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
 fn the_change_feed_holds_every_change_made_through_any_host() {
-    let cluster = PgCluster::start("feed");
-    let url = cluster.database("feed");
-    add_user_db(&url, "ann", "ann-password", true);
+    let (_cluster, url) = cluster_with_ann("feed");
     let dir = common::temp_dir("pg-feed");
     let secret = dir.join("secret");
     std::fs::write(&secret, "a-long-service-credential").unwrap();
@@ -332,9 +335,7 @@ fn postgres_passes_the_storage_conformance_suite() {
 #[test]
 #[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
 fn a_session_started_on_one_host_works_on_another_and_ends_on_both() {
-    let cluster = PgCluster::start("sessions");
-    let url = cluster.database("sessions");
-    add_user_db(&url, "ann", "ann-password", true);
+    let (_cluster, url) = cluster_with_ann("sessions");
     let a = Server::start_db(&url);
     let b = Server::start_db(&url);
     let signed_in = a.send(
@@ -363,9 +364,7 @@ fn a_session_started_on_one_host_works_on_another_and_ends_on_both() {
 #[test]
 #[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
 fn two_hosts_share_one_database() {
-    let cluster = PgCluster::start("two-hosts");
-    let url = cluster.database("two_hosts");
-    add_user_db(&url, "ann", "ann-password", true);
+    let (_cluster, url) = cluster_with_ann("two-hosts");
     let a = Server::start_db(&url);
     let b = Server::start_db(&url);
     let ann = basic("ann", "ann-password");
@@ -440,9 +439,7 @@ fn two_hosts_share_one_database() {
 #[test]
 #[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
 fn an_outage_fails_closed_and_the_host_recovers_by_itself() {
-    let cluster = PgCluster::start("outage");
-    let url = cluster.database("outage");
-    add_user_db(&url, "ann", "ann-password", true);
+    let (cluster, url) = cluster_with_ann("outage");
     let host = Server::start_db(&url);
     let ann = basic("ann", "ann-password");
     let (before, _) = create(&host, &ann, r#"{"name":"before","scope":{"preset":"all"}}"#);
