@@ -274,18 +274,21 @@ fn github_keys_fetch_saves_a_checked_document_only() {
     let out = dir.join("keys.json");
     let document =
         json!({ "public_keys": [{ "key_identifier": "k9", "key": public }] }).to_string();
-    let fetched = cli(
-        &dir,
-        &[
-            "github-keys",
-            "fetch",
-            "--out",
-            out.to_str().unwrap(),
-            "--url",
-            &serve_once("200 OK", document.clone()),
-        ],
-        "",
-    );
+    let fetch = |url: &str| {
+        cli(
+            &dir,
+            &[
+                "github-keys",
+                "fetch",
+                "--out",
+                out.to_str().unwrap(),
+                "--url",
+                url,
+            ],
+            "",
+        )
+    };
+    let fetched = fetch(&serve_once("200 OK", document.clone()));
     assert!(
         fetched.status.success(),
         "{}",
@@ -297,19 +300,7 @@ fn github_keys_fetch_saves_a_checked_document_only() {
         ("200 OK", "{\"public_keys\": []}"),
         ("500 Internal Server Error", "{}"),
     ] {
-        let url = serve_once(status, body.to_string());
-        let failed = cli(
-            &dir,
-            &[
-                "github-keys",
-                "fetch",
-                "--out",
-                out.to_str().unwrap(),
-                "--url",
-                &url,
-            ],
-            "",
-        );
+        let failed = fetch(&serve_once(status, body.to_string()));
         assert!(!failed.status.success());
         assert_eq!(std::fs::read_to_string(&out).unwrap(), document);
     }
