@@ -440,7 +440,27 @@ fn two_hosts_share_one_database() {
 #[ignore = "needs PostgreSQL: run scripts/test-postgres.sh"]
 fn an_outage_fails_closed_and_the_host_recovers_by_itself() {
     let (cluster, url) = cluster_with_ann("outage");
-    let host = Server::start_db(&url);
+    // Gateways' routes too: introspection, the feed, ext_authz.
+    let dir = common::temp_dir("pg-outage");
+    let secret = dir.join("secret");
+    std::fs::write(&secret, "a-long-service-credential").unwrap();
+    let gate = dir.join("ext_authz.json");
+    let filter = serde_json::json!({
+        "deployment": tessera_host::config::default_config(),
+        "tokenService": { "cluster": "tessera", "credential": "a-long-service-credential" },
+        "rules": [{ "prefix": "/api/apps", "action": "apps.read" }],
+    });
+    std::fs::write(&gate, filter.to_string()).unwrap();
+    let host = Server::start_db_with(
+        &url,
+        &[
+            "--introspection-secret-file",
+            secret.to_str().unwrap(),
+            "--ext-authz-config",
+            gate.to_str().unwrap(),
+        ],
+    );
+    let service = Some("Service a-long-service-credential");
     let ann = basic("ann", "ann-password");
     let (before, _) = create(&host, &ann, r#"{"name":"before","scope":{"preset":"all"}}"#);
     let auth = bearer(&before);
@@ -473,11 +493,34 @@ fn an_outage_fails_closed_and_the_host_recovers_by_itself() {
         Some(r#"{"name":"x","scope":{"preset":"read"}}"#),
     );
     assert_eq!(create_during.status, 503, "{}", create_during.body);
+    let feed_during = host.send("GET", "/api/revocations", service, None);
+    assert_eq!(
+        (feed_during.status, feed_during.code().as_str()),
+        (503, "STORE_FAILED"),
+        "{}",
+        feed_during.body
+    );
+    let check_during = host.send("GET", "/ext_authz/api/apps", Some(&auth), None);
+    assert_eq!(
+        (check_during.status, check_during.code().as_str()),
+        (503, "STORE_FAILED"),
+        "{}",
+        check_during.body
+    );
 
     cluster.resume();
     // The pool drops dead connections and opens new ones: no restart.
     assert_eq!(
         host.send("GET", "/api/whoami", Some(&auth), None).status,
+        200
+    );
+    assert_eq!(
+        host.send("GET", "/api/revocations", service, None).status,
+        200
+    );
+    assert_eq!(
+        host.send("GET", "/ext_authz/api/apps", Some(&auth), None)
+            .status,
         200
     );
     let (after, _) = create(

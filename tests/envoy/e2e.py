@@ -294,6 +294,12 @@ def main():
         status, _, text = call(gate + "/nowhere", headers={"authorization": "Bearer " + token})
         check("ext_authz: a path no rule matches -> 403 FORBIDDEN",
               status == 403 and "FORBIDDEN" in text, (status, text))
+        call(stack.host_url + f"/api/usertokens/{token_id}", "PATCH",
+             {"authorization": basic(), "content-type": "application/json"},
+             json.dumps({"status": "inactive"}).encode())
+        status, headers, text = call(gate + "/api/apps", headers={"authorization": "Bearer " + token})
+        check("ext_authz: a deactivated token -> 401 at the next request", is_401(status, headers, text),
+              (status, text))
         call(stack.host_url + f"/api/usertokens/{token_id}", "DELETE", {"authorization": basic()})
         status, headers, text = call(gate + "/api/apps", headers={"authorization": "Bearer " + token})
         check("ext_authz: a deleted token -> 401 at the next request", is_401(status, headers, text),
