@@ -1,3 +1,4 @@
+import { StoreConflict, stillExpected } from "./conflict.js";
 import { call } from "./errors.js";
 import { parseStored, withRecord } from "./record.js";
 import type { TokenStore } from "./store.js";
@@ -90,29 +91,48 @@ export class MemoryStore implements TokenStore {
     return parse(this.#index.get_by_id(id));
   }
 
-  async put(record: StoredRecord): Promise<void> {
+  async put(record: StoredRecord, expected?: StoredRecord | null): Promise<void> {
+    this.#expect(record.id, expected);
+    this.#put(record);
+  }
+
+  async delete(id: string, expected?: StoredRecord | null): Promise<boolean> {
+    this.#expect(id, expected);
+    return this.#delete(id);
+  }
+
+  async apply(writes: readonly StoreWrite[]): Promise<void> {
+    // Check every record and expectation first, then write without yielding,
+    // so that a bad record or a changed one changes nothing.
+    for (const write of writes) {
+      if ("put" in write) withRecord(write.put, () => undefined);
+      this.#expect("put" in write ? write.put.id : write.delete, write.expected);
+    }
+    for (const write of writes) {
+      if ("put" in write) this.#put(write.put);
+      else this.#delete(write.delete);
+    }
+  }
+
+  /** Throws a conflict unless the record under `id` is still the one expected. */
+  #expect(id: string, expected: StoredRecord | null | undefined): void {
+    if (expected !== undefined && !stillExpected(parse(this.#index.get_by_id(id)), expected)) {
+      throw new StoreConflict(id);
+    }
+  }
+
+  #put(record: StoredRecord): void {
     const slot = withRecord(record, (checked) => call(() => this.#index.put(checked)));
     this.#principals[slot] = principalOf(record);
   }
 
-  async delete(id: string): Promise<boolean> {
+  #delete(id: string): boolean {
     const slot = this.#index.delete(id);
     if (slot < 0) {
       return false;
     }
     this.#principals[slot] = undefined;
     return true;
-  }
-
-  async apply(writes: readonly StoreWrite[]): Promise<void> {
-    // Check every record first, so that a bad one changes nothing.
-    for (const write of writes) {
-      if ("put" in write) withRecord(write.put, () => undefined);
-    }
-    for (const write of writes) {
-      if ("put" in write) await this.put(write.put);
-      else await this.delete(write.delete);
-    }
   }
 
   async listByUser(userId: string): Promise<StoredRecord[]> {

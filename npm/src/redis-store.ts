@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { StoreConflict, stillExpected } from "./conflict.js";
 import type { TokenStore } from "./store.js";
 import type { StoredRecord } from "./types.js";
 
@@ -36,14 +37,20 @@ export interface RedisStoreOptions {
  * read the record's current hash and owner first (ARGV[5], ARGV[6]); when
  * they changed since, nothing is written and the reply is 0 (read again).
  *
+ * With ARGV[8] = '1', the record's JSON must also still be ARGV[7] (what
+ * the caller compared with the write's expected record).
+ *
  * KEYS: record, new hash index, new user set, old hash index, old user set.
- * ARGV: JSON, id, new hash, new user id, old hash, old user id.
+ * ARGV: JSON, id, new hash, new user id, old hash, old user id, old JSON, check.
  */
 const PUT = `
-local current = redis.call('HMGET', KEYS[1], 'hash', 'userId')
+local current = redis.call('HMGET', KEYS[1], 'hash', 'userId', 'json')
 local oldHash = current[1] or ''
 local oldUser = current[2] or ''
 if oldHash ~= ARGV[5] or oldUser ~= ARGV[6] then
+  return 0
+end
+if ARGV[8] == '1' and (current[3] or '') ~= ARGV[7] then
   return 0
 end
 local holder = redis.call('GET', KEYS[2])
@@ -66,16 +73,20 @@ return 1
 /**
  * Deletes a record and its index entries, atomically. Replies 1 when it
  * did, 0 when there was no record, -1 when the record's hash or owner
- * changed since the caller read them (read again).
+ * changed since the caller read them (read again). With ARGV[5] = '1', the
+ * record's JSON must also still be ARGV[4].
  *
- * KEYS: record, its hash index, its user set. ARGV: id, hash, user id.
+ * KEYS: record, its hash index, its user set. ARGV: id, hash, user id, JSON, check.
  */
 const DELETE = `
-local current = redis.call('HMGET', KEYS[1], 'hash', 'userId')
+local current = redis.call('HMGET', KEYS[1], 'hash', 'userId', 'json')
 if not current[1] then
   return 0
 end
 if current[1] ~= ARGV[2] or current[2] ~= ARGV[3] then
+  return -1
+end
+if ARGV[5] == '1' and (current[3] or '') ~= ARGV[4] then
   return -1
 end
 redis.call('DEL', KEYS[1])
@@ -118,8 +129,8 @@ return out
 
 /** The scripts' command names on the client; versioned, in case the scripts change. */
 const COMMANDS = {
-  put: "tesseraStorePutV1",
-  delete: "tesseraStoreDeleteV1",
+  put: "tesseraStorePutV2",
+  delete: "tesseraStoreDeleteV2",
   touch: "tesseraStoreTouchV1",
   list: "tesseraStoreListV1",
 } as const;
@@ -138,6 +149,16 @@ const ATTEMPTS = 8;
 const HASH = /^[0-9a-f]{64}$/;
 
 /**
+ * Throws a conflict unless the stored JSON (`null`: none) is the record a
+ * write expects; `lastUsedAt` aside, which lives in a field of its own.
+ */
+function expect(id: string, json: string | null | undefined, expected: StoredRecord | null | undefined): void {
+  if (expected === undefined) return;
+  const stored = json == null ? null : (JSON.parse(json) as StoredRecord);
+  if (!stillExpected(stored, expected)) throw new StoreConflict(id);
+}
+
+/**
  * Runs a Redis operation; a failure becomes a plain `Error` with Redis's
  * message only. `ioredis` attaches the command and its arguments (record
  * JSON, hashes) to its errors, and applications log errors' causes.
@@ -146,6 +167,7 @@ async function redisCall<T>(operation: string, run: () => Promise<T>): Promise<T
   try {
     return await run();
   } catch (error) {
+    if (error instanceof StoreConflict) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`RedisStore.${operation}: ${message}`);
   }
@@ -273,7 +295,7 @@ export class RedisStore implements TokenStore {
    * entries when its hash or owner changed. Rejects when another record is
    * stored under the same hash.
    */
-  async put(record: StoredRecord): Promise<void> {
+  async put(record: StoredRecord, expected?: StoredRecord | null): Promise<void> {
     const r = record as unknown as { [key: string]: unknown };
     for (const key of ["id", "userId"] as const) {
       if (typeof r[key] !== "string" || r[key] === "") {
@@ -284,13 +306,14 @@ export class RedisStore implements TokenStore {
       throw new TypeError("record.hash must be 64 lowercase hex digits");
     }
     const json = JSON.stringify(record);
-    return redisCall("put", () => this.#put(record, json));
+    return redisCall("put", () => this.#put(record, json, expected));
   }
 
-  async #put(record: StoredRecord, json: string): Promise<void> {
+  async #put(record: StoredRecord, json: string, expected: StoredRecord | null | undefined): Promise<void> {
     const idKey = this.#idKey(record.id);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const [oldHash, oldUser] = await this.#redis.hmget(idKey, "hash", "userId");
+      const [oldHash, oldUser, oldJson] = await this.#redis.hmget(idKey, "hash", "userId", "json");
+      expect(record.id, oldJson, expected);
       const written = await this.#redis[COMMANDS.put](
         idKey,
         this.#hashKey(record.hash),
@@ -303,6 +326,8 @@ export class RedisStore implements TokenStore {
         record.userId,
         oldHash ?? "",
         oldUser ?? "",
+        oldJson ?? "",
+        expected === undefined ? "0" : "1",
       );
       if (written === 1) {
         return;
@@ -311,18 +336,29 @@ export class RedisStore implements TokenStore {
     throw new Error("the record kept changing under concurrent writes");
   }
 
-  async delete(id: string): Promise<boolean> {
-    return redisCall("delete", () => this.#delete(id));
+  async delete(id: string, expected?: StoredRecord | null): Promise<boolean> {
+    return redisCall("delete", () => this.#delete(id, expected));
   }
 
-  async #delete(id: string): Promise<boolean> {
+  async #delete(id: string, expected: StoredRecord | null | undefined): Promise<boolean> {
     const idKey = this.#idKey(id);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const [hash, userId] = await this.#redis.hmget(idKey, "hash", "userId");
+      const [hash, userId, json] = await this.#redis.hmget(idKey, "hash", "userId", "json");
+      expect(id, json, expected);
       if (hash == null || userId == null) {
         return false;
       }
-      const deleted = await this.#redis[COMMANDS.delete](idKey, this.#hashKey(hash), this.#userKey(userId), id, hash, userId);
+      const check = expected === undefined ? "0" : "1";
+      const deleted = await this.#redis[COMMANDS.delete](
+        idKey,
+        this.#hashKey(hash),
+        this.#userKey(userId),
+        id,
+        hash,
+        userId,
+        json ?? "",
+        check,
+      );
       if (deleted >= 0) {
         return deleted === 1;
       }

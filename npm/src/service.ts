@@ -1,5 +1,6 @@
 import * as args from "./args.js";
 import type { TokenErrorCode } from "./codes.js";
+import { isConflict } from "./conflict.js";
 import { TokenError, call, denialError } from "./errors.js";
 import { type MemoryFastPath, isPrincipal, memoryFastPath, principalOf } from "./memory-store.js";
 import { randomSource } from "./random.js";
@@ -54,6 +55,9 @@ export interface TokenServiceOptions {
    */
   onError?: (error: unknown, context: { operation: "touch"; tokenId: string }) => void;
 }
+
+/** How many times a lifecycle operation is tried when its records keep changing under it. */
+const MAX_ATTEMPTS = 8;
 
 /** Denials as frozen results, so that refusing allocates nothing. */
 const denied = new Map<TokenErrorCode, CheckResult>();
@@ -250,6 +254,7 @@ export class TokenService {
     actor: Actor,
     run: (set: RecordSet, userId: string, tokenId: string | undefined) => string,
     read: (json: string) => T,
+    seen?: (records: StoredRecord[]) => void,
   ): Promise<T> {
     const [userId, tokenId] = actorOf(actor);
     args.string(userId, "userId");
@@ -257,6 +262,7 @@ export class TokenService {
     if (!Array.isArray(records)) {
       throw denialError("STORE_FAILED");
     }
+    seen?.(records);
     const set = new RecordSet();
     try {
       for (const record of records) {
@@ -268,6 +274,35 @@ export class TokenService {
     }
   }
 
+  /**
+   * Runs a lifecycle operation that writes: reads the actor's user's
+   * records, lets the core decide, and applies its writes, each carrying the
+   * record it replaces as read. When the store reports that one changed in
+   * between (`STORE_CONFLICT`), the operation starts again from a fresh
+   * read, at most `MAX_ATTEMPTS` times.
+   */
+  async #changing<T>(
+    actor: Actor,
+    run: (set: RecordSet, userId: string, tokenId: string | undefined) => string,
+    read: (json: string) => T,
+    writesOf: (out: T) => StoreWrite[],
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      let before = new Map<string, StoredRecord>();
+      const out = await this.#acting(actor, run, read, (records) => {
+        before = new Map(records.map((record) => [record.id, record]));
+      });
+      const writes = writesOf(out).map((write) => ({ ...write, expected: before.get(writeId(write)) ?? null }));
+      try {
+        await this.#apply(writes);
+        return out;
+      } catch (error) {
+        const conflict = error instanceof TokenError && isConflict((error as { cause?: unknown }).cause);
+        if (!conflict || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
   /** Applies an operation's writes: at once when the store can, else in order. */
   async #apply(writes: StoreWrite[]): Promise<void> {
     const store = this.#store;
@@ -275,11 +310,22 @@ export class TokenService {
       await this.#stored(() => store.apply?.(writes));
       return;
     }
-    for (const write of writes) {
-      if ("put" in write) {
-        await this.#stored(() => store.put(write.put));
-      } else {
-        await this.#stored(() => store.delete(write.delete));
+    for (const [i, write] of writes.entries()) {
+      try {
+        if ("put" in write) {
+          await this.#stored(() => store.put(write.put, write.expected));
+        } else {
+          await this.#stored(() => store.delete(write.delete, write.expected));
+        }
+      } catch (error) {
+        if (i === 0) throw error;
+        // Earlier writes were made: not a conflict to retry over them.
+        const partial = denialError("STORE_FAILED");
+        (partial as Error & { cause?: unknown }).cause = new Error(
+          `the store failed after ${i} of the operation's ${writes.length} writes (it has no apply)`,
+          { cause: (error as { cause?: unknown }).cause ?? error },
+        );
+        throw partial;
       }
     }
   }
@@ -300,7 +346,7 @@ export class TokenService {
     const now = this.#time();
     const entropy = this.#random();
     try {
-      const out = await this.#acting(
+      const out = await this.#changing(
         actor,
         (set, userId, tokenId) =>
           this.#deployment.issue(
@@ -318,8 +364,8 @@ export class TokenService {
             entropy,
           ),
         (json) => JSON.parse(json) as Issued & { writes: StoreWrite[] },
+        (out) => out.writes,
       );
-      await this.#apply(out.writes);
       return { token: out.token, record: out.record };
     } finally {
       entropy.fill(0);
@@ -497,13 +543,13 @@ export class TokenService {
     }
     const cascade = cascadeOption(options);
     const now = this.#time();
-    const out = await this.#acting(
+    const out = await this.#changing(
       actor,
       (set, userId, tokenId) =>
         this.#deployment.update(set, userId, tokenId, id, name, describe, description, status, cascade, now),
       (json) => JSON.parse(json) as { record: TokenInfo; writes: StoreWrite[] },
+      (out) => out.writes,
     );
-    await this.#apply(out.writes);
     return { record: out.record, affected: out.writes.map(writeId) };
   }
 
@@ -545,12 +591,12 @@ export class TokenService {
     const now = this.#time();
     const entropy = this.#random();
     try {
-      const out = await this.#acting(
+      const out = await this.#changing(
         actor,
         (set, userId, tokenId) => this.#deployment.rotate(set, userId, tokenId, id, graceMs, now, entropy),
         (json) => JSON.parse(json) as Issued & { writes: StoreWrite[] },
+        (out) => out.writes,
       );
-      await this.#apply(out.writes);
       return { token: out.token, record: out.record };
     } finally {
       entropy.fill(0);
@@ -566,12 +612,12 @@ export class TokenService {
     args.string(id, "id");
     const cascade = cascadeOption(options);
     const now = this.#time();
-    const writes = await this.#acting(
+    const writes = await this.#changing(
       actor,
       (set, userId, tokenId) => this.#deployment.delete(set, userId, tokenId, id, cascade, now),
       (json) => JSON.parse(json) as StoreWrite[],
+      (writes) => writes,
     );
-    await this.#apply(writes);
     return writes.map(writeId);
   }
 

@@ -22,10 +22,14 @@ export interface TokenStore {
   getByHash(hash: string): MaybePromise<StoredRecord | null | undefined>;
   /** The record with this id, if any. */
   getById(id: string): MaybePromise<StoredRecord | null | undefined>;
-  /** Inserts the record, or replaces the one with the same id. */
-  put(record: StoredRecord): MaybePromise<void>;
-  /** Deletes the record with this id; whether there was one. */
-  delete(id: string): MaybePromise<boolean>;
+  /**
+   * Inserts the record, or replaces the one with the same id. `expected`,
+   * when given, is what `TokenService` read under that id (`null`: none);
+   * see `StoreWrite` for what a store does with it.
+   */
+  put(record: StoredRecord, expected?: StoredRecord | null): MaybePromise<void>;
+  /** Deletes the record with this id; whether there was one. `expected` as for `put`. */
+  delete(id: string, expected?: StoredRecord | null): MaybePromise<boolean>;
   /** Every record of the user, in any order. */
   listByUser(userId: string): MaybePromise<StoredRecord[]>;
   /** Sets the record's `lastUsedAt` (called at most once a minute per token). */
@@ -38,7 +42,8 @@ export interface TokenStore {
   countByUser?(userId: string): MaybePromise<number>;
   /**
    * Applies one operation's writes in order, all or none (a rotation's two
-   * records, a cascade's deletions). Optional: without it, `TokenService`
+   * records, a cascade's deletions), and none when any record is no longer
+   * the one its write expects (then it throws a `STORE_CONFLICT` error). Optional: without it, `TokenService`
    * calls `put` and `delete` one by one, and a failure part-way leaves the
    * earlier writes in place.
    */

@@ -80,8 +80,19 @@ export interface Updated {
   affected: string[];
 }
 
-/** One change for a store, applied with the others of an operation at once. */
-export type StoreWrite = { readonly put: StoredRecord } | { readonly delete: string };
+/**
+ * One change for a store, applied with the others of an operation at once.
+ * `expected` is the record with that id as `TokenService` read it before
+ * the core decided (`null`: there was none). A store should apply the
+ * writes only while every record is still the one expected, ignoring
+ * `lastUsedAt`, and otherwise change nothing and throw an error whose
+ * `code` is `"STORE_CONFLICT"`: the service then reads again and retries,
+ * so a change decided on a stale read never undoes a concurrent one. A
+ * store that ignores `expected` keeps the last write.
+ */
+export type StoreWrite =
+  | { readonly put: StoredRecord; readonly expected?: StoredRecord | null }
+  | { readonly delete: string; readonly expected?: StoredRecord | null };
 
 /** A freshly issued token: show `token` once, never store or log it. */
 export interface Issued {

@@ -67,10 +67,30 @@ function same(actual, expected) {
 /** Ids in a stable order, to compare lists the interface may return in any order. */
 const ids = (records) => records.map((r) => r.id).sort();
 
+/** Settles within `ms` or fails the test: a safety bound, not a timing claim. */
+async function settlesWithin(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Registers the conformance tests for a store. `makeStore` returns a fresh,
- * empty store (or a promise of one) for each test; `options.name` labels
- * them, `options.after(store)` cleans up after a test if needed.
+ * empty store (or a promise of one) for each test; `options.after(store)`
+ * cleans up after a test if needed.
+ *
+ * `options.faulty`, for stores over a backend, returns (a promise of)
+ * `{ store, set(mode), corrupt?(record) }`: a fresh store with a short
+ * timeout whose backend `set` makes answer normally (`"ok"`), fail every
+ * call (`"error"`), fail only writes (`"error-writes"`) or never answer
+ * (`"hang"`); `corrupt` damages the stored form of a record behind the
+ * store's back. The failure tests run only with it.
  */
 export function storeConformance(name, makeStore, options = {}) {
   const fresh = async (t) => {
@@ -191,6 +211,37 @@ export function storeConformance(name, makeStore, options = {}) {
       same(await store.getById(parent.id), edited);
     });
 
+    test("a write whose expected record changed is refused with STORE_CONFLICT and changes nothing", async (t) => {
+      const store = await fresh(t);
+      const { parent, child, freshHash } = await sampleRecords();
+      await store.put(parent);
+      await store.put(child);
+      await store.touch(parent.id, 1_800_000_123_456);
+      const read = await store.getById(parent.id);
+      // lastUsedAt moved by touch alone is no change.
+      await store.put({ ...read, name: "first" }, { ...read, lastUsedAt: null });
+      const current = await store.getById(parent.id);
+      const conflict = (error) => error?.code === "STORE_CONFLICT";
+      await assert.rejects(Promise.resolve().then(() => store.put({ ...read, name: "stale" }, read)), conflict);
+      await assert.rejects(Promise.resolve().then(() => store.delete(parent.id, read)), conflict);
+      await assert.rejects(Promise.resolve().then(() => store.put({ ...child, hash: freshHash, id: "f".repeat(32) }, child)), conflict);
+      if (store.apply) {
+        await assert.rejects(
+          Promise.resolve().then(() =>
+            store.apply([
+              { put: { ...child, name: "would change" }, expected: child },
+              { delete: parent.id, expected: read },
+            ]),
+          ),
+          conflict,
+        );
+      }
+      same(await store.getById(parent.id), current);
+      same(await store.getById(child.id), child);
+      absent(await store.getByHash(freshHash), "the refused new record");
+      assert.equal(await store.delete(parent.id, current), true);
+    });
+
     test("touch never undoes a concurrent edit", async (t) => {
       const store = await fresh(t);
       const { parent } = await sampleRecords();
@@ -303,6 +354,28 @@ export function storeConformance(name, makeStore, options = {}) {
       assert.equal((await tokens.get("u1", record.id)).name, "renamed");
     });
 
+    test("concurrent changes never undo each other: a deactivation survives a rename that read before it", async (t) => {
+      const store = await fresh(t);
+      const clock = manualClock();
+      const a = service(store, clock);
+      const b = service(store, clock);
+      const { token, record } = await a.issue("u1", { name: "raced", scope: { preset: "all" } });
+      for (let round = 0; round < 20; round++) {
+        const outcomes = await Promise.allSettled([
+          a.setStatus("u1", record.id, "inactive"),
+          b.rename("u1", record.id, { name: `name ${round}` }),
+          b.rename("u1", record.id, { description: `description ${round}` }),
+        ]);
+        assert.deepEqual(outcomes.map((o) => o.status), ["fulfilled", "fulfilled", "fulfilled"], String(outcomes.map((o) => o.reason)));
+        const stored = await store.getById(record.id);
+        assert.equal(stored.status, "inactive", `round ${round}: the deactivation was undone`);
+        assert.equal(stored.name, `name ${round}`, `round ${round}: the rename was lost`);
+        assert.equal(stored.description, `description ${round}`, `round ${round}: the description was lost`);
+        await rejectsWith(a.verify(token, { action: "apps.read" }), "TOKEN_INACTIVE");
+        await a.setStatus("u1", record.id, "active");
+      }
+    });
+
     test("the policy's token limit counts the user's stored tokens", async (t) => {
       const store = await fresh(t);
       const tokens = service(store, manualClock(), { policy: { maxTokensPerUser: 2 } });
@@ -333,6 +406,80 @@ export function storeConformance(name, makeStore, options = {}) {
       await rejectsWith(tokens.issue(actor, { name: "c", expires: { days: 5 }, scope: { preset: "all" } }), "SCOPE_EXCEEDS_PARENT");
       clock.now += 10 * DAY;
       await rejectsWith(tokens.verify(child.token, { action: "apps.read" }), "TOKEN_EXPIRED");
+    });
+  });
+
+  if (!options.faulty) return;
+
+  describe(`${name}: failing closed`, () => {
+    const opened = async (t) => {
+      const faulty = await options.faulty();
+      t.after(async () => {
+        faulty.set("ok");
+        if (options.after) await options.after(faulty.store);
+      });
+      const clock = manualClock();
+      const tokens = new TokenService({ prefix: "tsr", catalog: CATALOG, store: faulty.store, now: clock.read });
+      const issued = await tokens.issue("u1", { name: "kept", expires: { days: 30 }, scope: { preset: "all" } });
+      return { ...faulty, tokens, issued, clock };
+    };
+    const request = { action: "apps.read" };
+
+    test("a backend that fails: verify is STORE_FAILED, every operation rejects, nothing stored changes", async (t) => {
+      const { set, tokens, issued, store } = await opened(t);
+      const before = await store.listByUser("u1");
+      set("error");
+      assert.deepEqual(await tokens.check(issued.token, request), { ok: false, code: "STORE_FAILED" });
+      await rejectsWith(tokens.verify(issued.token, request), "STORE_FAILED");
+      await rejectsWith(tokens.issue("u1", { name: "new", scope: { preset: "all" } }), "STORE_FAILED");
+      await rejectsWith(tokens.list("u1"), "STORE_FAILED");
+      await rejectsWith(tokens.setStatus("u1", issued.record.id, "inactive"), "STORE_FAILED");
+      await rejectsWith(tokens.delete("u1", issued.record.id), "STORE_FAILED");
+      set("ok");
+      assert.deepEqual(await store.listByUser("u1"), before);
+      assert.equal((await tokens.check(issued.token, request)).ok, true);
+    });
+
+    test("a backend that hangs: verify is STORE_FAILED once the store's timeout passes", async (t) => {
+      const { set, tokens, issued } = await opened(t);
+      set("hang");
+      const checked = await settlesWithin(tokens.check(issued.token, request), 30_000, "check over a hung backend");
+      assert.deepEqual(checked, { ok: false, code: "STORE_FAILED" });
+      await settlesWithin(rejectsWith(tokens.list("u1"), "STORE_FAILED"), 30_000, "list over a hung backend");
+      set("ok");
+      assert.equal((await tokens.check(issued.token, request)).ok, true);
+    });
+
+    test("writes that fail leave every record as it was: rotation, cascade, status", async (t) => {
+      const { set, tokens, issued, store } = await opened(t);
+      const child = await tokens.issue(await tokens.authenticate(issued.token), {
+        name: "child",
+        expires: { days: 5 },
+        scope: { preset: "read" },
+      });
+      const before = await store.listByUser("u1");
+      set("error-writes");
+      await rejectsWith(tokens.rotate("u1", issued.record.id, { graceSeconds: 60 }), "STORE_FAILED");
+      await rejectsWith(tokens.delete("u1", issued.record.id, { cascade: true }), "STORE_FAILED");
+      await rejectsWith(tokens.setStatus("u1", child.record.id, "inactive"), "STORE_FAILED");
+      set("ok");
+      const after = await store.listByUser("u1");
+      assert.deepEqual(ids(after), ids(before));
+      for (const record of after) same(record, before.find((r) => r.id === record.id));
+      assert.equal((await tokens.check(issued.token, request)).ok, true);
+      assert.equal((await tokens.check(child.token, request)).ok, true);
+    });
+
+    test("a record damaged in the backend is refused, never half read", async (t) => {
+      const { corrupt, tokens, issued, store } = await opened(t);
+      if (!corrupt) {
+        t.skip("this backend cannot be damaged from outside");
+        return;
+      }
+      await corrupt(await store.getById(issued.record.id));
+      const checked = await tokens.check(issued.token, request);
+      assert.equal(checked.ok, false);
+      assert.ok(["STORE_FAILED", "RECORD_INVALID", "TOKEN_UNKNOWN"].includes(checked.code), checked.code);
     });
   });
 }
