@@ -3,8 +3,10 @@
 # adapter, its glue and bundles, tsc --strict, clippy for the wasm target,
 # the node --test suites (every shared vector included) and the runtime-
 # conformance script under Node 20, Deno, Bun, workerd and Vercel's edge
-# runtime. Needs only Rust, Node 20 + npm and Python; installs the rest
-# (the wasm32 target, wasm-bindgen-cli at the Cargo.lock version, the npm
+# runtime, and the stores of their own: D1 in workerd (Miniflare 3), Deno
+# KV in Deno, and the introspection store against a real tessera-host.
+# Needs only Rust, Node 20 + npm and Python; installs the rest (the wasm32
+# target, wasm-bindgen-cli at the Cargo.lock version, the npm
 # devDependencies). Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +58,17 @@ step "node --test: the shared vectors and the API"
 step "runtime conformance: Node 20, Deno, Bun, workerd, edge-runtime"
 node tests/runtimes/run.mjs
 
+step "D1Store: the store suite and a Worker, in workerd through Miniflare 3"
+(cd npm && node --test test/d1/)
+
+step "DenoKvStore: the store suite in Deno, over a local KV file"
+(cd npm && DENO_NO_UPDATE_CHECK=1 DENO_DIR="$PWD/node_modules/.cache/deno" \
+    node_modules/.bin/deno test --quiet --no-check --allow-read --allow-write --allow-env --unstable-kv test/deno-kv/)
+
+step "IntrospectionStore: against a real tessera-host, in Node, workerd and edge-runtime"
+cargo build --quiet -p tessera-host
+(cd npm && node --test test/remote/)
+
 step "npm pack: what a user downloads (the licences, the bundles, the .wasm, the types)"
 (cd npm && npm pack --dry-run --json --ignore-scripts) | python3 -c '
 import json, sys
@@ -64,6 +77,9 @@ files = {f["path"] for f in pack["files"]}
 needed = {"package.json", "LICENSE-MIT", "LICENSE-APACHE", "dist/index.mjs", "dist/node.mjs",
           "dist/node.cjs", "dist/workerd.mjs", "dist/edge-light.mjs", "dist/tessera.wasm",
           "dist/types/index.d.ts"}
+for store, types in [("redis", "redis-store"), ("d1", "d1-store"), ("deno-kv", "deno-kv-store"),
+                     ("remote", "introspection-store")]:
+    needed |= {f"dist/{store}.mjs", f"dist/{store}.cjs", f"dist/types/{types}.d.ts"}
 missing = sorted(needed - files)
 if missing:
     sys.exit(f"npm pack leaves out {missing}")

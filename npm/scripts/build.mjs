@@ -50,9 +50,44 @@ function bindgenCli(version) {
   return join(homedir(), ".cargo", "bin", "wasm-bindgen");
 }
 
+/** Source file and bundle name of each store entry. */
+const STORES = [
+  ["redis-store.ts", "redis"],
+  ["d1-store.ts", "d1"],
+  ["deno-kv-store.ts", "deno-kv"],
+  ["introspection-store.ts", "remote"],
+];
+
+/** Bundles each store that exists, as ESM and CommonJS. */
+async function buildStores() {
+  const options = {
+    bundle: true,
+    platform: "neutral",
+    target: "es2022",
+    legalComments: "none",
+    logLevel: "warning",
+    absWorkingDir: pkg,
+  };
+  for (const [source, name] of STORES) {
+    const entry = join(pkg, "src", source);
+    if (!existsSync(entry)) continue;
+    await esbuild.build({ ...options, entryPoints: [entry], format: "esm", outfile: join(dist, `${name}.mjs`) });
+    await esbuild.build({ ...options, entryPoints: [entry], format: "cjs", outfile: join(dist, `${name}.cjs`) });
+  }
+}
+
 const generated = join(pkg, "src", "generated");
-const build = join(pkg, "build");
 const dist = join(pkg, "dist");
+
+// `--stores`: only the store bundles, over an existing build (quick, and
+// leaves the rest of dist/ alone).
+if (process.argv.includes("--stores")) {
+  await buildStores();
+  console.log(`store bundles rebuilt in ${dist}`);
+  process.exit(0);
+}
+
+const build = join(pkg, "build");
 for (const dir of [generated, build, dist]) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -206,12 +241,11 @@ await esbuild.build({ ...common, ...nodeBuiltins, entryPoints: [file], format: "
 await esbuild.build({ ...common, ...nodeBuiltins, entryPoints: [file], format: "cjs", outfile: join(dist, "node.cjs"), plugins: [filePlugin("cjs")] });
 await esbuild.build({ ...common, entryPoints: [module], format: "esm", outfile: join(dist, "workerd.mjs"), plugins: [modulePlugin("./tessera.wasm")] });
 await esbuild.build({ ...common, entryPoints: [module], format: "esm", outfile: join(dist, "edge-light.mjs"), plugins: [modulePlugin("./tessera.wasm?module")] });
-// The Redis store (`tessera-tokens/redis`): its own file, so that the main
-// entries (and workerd and edge bundles) never reach it. It has no runtime
-// imports: the application passes in its ioredis client.
-const redisStore = join(pkg, "src", "redis-store.ts");
-await esbuild.build({ ...common, entryPoints: [redisStore], format: "esm", outfile: join(dist, "redis.mjs") });
-await esbuild.build({ ...common, entryPoints: [redisStore], format: "cjs", outfile: join(dist, "redis.cjs") });
+// The stores of their own (`tessera-tokens/redis`, `/d1`, `/deno-kv`,
+// `/remote`): one file each, so that the main entries (and the workerd and
+// edge bundles) never reach them. None has runtime imports: the application
+// passes in its client, binding or URL.
+await buildStores();
 
 // 5. Type declarations, from the same sources, under `tsc --strict`.
 run(bin("tsc"), ["-p", join(pkg, "tsconfig.json")]);
@@ -227,7 +261,11 @@ for (const licence of ["LICENSE-MIT", "LICENSE-APACHE"]) {
 
 // Only node.mjs (reached through the node and bun conditions, never from
 // CommonJS) may use import.meta: some bundlers and CommonJS reject it.
-for (const name of ["index.mjs", "node.cjs", "workerd.mjs", "edge-light.mjs", "redis.mjs", "redis.cjs"]) {
+const storeBundles = STORES.filter(([source]) => existsSync(join(pkg, "src", source))).flatMap(([, name]) => [
+  `${name}.mjs`,
+  `${name}.cjs`,
+]);
+for (const name of ["index.mjs", "node.cjs", "workerd.mjs", "edge-light.mjs", ...storeBundles]) {
   const text = readFileSync(join(dist, name), "utf8");
   if (text.includes("import.meta")) {
     throw new Error(`${name} refers to import.meta, which some bundlers and CommonJS reject`);

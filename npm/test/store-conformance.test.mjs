@@ -1,5 +1,5 @@
 // The store conformance suite over MemoryStore, and the packaging of the
-// Redis store (which needs no Redis to check). The same suite runs over
+// stores with subpaths of their own (which needs no backend to check). The same suite runs over
 // RedisStore against a real Redis in redis/redis-store.test.mjs, through
 // scripts/test-redis.sh.
 
@@ -13,20 +13,24 @@ import { storeConformance } from "./store-conformance.mjs";
 
 storeConformance("MemoryStore", () => new MemoryStore());
 
-describe("packaging of tessera-tokens/redis", () => {
+describe("packaging of the stores: tessera-tokens/redis, /d1, /deno-kv, /remote", () => {
   const dist = new URL("../dist/", import.meta.url);
 
-  test("the main, workerd and edge entries never include the Redis store or ioredis", () => {
+  test("the main, workerd and edge entries include none of the stores with subpaths of their own", () => {
     for (const file of ["index.mjs", "node.mjs", "node.cjs", "workerd.mjs", "edge-light.mjs"]) {
       const text = readFileSync(new URL(file, dist), "utf8");
-      assert.ok(!text.includes("RedisStore") && !text.includes("ioredis"), file);
+      for (const name of ["RedisStore", "ioredis", "D1Store", "DenoKvStore", "IntrospectionStore", "/api/introspect"]) {
+        assert.ok(!text.includes(name), `${file} includes ${name}`);
+      }
     }
     const types = readFileSync(new URL("types/index.d.ts", dist), "utf8");
-    assert.ok(!types.includes("redis"), "the main declarations do not mention it");
+    for (const name of ["redis", "d1-store", "deno-kv-store", "introspection-store"]) {
+      assert.ok(!types.includes(name), `the main declarations mention ${name}`);
+    }
   });
 
-  test("the subpath has no runtime imports (the application passes its client)", () => {
-    for (const file of ["redis.mjs", "redis.cjs"]) {
+  test("each store's subpath has no runtime imports (the application passes its client, binding or URL)", () => {
+    for (const file of ["redis", "d1", "deno-kv", "remote"].flatMap((name) => [`${name}.mjs`, `${name}.cjs`])) {
       const text = readFileSync(new URL(file, dist), "utf8");
       assert.doesNotMatch(text, /\bimport\s*[^(]|\brequire\(/, file);
     }
