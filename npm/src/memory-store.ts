@@ -2,13 +2,15 @@ import { StoreConflict, stillExpected } from "./conflict.js";
 import { call } from "./errors.js";
 import { parseStored, withRecord } from "./record.js";
 import type { TokenStore } from "./store.js";
-import type { Principal, ScopeSpec, StoreWrite, StoredRecord } from "./types.js";
+import type { Principal, ScopeSpec, StoreWrite, StoredRecord, TokenInfo } from "./types.js";
 import { RecordIndex } from "./wasm.js";
 
 /** @internal What `TokenService` reads of a `MemoryStore` to verify in one call. */
 export interface MemoryFastPath {
   readonly index: RecordIndex;
   principal(slot: number): Principal | undefined;
+  /** Caches the principal of a record the service stored in `index` itself. */
+  adopt(slot: number, record: TokenInfo): void;
 }
 
 /** Reads the fast path of a plain `MemoryStore`; set by its static block. */
@@ -27,7 +29,7 @@ export function memoryFastPath(store: unknown): MemoryFastPath | undefined {
 const genuine = new WeakSet<object>();
 
 /** @internal A frozen principal for a record, shared by every verification of it. */
-export function principalOf(record: StoredRecord): Principal {
+export function principalOf(record: StoredRecord | TokenInfo): Principal {
   const principal = Object.freeze({ userId: record.userId, tokenId: record.id, scope: frozenScope(record.scope) });
   genuine.add(principal);
   return principal;
@@ -74,7 +76,13 @@ export class MemoryStore implements TokenStore {
         return undefined;
       }
       const principals = store.#principals;
-      return { index: store.#index, principal: (slot) => principals[slot] };
+      return {
+        index: store.#index,
+        principal: (slot) => principals[slot],
+        adopt: (slot, record) => {
+          principals[slot] = principalOf(record);
+        },
+      };
     };
   }
 

@@ -346,6 +346,33 @@ export class TokenService {
     const now = this.#time();
     const entropy = this.#random();
     try {
+      const memory = this.#memory;
+      if (memory !== undefined) {
+        // A MemoryStore: the user's records are read, and the new one
+        // stored, inside the module in the same call.
+        const [userId, tokenId] = actorOf(actor);
+        args.string(userId, "userId");
+        const out = JSON.parse(
+          call(() =>
+            this.#deployment.issue_indexed(
+              memory.index,
+              userId,
+              tokenId,
+              name,
+              description,
+              expiry,
+              expiryValue,
+              preset,
+              actions,
+              resources,
+              now,
+              entropy,
+            ),
+          ),
+        ) as Issued & { slot: number };
+        memory.adopt(out.slot, out.record);
+        return { token: out.token, record: out.record };
+      }
       const out = await this.#changing(
         actor,
         (set, userId, tokenId) =>

@@ -66,6 +66,45 @@ impl RecordIndex {
         }
     }
 
+    /// Inserts a record, or replaces the one with the same id (keeping its
+    /// slot); see [`RecordIndex::put`].
+    pub(crate) fn insert(&mut self, record: TokenRecord) -> Result<u32, JsValue> {
+        if let Some(other) = self.by_hash.get(record.hash())
+            && other.record.id() != record.id()
+        {
+            return Err(fail(
+                code::STORE_FAILED,
+                "another record is stored under this hash",
+            ));
+        }
+        let slot = match self.remove(record.id()) {
+            Some(old) => old.slot,
+            None => self.free_slots.pop().unwrap_or_else(|| {
+                self.next_slot += 1;
+                self.next_slot - 1
+            }),
+        };
+        self.by_id.insert(record.id().into(), *record.hash());
+        self.by_user
+            .entry(record.user_id().into())
+            .or_default()
+            .push(record.id().into());
+        self.by_hash.insert(*record.hash(), Entry { record, slot });
+        Ok(slot)
+    }
+
+    /// Clones of the user's records, in the order they were stored.
+    pub(crate) fn user_records(&self, user_id: &str) -> Vec<TokenRecord> {
+        self.by_user
+            .get(user_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.by_id.get(id))
+            .filter_map(|hash| self.by_hash.get(hash))
+            .map(|entry| entry.record.clone())
+            .collect()
+    }
+
     fn remove(&mut self, id: &str) -> Option<Entry> {
         let hash = self.by_id.remove(id)?;
         let entry = self.by_hash.remove(&hash)?;
@@ -91,29 +130,7 @@ impl RecordIndex {
     /// slot). Returns the slot. A record whose hash is already stored under
     /// another id is refused (`STORE_FAILED`).
     pub fn put(&mut self, record: &Record) -> Result<u32, JsValue> {
-        let record = record.inner.clone();
-        if let Some(other) = self.by_hash.get(record.hash())
-            && other.record.id() != record.id()
-        {
-            return Err(fail(
-                code::STORE_FAILED,
-                "another record is stored under this hash",
-            ));
-        }
-        let slot = match self.remove(record.id()) {
-            Some(old) => old.slot,
-            None => self.free_slots.pop().unwrap_or_else(|| {
-                self.next_slot += 1;
-                self.next_slot - 1
-            }),
-        };
-        self.by_id.insert(record.id().into(), *record.hash());
-        self.by_user
-            .entry(record.user_id().into())
-            .or_default()
-            .push(record.id().into());
-        self.by_hash.insert(*record.hash(), Entry { record, slot });
-        Ok(slot)
+        self.insert(record.inner.clone())
     }
 
     /// The record with this id, as JSON.

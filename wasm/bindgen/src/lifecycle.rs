@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::deployment::{Deployment, entropy};
 use crate::fail::{fail, millis};
+use crate::index::RecordIndex;
 use crate::json::{self, Json};
 use crate::record::{Record, scope_spec};
 
@@ -63,7 +64,69 @@ fn infos_json(records: &[&TokenRecord]) -> String {
     ["[", &items.join(","), "]"].concat()
 }
 
+/// The fields of an issue request, read from JavaScript's arguments.
+struct IssueArgs<'a> {
+    name: &'a str,
+    description: Option<String>,
+    expires: Expiry,
+    spec: tessera_core::ScopeSpec,
+}
+
+impl<'a> IssueArgs<'a> {
+    /// The request; `BAD_REQUEST` for an unknown expiry kind, `SCOPE_INVALID`
+    /// for an unknown preset.
+    fn new(
+        name: &'a str,
+        description: Option<String>,
+        expiry: &str,
+        expiry_value: Option<f64>,
+        scope_preset: Option<String>,
+        scope_actions: Option<Vec<String>>,
+        scope_resources: Option<Vec<String>>,
+    ) -> Result<Self, JsValue> {
+        let expires = match (expiry, expiry_value) {
+            ("never", _) => Expiry::Never,
+            ("days", Some(days)) => Expiry::Days(millis(days)),
+            ("at", at) => Expiry::At(at.map(millis)),
+            _ => return Err(fail(code::BAD_REQUEST, "expires is never, days or at")),
+        };
+        let spec = scope_spec(scope_preset, scope_actions, scope_resources)
+            .ok_or_else(|| fail(code::SCOPE_INVALID, "a preset is all, read or cli"))?;
+        Ok(Self {
+            name,
+            description,
+            expires,
+            spec,
+        })
+    }
+}
+
 impl Deployment {
+    /// Creates a token for the actor over the user's records `set`.
+    fn create(
+        &self,
+        set: &RecordSet,
+        user_id: &str,
+        token_id: Option<String>,
+        request: &IssueArgs<'_>,
+        now: f64,
+        entropy_bytes: &[u8],
+    ) -> Result<tessera_core::Minted, JsValue> {
+        let entropy = entropy(entropy_bytes)?;
+        self.acting(set, user_id, token_id, now, |life| {
+            life.create(
+                &CreateRequest {
+                    name: request.name,
+                    description: request.description.as_deref(),
+                    expires: request.expires,
+                    scope: &request.spec,
+                },
+                &entropy,
+            )
+            .map_err(failed)
+        })
+    }
+
     /// Runs `operation` for the actor: the user `user_id`, or, with
     /// `token_id`, that token of theirs among `set` (a verified principal,
     /// checked again at `now`). An absent or no longer valid token is
@@ -117,29 +180,65 @@ impl Deployment {
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
-        let entropy = entropy(entropy_bytes)?;
-        let expires = match (expiry, expiry_value) {
-            ("never", _) => Expiry::Never,
-            ("days", Some(days)) => Expiry::Days(millis(days)),
-            ("at", at) => Expiry::At(at.map(millis)),
-            _ => return Err(fail(code::BAD_REQUEST, "expires is never, days or at")),
+        let request = IssueArgs::new(
+            name,
+            description,
+            expiry,
+            expiry_value,
+            scope_preset,
+            scope_actions,
+            scope_resources,
+        )?;
+        let minted = self.create(set, user_id, token_id, &request, now, entropy_bytes)?;
+        Ok(minted_json(&minted))
+    }
+
+    /// `issue` over the records of a `MemoryStore`, in one call: the user's
+    /// records are read from `index` and the new record is stored there.
+    /// Returns JSON `{ token, record, slot }`, `slot` being the new record's.
+    #[allow(clippy::too_many_arguments)] // One argument per request field.
+    pub fn issue_indexed(
+        &self,
+        index: &mut RecordIndex,
+        user_id: &str,
+        token_id: Option<String>,
+        name: &str,
+        description: Option<String>,
+        expiry: &str,
+        expiry_value: Option<f64>,
+        scope_preset: Option<String>,
+        scope_actions: Option<Vec<String>>,
+        scope_resources: Option<Vec<String>>,
+        now: f64,
+        entropy_bytes: &[u8],
+    ) -> Result<String, JsValue> {
+        let request = IssueArgs::new(
+            name,
+            description,
+            expiry,
+            expiry_value,
+            scope_preset,
+            scope_actions,
+            scope_resources,
+        )?;
+        let set = RecordSet {
+            records: index.user_records(user_id),
         };
-        let spec = scope_spec(scope_preset, scope_actions, scope_resources)
-            .ok_or_else(|| fail(code::SCOPE_INVALID, "a preset is all, read or cli"))?;
-        self.acting(set, user_id, token_id, now, |life| {
-            let minted = life
-                .create(
-                    &CreateRequest {
-                        name,
-                        description: description.as_deref(),
-                        expires,
-                        scope: &spec,
-                    },
-                    &entropy,
-                )
-                .map_err(failed)?;
-            Ok(minted_json(&minted))
-        })
+        let minted = self.create(&set, user_id, token_id, &request, now, entropy_bytes)?;
+        // A creation writes the new record and nothing else.
+        let [Write::Put(record)] = minted.writes.as_slice() else {
+            return Err(fail(
+                code::INTERNAL,
+                "a creation that is not one new record",
+            ));
+        };
+        let slot = index.insert(record.clone())?;
+        let mut json = Json::new();
+        json.open().key("token").string(minted.token.expose());
+        json.key("record").raw(&json::record(&minted.record, false));
+        json.key("slot").integer(i64::from(slot));
+        json.close();
+        Ok(json.finish())
     }
 
     /// Rotates the token `id`. Returns JSON `{ token, record, writes }`.
