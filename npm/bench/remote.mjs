@@ -10,24 +10,14 @@
 import { MemoryStore, TokenService } from "tessera-tokens";
 import { IntrospectionStore } from "tessera-tokens/remote";
 import { Host, SECRET } from "../test/remote/host.mjs";
+import { measure as measureMedian } from "./measure.mjs";
 
 const TOKENS = Number(process.env.TOKENS ?? 200);
 const ROUNDS = Number(process.env.ROUNDS ?? 9);
 const READ = { action: "apps.read" };
 
-/** Median ns/op of `op(i)` over ROUNDS rounds of `batch` awaited calls. */
-async function measure(batch, op) {
-  for (let i = 0; i < Math.min(batch, 500); i++) await op(i);
-  const samples = [];
-  let i = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const start = process.hrtime.bigint();
-    for (let n = 0; n < batch; n++) await op(i++);
-    samples.push(Number(process.hrtime.bigint() - start) / batch);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
+/** Median ns/op of `op(i)` over ROUNDS rounds of `batch` calls each. */
+const measure = (batch, op) => measureMedian(batch, op, { rounds: ROUNDS, warm: 500 });
 
 const host = await Host.start();
 try {

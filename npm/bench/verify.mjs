@@ -10,6 +10,7 @@ import { createHash, hash as oneShot, randomBytes, timingSafeEqual } from "node:
 import { crc32 } from "node:zlib";
 import { SignJWT, jwtVerify } from "jose";
 import { MemoryStore, TokenService } from "tessera-tokens";
+import { measure as measureMedian } from "./measure.mjs";
 
 const TOKENS = Number(process.env.TOKENS ?? 100_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
@@ -22,18 +23,7 @@ const CATALOG = [
 const REQUEST = { action: "apps.read" };
 
 /** Median ns/op of `op(i)` over ROUNDS rounds of `batch` calls each. */
-async function measure(batch, op) {
-  for (let i = 0; i < Math.min(batch, 2_000); i++) await op(i); // warm-up
-  const samples = [];
-  let i = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const start = process.hrtime.bigint();
-    for (let n = 0; n < batch; n++) await op(i++);
-    samples.push(Number(process.hrtime.bigint() - start) / batch);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
+const measure = (batch, op) => measureMedian(batch, op, { rounds: ROUNDS });
 
 // --- tessera-tokens -------------------------------------------------------
 const tokens = new TokenService({ prefix: "tsr", catalog: CATALOG, store: new MemoryStore() });

@@ -23,7 +23,7 @@ import type {
   VerifyRequest,
 } from "./types.js";
 import { scopeMembers, toRecord } from "./record.js";
-import { Deployment, RecordSet, type Record as WasmRecord, rfc3339_millis } from "./wasm.js";
+import { Deployment, IssueInput, RecordSet, type Record as WasmRecord, rfc3339_millis } from "./wasm.js";
 
 /** Options of a `TokenService`. */
 export interface TokenServiceOptions {
@@ -344,8 +344,12 @@ export class TokenService {
     const [expiry, expiryValue] = expiryArgs(r.expires);
     const [preset, actions, resources] = requestedScope(r.scope);
     const now = this.#time();
-    const entropy = this.#random();
+    const issue = call(
+      () => new IssueInput(name, description, expiry, expiryValue, preset, actions, resources),
+    );
+    const entropy = new Uint8Array(32);
     try {
+      this.#entropy(entropy);
       const memory = this.#memory;
       if (memory !== undefined) {
         // A MemoryStore: the user's records are read, and the new one
@@ -353,49 +357,21 @@ export class TokenService {
         const [userId, tokenId] = actorOf(actor);
         args.string(userId, "userId");
         const out = JSON.parse(
-          call(() =>
-            this.#deployment.issue_indexed(
-              memory.index,
-              userId,
-              tokenId,
-              name,
-              description,
-              expiry,
-              expiryValue,
-              preset,
-              actions,
-              resources,
-              now,
-              entropy,
-            ),
-          ),
+          call(() => this.#deployment.issue_indexed(memory.index, userId, tokenId, issue, now, entropy)),
         ) as Issued & { slot: number };
         memory.adopt(out.slot, out.record);
         return { token: out.token, record: out.record };
       }
       const out = await this.#changing(
         actor,
-        (set, userId, tokenId) =>
-          this.#deployment.issue(
-            set,
-            userId,
-            tokenId,
-            name,
-            description,
-            expiry,
-            expiryValue,
-            preset,
-            actions,
-            resources,
-            now,
-            entropy,
-          ),
+        (set, userId, tokenId) => this.#deployment.issue(set, userId, tokenId, issue, now, entropy),
         (json) => JSON.parse(json) as Issued & { writes: StoreWrite[] },
         (out) => out.writes,
       );
       return { token: out.token, record: out.record };
     } finally {
       entropy.fill(0);
+      issue.free();
     }
   }
 

@@ -5,6 +5,7 @@
  */
 export {
   Deployment,
+  IssueInput,
   Record,
   RecordIndex,
   RecordSet,

@@ -36,7 +36,7 @@ mod token;
 
 pub use deployment::Deployment;
 pub use index::RecordIndex;
-pub use lifecycle::RecordSet;
+pub use lifecycle::{IssueInput, RecordSet};
 pub use record::Record;
 pub use token::{hash_token, present, token_pattern};
 

@@ -64,26 +64,31 @@ fn infos_json(records: &[&TokenRecord]) -> String {
     ["[", &items.join(","), "]"].concat()
 }
 
-/// The fields of an issue request, read from JavaScript's arguments.
-struct IssueArgs<'a> {
-    name: &'a str,
+/// An issue request, checked once and handed to [`Deployment::issue`] or
+/// [`Deployment::issue_indexed`].
+#[wasm_bindgen]
+pub struct IssueInput {
+    name: String,
     description: Option<String>,
     expires: Expiry,
     spec: tessera_core::ScopeSpec,
 }
 
-impl<'a> IssueArgs<'a> {
-    /// The request; `BAD_REQUEST` for an unknown expiry kind, `SCOPE_INVALID`
-    /// for an unknown preset.
-    fn new(
-        name: &'a str,
+#[wasm_bindgen]
+impl IssueInput {
+    /// The request. `expiry` is `"never"`, `"days"` or `"at"`, with
+    /// `expiry_value` the days or time (`None` with `"at"`: a year ahead);
+    /// `BAD_REQUEST` for another kind, `SCOPE_INVALID` for an unknown preset.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        name: String,
         description: Option<String>,
         expiry: &str,
         expiry_value: Option<f64>,
         scope_preset: Option<String>,
         scope_actions: Option<Vec<String>>,
         scope_resources: Option<Vec<String>>,
-    ) -> Result<Self, JsValue> {
+    ) -> Result<IssueInput, JsValue> {
         let expires = match (expiry, expiry_value) {
             ("never", _) => Expiry::Never,
             ("days", Some(days)) => Expiry::Days(millis(days)),
@@ -108,7 +113,7 @@ impl Deployment {
         set: &RecordSet,
         user_id: &str,
         token_id: Option<String>,
-        request: &IssueArgs<'_>,
+        request: &IssueInput,
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<tessera_core::Minted, JsValue> {
@@ -116,7 +121,7 @@ impl Deployment {
         self.acting(set, user_id, token_id, now, |life| {
             life.create(
                 &CreateRequest {
-                    name: request.name,
+                    name: &request.name,
                     description: request.description.as_deref(),
                     expires: request.expires,
                     scope: &request.spec,
@@ -161,70 +166,36 @@ impl Deployment {
 
 #[wasm_bindgen]
 impl Deployment {
-    /// Creates a token for the actor. `expiry` is `"never"`, `"days"` or
-    /// `"at"`, with `expiry_value` the days or time (`None` with `"at"`: a
-    /// year ahead). Returns JSON `{ token, record, writes }`.
-    #[allow(clippy::too_many_arguments)] // One argument per request field.
+    /// Creates a token for the actor. Returns JSON `{ token, record, writes }`.
     pub fn issue(
         &self,
         set: &RecordSet,
         user_id: &str,
         token_id: Option<String>,
-        name: &str,
-        description: Option<String>,
-        expiry: &str,
-        expiry_value: Option<f64>,
-        scope_preset: Option<String>,
-        scope_actions: Option<Vec<String>>,
-        scope_resources: Option<Vec<String>>,
+        request: &IssueInput,
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
-        let request = IssueArgs::new(
-            name,
-            description,
-            expiry,
-            expiry_value,
-            scope_preset,
-            scope_actions,
-            scope_resources,
-        )?;
-        let minted = self.create(set, user_id, token_id, &request, now, entropy_bytes)?;
+        let minted = self.create(set, user_id, token_id, request, now, entropy_bytes)?;
         Ok(minted_json(&minted))
     }
 
     /// `issue` over the records of a `MemoryStore`, in one call: the user's
     /// records are read from `index` and the new record is stored there.
     /// Returns JSON `{ token, record, slot }`, `slot` being the new record's.
-    #[allow(clippy::too_many_arguments)] // One argument per request field.
     pub fn issue_indexed(
         &self,
         index: &mut RecordIndex,
         user_id: &str,
         token_id: Option<String>,
-        name: &str,
-        description: Option<String>,
-        expiry: &str,
-        expiry_value: Option<f64>,
-        scope_preset: Option<String>,
-        scope_actions: Option<Vec<String>>,
-        scope_resources: Option<Vec<String>>,
+        request: &IssueInput,
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
-        let request = IssueArgs::new(
-            name,
-            description,
-            expiry,
-            expiry_value,
-            scope_preset,
-            scope_actions,
-            scope_resources,
-        )?;
         let set = RecordSet {
             records: index.user_records(user_id),
         };
-        let minted = self.create(&set, user_id, token_id, &request, now, entropy_bytes)?;
+        let minted = self.create(&set, user_id, token_id, request, now, entropy_bytes)?;
         // A creation writes the new record and nothing else.
         let [Write::Put(record)] = minted.writes.as_slice() else {
             return Err(fail(
