@@ -10,7 +10,7 @@ use crate::config::CacheConfig;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
     /// The stored record (whose hash the core still compares).
-    Found(Box<TokenRecord>),
+    Found(Box<Found>),
     /// No token has this hash.
     NotFound,
 }
@@ -19,9 +19,36 @@ impl Answer {
     /// The record, if one was found.
     pub fn record(&self) -> Option<&TokenRecord> {
         match self {
-            Self::Found(record) => Some(record),
+            Self::Found(found) => Some(&found.record),
             Self::NotFound => None,
         }
+    }
+}
+
+/// A record the token service sent, with the answer's text as it came: a
+/// shared-data slot stores that text, so the filter never writes records
+/// itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The record.
+    pub record: TokenRecord,
+    /// The introspection answer it was read from (`{"record": …}`).
+    body: String,
+}
+
+impl Found {
+    /// Reads an introspection answer's body (`{"record": …, "cacheSeconds": …}`):
+    /// the record and the lifetime the service suggests.
+    pub fn from_body(body: &[u8]) -> Option<(Self, Option<u32>)> {
+        let found: FoundBody = crate::json::from_slice(body).ok()?;
+        let text = String::from_utf8(body.to_vec()).ok()?;
+        Some((
+            Self {
+                record: found.record,
+                body: text,
+            },
+            found.cache_seconds,
+        ))
     }
 }
 
@@ -60,17 +87,17 @@ pub fn read(
     let status = status.ok_or_else(|| Failure("the token service did not answer".into()))?;
     let (answer, host_seconds, limit) = match status {
         200 => {
-            let found: FoundBody = serde_json::from_slice(body).map_err(|_| {
+            let (found, cache_seconds) = Found::from_body(body).ok_or_else(|| {
                 Failure("RECORD_INVALID: the token service sent an unreadable record".into())
             })?;
             (
-                Answer::Found(Box::new(found.record)),
-                found.cache_seconds,
+                Answer::Found(Box::new(found)),
+                cache_seconds,
                 cache.positive_seconds,
             )
         }
         404 => {
-            let missing: NotFoundBody = serde_json::from_slice(body).map_err(|_| {
+            let missing: NotFoundBody = crate::json::from_slice(body).map_err(|_| {
                 Failure("the token service answered 404 without a NOT_FOUND body".into())
             })?;
             if missing.code != tessera_core::code::NOT_FOUND {
@@ -150,11 +177,10 @@ impl Slot {
                 hash,
                 until,
                 since,
-                answer: Answer::Found(record),
+                answer: Answer::Found(found),
             } => {
                 let mut bytes = format!("F {hash} {until} {since} ").into_bytes();
-                // A record always serializes.
-                bytes.extend(serde_json::to_vec(record).unwrap_or_default());
+                bytes.extend_from_slice(found.body.as_bytes());
                 bytes
             }
         }
@@ -187,7 +213,7 @@ impl Slot {
                 hash,
                 until: time,
                 since,
-                answer: Answer::Found(Box::new(serde_json::from_slice(json).ok()?)),
+                answer: Answer::Found(Box::new(Found::from_body(json)?.0)),
             }),
             _ => None,
         }
@@ -260,7 +286,13 @@ mod tests {
 
     #[test]
     fn slots_round_trip() {
-        let record: TokenRecord = serde_json::from_str(RECORD).unwrap();
+        let body = format!("{{\"record\":{RECORD},\"cacheSeconds\":30}}");
+        let (found, seconds) = Found::from_body(body.as_bytes()).unwrap();
+        assert_eq!(seconds, Some(30));
+        assert_eq!(
+            found.record,
+            serde_json::from_str::<TokenRecord>(RECORD).unwrap()
+        );
         for slot in [
             Slot::Empty,
             Slot::Pending {
@@ -277,7 +309,7 @@ mod tests {
                 hash: "ab".into(),
                 until: -1,
                 since: 4,
-                answer: Answer::Found(Box::new(record)),
+                answer: Answer::Found(Box::new(found)),
             },
         ] {
             assert_eq!(Slot::decode(&slot.encode()), slot);

@@ -5,7 +5,7 @@
 //! worker keeps the answers it decoded, with the same lifetime. The cache is
 //! bounded: when full, expired entries go first, then everything.
 
-use std::collections::HashMap;
+use crate::HashMap;
 use std::rc::Rc;
 
 use tessera_core::TokenHash;
@@ -24,7 +24,7 @@ impl LocalCache {
     /// An empty cache of at most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
         Self {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             capacity: capacity.max(1),
         }
     }

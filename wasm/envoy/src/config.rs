@@ -263,20 +263,15 @@ impl fmt::Debug for Settings {
 impl Settings {
     /// Parses and checks the plugin configuration.
     pub fn from_json(bytes: &[u8]) -> Result<Self, ConfigError> {
-        let config: FilterConfig = serde_json::from_slice(bytes).or_else(|e| {
-            // Data errors may quote a value (a mistyped credential), so only
-            // field names and positions are repeated.
-            let message = e.to_string();
-            let safe = message.starts_with("unknown field")
-                || message.starts_with("missing field")
-                || message.starts_with("unknown variant");
-            if safe {
-                fail(message)
+        let config: FilterConfig = crate::json::from_slice(bytes).or_else(|e| {
+            // Only messages that name fields or variants are repeated; for
+            // anything else, the position.
+            if e.names_only() {
+                fail(e.to_string())
             } else {
+                let (line, column) = e.position();
                 fail(format!(
-                    "not the expected JSON at line {} column {}",
-                    e.line(),
-                    e.column()
+                    "not the expected JSON at line {line} column {column}"
                 ))
             }
         })?;

@@ -67,7 +67,12 @@ pub struct Denied {
 impl Denied {
     /// The JSON body: `{"code": .., "message": ..}`.
     pub fn body(&self) -> String {
-        serde_json::json!({ "code": self.code, "message": self.message }).to_string()
+        let mut body = String::from("{\"code\":");
+        crate::json::push_string(&mut body, self.code);
+        body.push_str(",\"message\":");
+        crate::json::push_string(&mut body, self.message);
+        body.push('}');
+        body
     }
 }
 

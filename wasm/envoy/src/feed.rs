@@ -15,7 +15,7 @@
 //!
 //! Pure state, no host calls: `glue` sends the polls and evicts.
 
-use std::collections::HashMap;
+use crate::HashMap;
 
 use serde::Deserialize;
 use tessera_core::TokenHash;
@@ -83,7 +83,7 @@ impl Feed {
             in_flight: None,
             next_poll: 0,
             trusted_until: 0,
-            changed: HashMap::new(),
+            changed: HashMap::default(),
             horizon: 0,
             failing: false,
         }
@@ -141,7 +141,7 @@ impl Feed {
             return (Err(Failure("an unexpected feed answer".into())), false);
         };
         let result = match status {
-            Some(200) => serde_json::from_slice::<Page>(body)
+            Some(200) => crate::json::from_slice::<Page>(body)
                 .map_err(|_| Failure("the revocation feed sent an unreadable page".into())),
             Some(other) => Err(Failure(format!("the revocation feed answered {other}"))),
             None => Err(Failure("the revocation feed did not answer".into())),

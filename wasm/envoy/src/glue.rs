@@ -9,8 +9,8 @@
 //! A request whose callout owner went away (client disconnect cancels its
 //! callout) is picked up by the same tick, which calls out from the root.
 
+use crate::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -62,8 +62,8 @@ thread_local! {
         settings: None,
         root_id: 0,
         cache: LocalCache::new(1),
-        flights: HashMap::new(),
-        callouts: HashMap::new(),
+        flights: HashMap::default(),
+        callouts: HashMap::default(),
         feed: None,
         uses: None,
     });

@@ -18,6 +18,7 @@
 //! - [`cache`]: each worker's cache of decoded answers.
 //! - [`feed`]: the revocation feed each worker polls.
 //! - [`uses`]: last uses, reported to the token service in batches.
+//! - [`json`]: the small JSON reader and writer the documents above need.
 //! - `glue` (wasm only): the proxy-wasm contexts that carry decisions out.
 #![forbid(unsafe_code)]
 
@@ -26,6 +27,11 @@ pub mod cache;
 pub mod config;
 pub mod decide;
 pub mod feed;
+pub mod json;
+
+/// A hash map keyed with std's random SipHash, over the `hashbrown` tables
+/// proxy-wasm links anyway (one copy of the table code instead of two).
+pub type HashMap<K, V> = hashbrown::HashMap<K, V, std::hash::RandomState>;
 pub mod rules;
 pub mod uses;
 

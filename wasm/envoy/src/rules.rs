@@ -230,11 +230,27 @@ fn is_name(name: &str) -> bool {
 /// percent-encoded: such paths are refused, since an upstream that
 /// normalises them would serve another path than the rule matched.
 pub fn has_dot_segment(path: &str) -> bool {
-    path.split('/').any(|segment| {
-        let lower = segment.to_ascii_lowercase();
-        let decoded = lower.replace("%2e", ".");
-        decoded == "." || decoded == ".."
-    })
+    path.split('/').any(is_dot_segment)
+}
+
+/// Whether `segment` is `.` or `..`, each dot plain or as `%2e`/`%2E`.
+fn is_dot_segment(segment: &str) -> bool {
+    let bytes = segment.as_bytes();
+    let (mut at, mut dots) = (0, 0);
+    while at < bytes.len() {
+        if bytes[at] == b'.' {
+            at += 1;
+        } else if bytes[at] == b'%'
+            && bytes.get(at + 1) == Some(&b'2')
+            && matches!(bytes.get(at + 2), Some(b'e' | b'E'))
+        {
+            at += 3;
+        } else {
+            return false;
+        }
+        dots += 1;
+    }
+    dots == 1 || dots == 2
 }
 
 #[cfg(test)]
@@ -342,5 +358,12 @@ mod tests {
         assert!(has_dot_segment("/a/%2E%2e/b"));
         assert!(!has_dot_segment("/a/.b/c"));
         assert!(!has_dot_segment("/a/b..c"));
+        assert!(has_dot_segment("/a/%2e./b") && has_dot_segment("/%2E"));
+        assert!(
+            !has_dot_segment("/a/.../b")
+                && !has_dot_segment("/a/%2f/b")
+                && !has_dot_segment("/a/%2/b")
+        );
+        assert!(!has_dot_segment("/a/%252e/b") && !has_dot_segment("//"));
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! Pure state, no host calls: `glue` sends the reports.
 
-use std::collections::HashMap;
+use crate::HashMap;
 
 /// Where and how often to report.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,8 +42,8 @@ impl Uses {
     pub fn new(settings: UsesSettings) -> Self {
         Self {
             settings,
-            pending: HashMap::new(),
-            reported: HashMap::new(),
+            pending: HashMap::default(),
+            reported: HashMap::default(),
             in_flight: None,
             next_report: 0,
         }
@@ -90,16 +90,18 @@ impl Uses {
                 self.reported.clear();
             }
         }
-        let uses: Vec<serde_json::Value> = self
-            .pending
-            .drain()
-            .map(|(id, at)| {
-                let body = serde_json::json!({ "id": id, "at": at });
-                self.reported.insert(id, at);
-                body
-            })
-            .collect();
-        Some(serde_json::json!({ "uses": uses }).to_string())
+        let mut body = String::from("{\"uses\":[");
+        for (i, (id, at)) in self.pending.drain().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str("{\"id\":");
+            crate::json::push_string(&mut body, &id);
+            body.push_str(&format!(",\"at\":{at}}}"));
+            self.reported.insert(id, at);
+        }
+        body.push_str("]}");
+        Some(body)
     }
 
     /// The report went out as callout `token`.
