@@ -47,6 +47,8 @@ export async function sampleRecords() {
     idle: await get(idle.record.id),
     /** A hash no stored record uses. */
     freshHash: (await get(spare.record.id)).hash,
+    /** Tokens of some of them (the clock stood at `manualClock()`'s start, then 1 s later). */
+    tokens: { parent: parent.token, idle: idle.token, spare: spare.token },
   };
 }
 
@@ -478,6 +480,94 @@ export function storeConformance(name, makeStore, options = {}) {
       }
       await corrupt(await store.getById(issued.record.id));
       const checked = await tokens.check(issued.token, request);
+      assert.equal(checked.ok, false);
+      assert.ok(["STORE_FAILED", "RECORD_INVALID", "TOKEN_UNKNOWN"].includes(checked.code), checked.code);
+    });
+  });
+}
+
+/**
+ * The conformance tests for a read-only store: one that finds records a
+ * service elsewhere keeps, such as `IntrospectionStore`. `seeded(records)`
+ * returns (a promise of) `{ store, set(mode), corrupt(record), close() }`:
+ * a fresh store over a backend that holds exactly `records`, whose modes are
+ * those of `options.faulty` above (`"ok"`, `"error"`, `"hang"`; the store
+ * should time out quickly), and `corrupt` damages a record in the backend.
+ */
+export function readOnlyConformance(name, seeded) {
+  const open = async (t, records) => {
+    const backend = await seeded(records);
+    t.after(async () => {
+      backend.set("ok");
+      await backend.close?.();
+    });
+    return backend;
+  };
+  const verifying = (store) => new TokenService({ prefix: "tsr", catalog: CATALOG, store, now: manualClock().read });
+
+  describe(`${name}: the read-only TokenStore contract`, () => {
+    test("records come back exactly, by hash; an absent hash gives null or undefined", async (t) => {
+      const samples = await sampleRecords();
+      const records = [samples.parent, samples.child, samples.plain, samples.rotated, samples.idle];
+      const { store } = await open(t, records);
+      for (const record of records) same(await store.getByHash(record.hash), record);
+      absent(await store.getByHash(samples.freshHash), "getByHash");
+    });
+
+    test("what comes back cannot change what later lookups get", async (t) => {
+      const { parent } = await sampleRecords();
+      const { store } = await open(t, [parent]);
+      const got = await store.getByHash(parent.hash);
+      try {
+        got.name = "changed";
+        got.scope.actions.push("apps.write");
+      } catch {
+        // A frozen answer refuses the change, which is as good.
+      }
+      same(await store.getByHash(parent.hash), parent);
+    });
+
+    test("the TokenService verifies over it: principal, scope, status, unknown", async (t) => {
+      const { parent, idle, tokens } = await sampleRecords();
+      const { store } = await open(t, [parent, idle]);
+      const service = verifying(store);
+      const principal = await service.verify(tokens.parent, { action: "apps.read", resource: "orgs/acme/apps/1" });
+      assert.equal(principal.tokenId, parent.id);
+      assert.deepEqual(await service.check(tokens.parent, { action: "apps.write", resource: "orgs/acme" }), {
+        ok: false,
+        code: "SCOPE_DENIED",
+      });
+      assert.deepEqual(await service.check(tokens.idle, { action: "apps.read" }), { ok: false, code: "TOKEN_INACTIVE" });
+      assert.deepEqual(await service.check(tokens.spare, { action: "apps.read" }), { ok: false, code: "TOKEN_UNKNOWN" });
+    });
+  });
+
+  describe(`${name}: failing closed`, () => {
+    const request = { action: "apps.read", resource: "orgs/acme/apps/1" };
+
+    test("a backend that fails: STORE_FAILED, and accepted again once it recovers", async (t) => {
+      const { parent, tokens } = await sampleRecords();
+      const backend = await open(t, [parent]);
+      const service = verifying(backend.store);
+      backend.set("error");
+      assert.deepEqual(await service.check(tokens.parent, request), { ok: false, code: "STORE_FAILED" });
+      backend.set("ok");
+      assert.equal((await service.check(tokens.parent, request)).ok, true);
+    });
+
+    test("a backend that hangs: STORE_FAILED once the store's timeout passes", async (t) => {
+      const { parent, tokens } = await sampleRecords();
+      const backend = await open(t, [parent]);
+      backend.set("hang");
+      const checked = await settlesWithin(verifying(backend.store).check(tokens.parent, request), 30_000, "check");
+      assert.deepEqual(checked, { ok: false, code: "STORE_FAILED" });
+    });
+
+    test("a record damaged in the backend is refused, never half read", async (t) => {
+      const { parent, tokens } = await sampleRecords();
+      const backend = await open(t, [parent]);
+      await backend.corrupt(parent);
+      const checked = await verifying(backend.store).check(tokens.parent, request);
       assert.equal(checked.ok, false);
       assert.ok(["STORE_FAILED", "RECORD_INVALID", "TOKEN_UNKNOWN"].includes(checked.code), checked.code);
     });

@@ -5,11 +5,11 @@
 // Vercel's edge runtime in edge.test.mjs.
 
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MemoryStore, TokenError, TokenService, hashToken } from "tessera-tokens";
 import { IntrospectionStore } from "tessera-tokens/remote";
+import { fakeService } from "./fake-service.mjs";
 import { Host, SECRET } from "./host.mjs";
 
 const INTERVAL = 200;
@@ -32,21 +32,6 @@ function remote(options = {}) {
 }
 
 const READ = { action: "apps.read" };
-
-/** A loopback HTTP server answering with `handle`; its URL and a closer. */
-async function fakeService(handle) {
-  const server = createServer(handle);
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections?.();
-        server.close(resolve);
-      }),
-  };
-}
 
 describe("IntrospectionStore against a real tessera-host", () => {
   test("verifies the host's tokens with the host's rules: principal, scope, unknown, malformed", async () => {
