@@ -401,11 +401,15 @@ impl<'de> Reader<'de> {
         Ok(true)
     }
 
+    // `array` and `object` differ only in the visitor method they call;
+    // written out twice, since sharing them through a closure costs the
+    // module bytes in every visitor's copy.
+
     /// An array, at its `[`.
     fn array<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
         self.enter()?;
         self.pos += 1;
-        let value = visitor.visit_seq(Elements {
+        let value = visitor.visit_seq(Items {
             reader: self,
             first: true,
         })?;
@@ -418,7 +422,7 @@ impl<'de> Reader<'de> {
     fn object<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
         self.enter()?;
         self.pos += 1;
-        let value = visitor.visit_map(Members {
+        let value = visitor.visit_map(Items {
             reader: self,
             first: true,
         })?;
@@ -434,6 +438,17 @@ fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
     (line, column)
+}
+
+/// Deserializer methods that only call another one of the same shape.
+macro_rules! forward {
+    ($($($method:ident)+ => $to:ident;)+) => {
+        $($(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+                self.$to(visitor)
+            }
+        )+)+
+    };
 }
 
 impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
@@ -561,40 +576,10 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         self.deserialize_map(visitor)
     }
 
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_u64(visitor)
+    forward! {
+        deserialize_identifier deserialize_string => deserialize_str;
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_i8 deserialize_i16
+        deserialize_i32 deserialize_i64 => deserialize_u64;
     }
 
     serde::forward_to_deserialize_any! {
@@ -602,13 +587,13 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
     }
 }
 
-/// The elements of an array.
-struct Elements<'a, 'de> {
+/// The elements of an array, or the members of an object.
+struct Items<'a, 'de> {
     reader: &'a mut Reader<'de>,
     first: bool,
 }
 
-impl<'de> de::SeqAccess<'de> for Elements<'_, 'de> {
+impl<'de> de::SeqAccess<'de> for Items<'_, 'de> {
     type Error = Error;
 
     fn next_element_seed<T: de::DeserializeSeed<'de>>(
@@ -622,13 +607,7 @@ impl<'de> de::SeqAccess<'de> for Elements<'_, 'de> {
     }
 }
 
-/// The members of an object.
-struct Members<'a, 'de> {
-    reader: &'a mut Reader<'de>,
-    first: bool,
-}
-
-impl<'de> de::MapAccess<'de> for Members<'_, 'de> {
+impl<'de> de::MapAccess<'de> for Items<'_, 'de> {
     type Error = Error;
 
     fn next_key_seed<K: de::DeserializeSeed<'de>>(
