@@ -8,6 +8,7 @@
  */
 import { StoreConflict, stillExpected } from "./conflict.js";
 import { BackendTimeout, timeoutOption, withDeadline } from "./deadline.js";
+import { checkIndexed, checkTouchTime } from "./store-checks.js";
 import type { TokenStore } from "./store.js";
 import type { StoreWrite, StoredRecord } from "./types.js";
 
@@ -123,7 +124,6 @@ interface Row {
   json: unknown;
 }
 
-const HASH = /^[0-9a-f]{64}$/;
 
 /** What a write expects to find under an id (`null`: no record). */
 interface Expectation {
@@ -144,19 +144,8 @@ function expectation(id: string, expected: StoredRecord | null | undefined): Exp
 
 /** A record's indexed members, checked: a record without them cannot be stored. */
 function indexed(record: StoredRecord): { id: string; hash: string; userId: string; json: string } {
-  if (typeof record !== "object" || record === null || Array.isArray(record)) {
-    throw new TypeError("record must be an object");
-  }
-  const r = record as unknown as { [key: string]: unknown };
-  for (const key of ["id", "userId"] as const) {
-    if (typeof r[key] !== "string" || r[key] === "") {
-      throw new TypeError(`record.${key} must be a non-empty string`);
-    }
-  }
-  if (typeof r.hash !== "string" || !HASH.test(r.hash)) {
-    throw new TypeError("record.hash must be 64 lowercase hex digits");
-  }
-  return { id: r.id as string, hash: r.hash, userId: r.userId as string, json: JSON.stringify(record) };
+  checkIndexed(record);
+  return { id: record.id, hash: record.hash, userId: record.userId, json: JSON.stringify(record) };
 }
 
 /**
@@ -412,9 +401,7 @@ export class D1Store implements TokenStore {
   }
 
   async touch(id: string, lastUsedAt: number): Promise<void> {
-    if (!Number.isSafeInteger(lastUsedAt)) {
-      throw new RangeError("lastUsedAt must be a whole number of milliseconds");
-    }
+    checkTouchTime(lastUsedAt);
     await this.#call("touch", () => this.#statement(SQL.touch, id, lastUsedAt).run());
   }
 

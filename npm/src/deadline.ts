@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import { wholeOption } from "./store-checks.js";
 
 /** How long a store waits for its backend by default, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -19,13 +20,7 @@ export class BackendTimeout extends Error {
 
 /** Checks a `timeoutMs` option: a whole number of milliseconds from 1 to 2^31 - 1. */
 export function timeoutOption(value: unknown): number {
-  if (value === undefined) {
-    return DEFAULT_TIMEOUT_MS;
-  }
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 0x7fff_ffff) {
-    throw new TypeError("timeoutMs must be a whole number of milliseconds from 1 to 2147483647");
-  }
-  return value;
+  return wholeOption(value, "timeoutMs", DEFAULT_TIMEOUT_MS, 1, 0x7fff_ffff);
 }
 
 /**

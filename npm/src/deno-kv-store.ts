@@ -7,6 +7,7 @@
  */
 import { StoreConflict, stillExpected } from "./conflict.js";
 import { timeoutOption, withDeadline } from "./deadline.js";
+import { HASH, checkIndexed, checkTouchTime } from "./store-checks.js";
 import type { TokenStore } from "./store.js";
 import type { StoreWrite, StoredRecord } from "./types.js";
 
@@ -94,23 +95,7 @@ function pause(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const HASH = /^[0-9a-f]{64}$/;
 
-/** Rejects what cannot be stored: a record must at least have its keys. */
-function checkWritten(record: unknown, what: string): asserts record is StoredRecord {
-  if (typeof record !== "object" || record === null || Array.isArray(record)) {
-    throw new TypeError(`${what} must be a record object`);
-  }
-  const r = record as { [key: string]: unknown };
-  for (const key of ["id", "userId"] as const) {
-    if (typeof r[key] !== "string" || r[key] === "") {
-      throw new TypeError(`${what}.${key} must be a non-empty string`);
-    }
-  }
-  if (typeof r.hash !== "string" || !HASH.test(r.hash)) {
-    throw new TypeError(`${what}.hash must be 64 lowercase hex digits`);
-  }
-}
 
 /** Rejects an `expected` that is not a record object, `null` or `undefined`. */
 function checkExpected(expected: unknown, what: string): asserts expected is StoredRecord | null | undefined {
@@ -135,7 +120,7 @@ function parseRecord(value: unknown, id: string): StoredRecord {
     throw new Error(`the value stored for record ${id} is not valid JSON`);
   }
   try {
-    checkWritten(parsed, "record");
+    checkIndexed(parsed, "record");
   } catch (error) {
     throw new Error(`the value stored for record ${id} is not a well-formed record (${(error as Error).message})`);
   }
@@ -434,7 +419,7 @@ export class DenoKvStore implements TokenStore {
    * nothing, when the stored record is not `expected` (see the class).
    */
   async put(record: StoredRecord, expected?: StoredRecord | null): Promise<void> {
-    checkWritten(record, "record");
+    checkIndexed(record, "record");
     checkExpected(expected, "expected");
     const json = JSON.stringify(record);
     await this.#operation("put", () =>
@@ -478,7 +463,7 @@ export class DenoKvStore implements TokenStore {
         checkExpected(w.expected, `writes[${i}].expected`);
       }
       if (typeof w === "object" && w !== null && "put" in w) {
-        checkWritten(w.put, `writes[${i}].put`);
+        checkIndexed(w.put, `writes[${i}].put`);
         json.push(JSON.stringify(w.put));
         ids.push(w.put.id);
       } else if (typeof w === "object" && w !== null && typeof w.delete === "string") {
@@ -639,9 +624,7 @@ export class DenoKvStore implements TokenStore {
    * deleted one is left alone). Never undoes a concurrent edit.
    */
   async touch(id: string, lastUsedAt: number): Promise<void> {
-    if (!Number.isSafeInteger(lastUsedAt)) {
-      throw new RangeError("lastUsedAt must be a whole number of milliseconds");
-    }
+    checkTouchTime(lastUsedAt);
     await this.#operation("touch", () =>
       this.#serially([id], async () => {
         for (let attempt = 0; attempt < ATTEMPTS; attempt++) {

@@ -14,6 +14,7 @@
  * @packageDocumentation
  */
 import { timeoutOption, withDeadline } from "./deadline.js";
+import { HASH, wholeOption } from "./store-checks.js";
 import type { TokenStore } from "./store.js";
 import type { StoreWrite, StoredRecord } from "./types.js";
 
@@ -77,7 +78,6 @@ interface FeedPage {
 const MAX_PAGES = 10;
 /** The most uses one report carries (the host's limit). */
 const MAX_USES = 10_000;
-const HASH = /^[0-9a-f]{64}$/;
 
 /**
  * `value` frozen throughout: cached records are handed out as they are,
@@ -87,15 +87,6 @@ function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
     for (const member of Object.values(value)) deepFreeze(member);
     Object.freeze(value);
-  }
-  return value;
-}
-
-/** A whole number within bounds, or the default. */
-function whole(value: unknown, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${name} must be a whole number from ${min} to ${max}`);
   }
   return value;
 }
@@ -158,6 +149,12 @@ export class IntrospectionStore implements TokenStore {
   readonly #timeoutMs: number;
   /** Answers by hash, oldest first. */
   readonly #entries = new Map<string, Entry>();
+  /**
+   * The hash each cached record's id was cached under, for `touch`, which
+   * gets an id. Entries may outlive their answer (then they miss); cleared
+   * with the cache and whenever it outgrows it twice over.
+   */
+  readonly #hashOfId = new Map<string, string>();
   /** Last uses to report, by token id. */
   readonly #uses = new Map<string, number>();
   /** The feed's cursor; undefined until the first page. */
@@ -205,9 +202,9 @@ export class IntrospectionStore implements TokenStore {
     // another object ("Illegal invocation").
     this.#fetch =
       fetcher ?? ((input, init) => (globalThis.fetch as unknown as Fetch)(input, init));
-    this.#feedIntervalMs = whole(options.feedIntervalMs, "feedIntervalMs", 1_000, 1, 3_600_000);
-    this.#cacheMs = whole(options.cacheMs, "cacheMs", 300_000, 0, 86_400_000);
-    this.#maxEntries = whole(options.maxEntries, "maxEntries", 10_000, 1, 10_000_000);
+    this.#feedIntervalMs = wholeOption(options.feedIntervalMs, "feedIntervalMs", 1_000, 1, 3_600_000);
+    this.#cacheMs = wholeOption(options.cacheMs, "cacheMs", 300_000, 0, 86_400_000);
+    this.#maxEntries = wholeOption(options.maxEntries, "maxEntries", 10_000, 1, 10_000_000);
     this.#timeoutMs = timeoutOption(options.timeoutMs);
   }
 
@@ -251,6 +248,7 @@ export class IntrospectionStore implements TokenStore {
   /** Forgets every answer (a reset, a failed feed read). */
   #forgetAll(): void {
     this.#entries.clear();
+    this.#hashOfId.clear();
     this.#epoch++;
   }
 
@@ -351,6 +349,8 @@ export class IntrospectionStore implements TokenStore {
       const known = this.#uses.get(record.id);
       if (known !== undefined && (record.lastUsedAt ?? 0) < known) record.lastUsedAt = known;
       this.#entries.set(hash, { record: deepFreeze(record), until: now + keepMs });
+      if (this.#hashOfId.size >= 2 * this.#maxEntries) this.#hashOfId.clear();
+      this.#hashOfId.set(record.id, hash);
       if (this.#entries.size > this.#maxEntries) {
         const oldest = this.#entries.keys().next().value;
         if (oldest !== undefined) this.#entries.delete(oldest);
@@ -366,8 +366,10 @@ export class IntrospectionStore implements TokenStore {
    */
   touch(id: string, lastUsedAt: number): void {
     if (typeof id !== "string" || typeof lastUsedAt !== "number") return;
-    for (const entry of this.#entries.values()) {
-      if (entry.record.id === id) entry.record = Object.freeze({ ...entry.record, lastUsedAt });
+    const hash = this.#hashOfId.get(id);
+    const entry = hash === undefined ? undefined : this.#entries.get(hash);
+    if (entry !== undefined && entry.record.id === id) {
+      entry.record = Object.freeze({ ...entry.record, lastUsedAt });
     }
     if (!this.#uses.has(id) && this.#uses.size >= MAX_USES) {
       const oldest = this.#uses.keys().next().value;

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { StoreConflict, stillExpected } from "./conflict.js";
+import { checkIndexed, checkTouchTime } from "./store-checks.js";
 import type { TokenStore } from "./store.js";
 import type { StoredRecord } from "./types.js";
 
@@ -145,8 +146,6 @@ type Scripted = RedisClient & {
 
 /** How often `put` and `delete` read again when the record changes under them. */
 const ATTEMPTS = 8;
-
-const HASH = /^[0-9a-f]{64}$/;
 
 /**
  * Throws a conflict unless the stored JSON (`null`: none) is the record a
@@ -296,15 +295,7 @@ export class RedisStore implements TokenStore {
    * stored under the same hash.
    */
   async put(record: StoredRecord, expected?: StoredRecord | null): Promise<void> {
-    const r = record as unknown as { [key: string]: unknown };
-    for (const key of ["id", "userId"] as const) {
-      if (typeof r[key] !== "string" || r[key] === "") {
-        throw new TypeError(`record.${key} must be a non-empty string`);
-      }
-    }
-    if (typeof r.hash !== "string" || !HASH.test(r.hash)) {
-      throw new TypeError("record.hash must be 64 lowercase hex digits");
-    }
+    checkIndexed(record);
     const json = JSON.stringify(record);
     return redisCall("put", () => this.#put(record, json, expected));
   }
@@ -394,9 +385,7 @@ export class RedisStore implements TokenStore {
   }
 
   async touch(id: string, lastUsedAt: number): Promise<void> {
-    if (!Number.isSafeInteger(lastUsedAt)) {
-      throw new RangeError("lastUsedAt must be a whole number of milliseconds");
-    }
+    checkTouchTime(lastUsedAt);
     await redisCall("touch", () => this.#redis[COMMANDS.touch](this.#idKey(id), String(lastUsedAt)));
   }
 

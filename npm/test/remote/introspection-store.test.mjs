@@ -119,6 +119,8 @@ describe("IntrospectionStore against a real tessera-host", () => {
     const { tokens, store } = remote();
     const issued = await host.issue("used remotely");
     await tokens.verify(issued.token, READ);
+    // The cached answer now carries the use, so the next verification notes none.
+    assert.equal(typeof (await store.getByHash(hashToken(issued.token))).lastUsedAt, "number");
     await tokens.verify(issued.token, READ);
     await store.flush();
     let seen = null;
