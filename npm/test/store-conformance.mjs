@@ -539,6 +539,16 @@ export function readOnlyConformance(name, seeded) {
       });
       assert.deepEqual(await service.check(tokens.idle, { action: "apps.read" }), { ok: false, code: "TOKEN_INACTIVE" });
       assert.deepEqual(await service.check(tokens.spare, { action: "apps.read" }), { ok: false, code: "TOKEN_UNKNOWN" });
+      const later = new TokenService({
+        prefix: "tsr",
+        catalog: CATALOG,
+        store,
+        now: () => manualClock().now + 31 * DAY,
+      });
+      assert.deepEqual(await later.check(tokens.parent, { action: "apps.read", resource: "orgs/acme/apps/1" }), {
+        ok: false,
+        code: "TOKEN_EXPIRED",
+      });
     });
   });
 

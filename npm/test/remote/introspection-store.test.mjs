@@ -287,7 +287,7 @@ describe("IntrospectionStore against a service that misbehaves", () => {
     }
   });
 
-  test("options are checked: URL, credential, intervals", () => {
+  test("options are checked: URL, credential, intervals; a lookup takes only a hash", async () => {
     const ok = { url: "https://tokens.example.com", secret: SECRET };
     assert.doesNotThrow(() => new IntrospectionStore(ok));
     assert.doesNotThrow(() => new IntrospectionStore({ ...ok, url: "http://127.0.0.1:8080" }));
@@ -305,6 +305,9 @@ describe("IntrospectionStore against a service that misbehaves", () => {
       assert.throws(() => new IntrospectionStore(bad), TypeError, JSON.stringify(bad));
     }
     const store = new IntrospectionStore(ok);
+    for (const hash of ["", "x".repeat(64), "A".repeat(64), "a".repeat(65), 7, null]) {
+      await assert.rejects(store.getByHash(hash), TypeError, String(hash));
+    }
     assert.ok(!JSON.stringify(store).includes(SECRET) && !String(store).includes(SECRET), "the credential is not shown");
   });
 });
