@@ -12,6 +12,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# CI builds each crate once: incremental caches would only take disk.
+if [ "${CI:-}" = true ]; then
+    export CARGO_INCREMENTAL=0
+fi
+df -h . | sed 's/^/disk: /'
+
 step "rustup targets"
 for target in wasm32-wasip2 wasm32-unknown-unknown; do
     rustup target list --installed | grep -qx "$target" || rustup target add "$target"
@@ -58,5 +64,9 @@ bash scripts/test-redis.sh
 bash scripts/test-envoy.sh
 bash scripts/test-ui.sh
 bash scripts/test-fuzz.sh
+
+step "disk used by builds and packages"
+du -sh target fuzz/target npm/node_modules 2>/dev/null || true
+df -h . | sed 's/^/disk: /'
 
 printf '\nall checks passed\n'
