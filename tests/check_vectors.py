@@ -131,6 +131,27 @@ def check_rotate():
         check(expect["retired"]["expiresAt"] == want, "retired expiry")
 
 
+def tokens_enabled(standing):
+    """Tokens are enabled for administrators always; for a member, by their
+    own setting, or by the deployment's default when it is `inherit`."""
+    if standing["admin"]:
+        return True
+    return {"on": True, "off": False, "inherit": standing["membersEnabled"]}[standing["tokens"]]
+
+
+def check_verify_owner():
+    """A known token of a user whose tokens are not enabled is refused with
+    TOKENS_DISABLED, and never otherwise."""
+    v = load("verify.json")
+    for case in v["cases"]:
+        enabled = tokens_enabled(case["owner"])
+        disabled = case["expect"].get("error") == "TOKENS_DISABLED"
+        check(not (enabled and disabled), f"{case['name']}: an enabled owner's token is not TOKENS_DISABLED")
+        if not enabled:
+            check(disabled or case["expect"].get("error") == "TOKEN_UNKNOWN",
+                  f"{case['name']}: a disabled owner's known token is TOKENS_DISABLED")
+
+
 def check_lifecycle():
     """The actor rule, recomputed from the records alone: ownership, the
     cascade's reach, a token actor's limits on what it obtains."""
@@ -153,6 +174,10 @@ def check_lifecycle():
     for case in v["cases"]:
         name, actor, op, expect = case["name"], case["actor"], case["operation"], case["expect"]
         acting = None
+        enabled = tokens_enabled(actor["standing"])
+        if actor["kind"] == "token" and not enabled:
+            check(expect.get("error") == "TOKENS_DISABLED", f"{name}: a disabled user's token does nothing")
+            continue
         if actor["kind"] == "token":
             acting = by_hash[stored_hash(actor["token"], None)]
             user = acting["userId"]
@@ -161,6 +186,9 @@ def check_lifecycle():
         target = records.get(op.get("id"))
         if "id" in op and (target is None or target["userId"] != user):
             check(expect.get("error") == "NOT_FOUND", f"{name}: another user's or no token is NOT_FOUND")
+            continue
+        if op["op"] in ("create", "rotate") and not enabled:
+            check(expect.get("error") == "FORBIDDEN", f"{name}: a disabled user creates nothing")
             continue
         if "error" in expect:
             continue
@@ -189,7 +217,7 @@ def check_lifecycle():
             check(retired["expiresAt"] <= now + op["graceMs"], f"{name}: the old token's grace")
 
 
-for step in (check_format, check_hash, check_issue, check_rotate, check_lifecycle):
+for step in (check_format, check_hash, check_issue, check_rotate, check_verify_owner, check_lifecycle):
     step()
 print(f"vectors: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -29,9 +29,10 @@ fn chain(d: &Deployment, n: usize) -> Vec<TokenRecord> {
     for i in 0..n {
         let mut entropy = [0u8; 32];
         entropy[..8].copy_from_slice(&(i as u64).to_le_bytes());
-        let parent = records
-            .last()
-            .map(|p| d.authenticate(p.hash(), Some(p), NOW).expect("valid"));
+        let parent = records.last().map(|p| {
+            d.authenticate(p.hash(), Some(p), Standing::OWNER, NOW)
+                .expect("valid")
+        });
         let creator = parent.map_or(Creator::User, Creator::Token);
         let request = IssueRequest {
             user_id: "u1",

@@ -92,7 +92,13 @@ fn benches(c: &mut Criterion) {
         let presented = d.parse(header).expect("parses");
         let hash = d.hash(&presented);
         let verified = d
-            .verify(&hash, store.get(&hash), &request, NOW)
+            .verify(
+                &hash,
+                store.get(&hash),
+                tessera_core::Standing::OWNER,
+                &request,
+                NOW,
+            )
             .expect("verifies");
         verified.principal.user_id.len()
     };

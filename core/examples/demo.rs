@@ -55,7 +55,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for action in ["apps.read", "deploy.run", "apps.write"] {
         let presented = deployment.parse(&header)?;
         let hash = deployment.hash(&presented);
-        let outcome = deployment.verify(&hash, store.get(&hash), &Request::action(action), now);
+        let outcome = deployment.verify(
+            &hash,
+            store.get(&hash),
+            tessera_core::Standing::OWNER,
+            &Request::action(action),
+            now,
+        );
         match outcome {
             Ok(v) => println!("{action:<11} allowed for {}", v.principal.user_id),
             Err(denial) => println!("{action:<11} refused: {}", denial.code()),

@@ -9,31 +9,76 @@
 use crate::record::TokenRecord;
 use crate::verify::Authenticated;
 
+/// Whether a user may generate and use tokens, as an administrator set it
+/// for that user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Enablement {
+    /// The deployment-wide default for members decides (off unless an
+    /// administrator turned it on).
+    #[default]
+    Inherit,
+    /// Enabled, whatever the default.
+    On,
+    /// Disabled, whatever the default: the user can neither create tokens
+    /// nor use the ones they hold.
+    Off,
+}
+
+impl Enablement {
+    /// The setting's name: `inherit`, `on` or `off`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Inherit => "inherit",
+            Self::On => "on",
+            Self::Off => "off",
+        }
+    }
+
+    /// The setting with this name, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "inherit" => Some(Self::Inherit),
+            "on" => Some(Self::On),
+            "off" => Some(Self::Off),
+            _ => None,
+        }
+    }
+}
+
 /// What the host knows about a user's rights over tokens.
 ///
-/// A deployment lets administrators create tokens always, and members only
-/// when an administrator allowed it; the core combines the two, so that no
-/// adapter decides it.
+/// Tokens are enabled for administrators always, and for each member by
+/// their own [`Enablement`], which may defer to the deployment's default.
+/// Enabled means the user may generate *and use* tokens; the core combines
+/// the three facts, so that no adapter decides it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Standing {
     /// Whether the user administers the deployment.
     pub admin: bool,
-    /// Whether the deployment lets members (non-administrators) create
-    /// tokens.
-    pub members_may_create: bool,
+    /// The user's own setting.
+    pub tokens: Enablement,
+    /// The deployment-wide default for members whose setting is
+    /// [`Enablement::Inherit`].
+    pub members_enabled: bool,
 }
 
 impl Standing {
-    /// A user who may create tokens: what a library without roles (the npm
-    /// package, a Rust service) passes for the user it authenticated.
+    /// A user whose tokens are enabled: what a library without users or
+    /// roles (the npm package, a Rust service) passes for every owner.
     pub const OWNER: Self = Self {
         admin: false,
-        members_may_create: true,
+        tokens: Enablement::On,
+        members_enabled: true,
     };
 
-    /// Whether the user may create (and so rotate) tokens.
-    pub fn may_create(&self) -> bool {
-        self.admin || self.members_may_create
+    /// Whether the user may generate and use tokens.
+    pub fn tokens_enabled(&self) -> bool {
+        self.admin
+            || match self.tokens {
+                Enablement::On => true,
+                Enablement::Off => false,
+                Enablement::Inherit => self.members_enabled,
+            }
     }
 }
 
@@ -47,13 +92,12 @@ pub enum Actor<'r> {
         /// Their rights over tokens.
         standing: Standing,
     },
-    /// A token, authenticated by [`crate::Deployment::authenticate`] (active
-    /// and unexpired when it was checked).
+    /// A token, authenticated by [`crate::Deployment::authenticate`] (active,
+    /// unexpired and its user enabled when it was checked), which carries
+    /// its user's standing.
     Token {
         /// The token.
         token: Authenticated<'r>,
-        /// Its user's rights over tokens.
-        standing: Standing,
     },
 }
 
@@ -64,8 +108,8 @@ impl<'r> Actor<'r> {
     }
 
     /// An authenticated token acting for its user.
-    pub fn token(token: Authenticated<'r>, standing: Standing) -> Self {
-        Self::Token { token, standing }
+    pub fn token(token: Authenticated<'r>) -> Self {
+        Self::Token { token }
     }
 
     /// The user the actor acts for.
@@ -87,7 +131,8 @@ impl<'r> Actor<'r> {
     /// The user's rights over tokens.
     pub fn standing(&self) -> Standing {
         match self {
-            Self::User { standing, .. } | Self::Token { standing, .. } => *standing,
+            Self::User { standing, .. } => *standing,
+            Self::Token { token } => token.owner(),
         }
     }
 }

@@ -62,6 +62,10 @@ code_table! {
     TokenInactive = TOKEN_INACTIVE, Unauthenticated, "the token is inactive";
     /// The token exists but its expiry time has passed.
     TokenExpired = TOKEN_EXPIRED, Unauthenticated, "the token has expired";
+    /// The token is valid but its user may not use tokens: a member whom an
+    /// administrator has not enabled (or has disabled). Nothing is deleted;
+    /// enabling the user again restores the token.
+    TokensDisabled = TOKENS_DISABLED, Unauthenticated, "the token's user may not use tokens";
     /// The token is valid but its scope does not allow the requested action or
     /// resource.
     ScopeDenied = SCOPE_DENIED, Forbidden, "the token's scope does not allow this request";
@@ -207,6 +211,7 @@ pub const ALL: &[&str] = &[
     TOKEN_ROTATED,
     POLICY_INVALID,
     BAD_REQUEST,
+    TOKENS_DISABLED,
 ];
 
 /// What kind of failure a code is: what each adapter maps to its protocol

@@ -13,7 +13,7 @@
 //! # The flow
 //!
 //! ```
-//! use tessera_core::{Catalog, Creator, Deployment, Expiry, IssueRequest, Prefix, Request, ScopeSpec};
+//! use tessera_core::{Catalog, Creator, Deployment, Expiry, IssueRequest, Prefix, Request, ScopeSpec, Standing};
 //!
 //! let catalog = Catalog::from_pairs([("apps.read", &["read"][..]), ("apps.write", &[][..])])?;
 //! let deployment = Deployment::new(Prefix::new("tsr")?, catalog);
@@ -41,10 +41,10 @@
 //! let presented = deployment.parse(&header)?;
 //! let hash = deployment.hash(&presented);
 //! let found = (issued.record.hash() == &hash).then_some(&issued.record); // your store
-//! let verified = deployment.verify(&hash, found, &Request::action("apps.read"), now + 1)?;
+//! let verified = deployment.verify(&hash, found, Standing::OWNER, &Request::action("apps.read"), now + 1)?;
 //! assert_eq!(verified.principal.user_id, "u1");
 //!
-//! let denied = deployment.verify(&hash, found, &Request::action("apps.write"), now + 1);
+//! let denied = deployment.verify(&hash, found, Standing::OWNER, &Request::action("apps.write"), now + 1);
 //! assert_eq!(denied.unwrap_err().code(), "SCOPE_DENIED");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -75,7 +75,7 @@ mod scope;
 mod token;
 mod verify;
 
-pub use actor::{Actor, Standing};
+pub use actor::{Actor, Enablement, Standing};
 pub use catalog::{Catalog, CatalogEntry, CatalogError, KIND_CLI, KIND_READ};
 pub use config::{ConfigError, DeploymentConfig};
 pub use deployment::{

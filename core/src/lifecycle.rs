@@ -18,8 +18,9 @@
 //! - A token actor needs the deployment's read action to see tokens, its
 //!   write action to edit or delete them (`SCOPE_DENIED`), and the creation
 //!   action to create or rotate them (`PARENT_INVALID`).
-//! - Rotation is a creation: the user must be allowed to create tokens
-//!   (`FORBIDDEN`) and the policy's token limit holds, counting live tokens
+//! - Creating and rotating need the user's tokens enabled (`FORBIDDEN`; a
+//!   token of a disabled user is refused before, as `TOKENS_DISABLED`).
+//! - Rotation is a creation and the policy's token limit holds, counting live tokens
 //!   that are not already being replaced. A token in its rotation grace
 //!   period cannot be rotated again or re-activated (`TOKEN_ROTATED`).
 //! - Deleting or deactivating may cascade to every token the target created,
@@ -124,8 +125,8 @@ impl Change {
 pub enum LifecycleError {
     /// No token with this id belongs to the actor's user.
     NotFound,
-    /// The user may not create tokens (a member, when the deployment does
-    /// not let members create them).
+    /// The user may not create tokens (a member whose tokens are not
+    /// enabled).
     Forbidden,
     /// The acting token's scope lacks the action the operation needs.
     ScopeDenied,
@@ -370,7 +371,7 @@ impl<'a> Lifecycle<'a> {
         request: &CreateRequest<'_>,
         entropy: &[u8; 32],
     ) -> Result<Minted, LifecycleError> {
-        if !self.actor.standing().may_create() {
+        if !self.actor.standing().tokens_enabled() {
             return Err(LifecycleError::Forbidden);
         }
         let creator = match self.actor {
@@ -408,7 +409,7 @@ impl<'a> Lifecycle<'a> {
         entropy: &[u8; 32],
     ) -> Result<Minted, LifecycleError> {
         let target = self.find(id)?;
-        if !self.actor.standing().may_create() {
+        if !self.actor.standing().tokens_enabled() {
             return Err(LifecycleError::Forbidden);
         }
         self.permit(Need::Create)?;

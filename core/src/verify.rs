@@ -1,30 +1,38 @@
 //! Verification: from a presented token and the record found by its hash to
 //! a principal, or a denial with a stable code.
 //!
-//! The steps run in PRODUCT order: constant-time hash comparison, status,
-//! expiry, scope. [`Deployment::authenticate`] stops before scope, for
+//! The steps run in PRODUCT order: constant-time hash comparison, the
+//! user's enablement, status, expiry, scope. [`Deployment::authenticate`] stops before scope, for
 //! callers that authorize differently (such as creating a token with a
 //! token); [`Deployment::verify`] runs them all.
 
 use core::fmt;
 
+use crate::actor::Standing;
 use crate::code;
 use crate::deployment::Deployment;
 use crate::hash::TokenHash;
 use crate::record::{Status, TokenRecord};
 use crate::scope::{Request, Scope};
 
-/// A token whose record matched, and which was active and unexpired at the
-/// time it was checked. Only [`Deployment::authenticate`] makes one.
+/// A token whose record matched, whose user's tokens were enabled, and
+/// which was active and unexpired at the time it was checked. Only
+/// [`Deployment::authenticate`] makes one.
 #[derive(Clone, Copy, Debug)]
 pub struct Authenticated<'r> {
     record: &'r TokenRecord,
+    owner: Standing,
 }
 
 impl<'r> Authenticated<'r> {
     /// The authenticated token's record.
     pub fn record(&self) -> &'r TokenRecord {
         self.record
+    }
+
+    /// Its user's standing, as the caller looked it up with the record.
+    pub fn owner(&self) -> Standing {
+        self.owner
     }
 
     /// Whose token it is and what it may do.
@@ -75,18 +83,21 @@ pub enum Denial {
         /// When it expired (ms since the epoch).
         expires_at: i64,
     },
+    /// The token's user may not use tokens.
+    Disabled,
     /// The scope does not allow the request.
     ScopeDenied,
 }
 
 impl Denial {
-    /// The stable code: `TOKEN_UNKNOWN`, `TOKEN_INACTIVE`, `TOKEN_EXPIRED` or
-    /// `SCOPE_DENIED`.
+    /// The stable code: `TOKEN_UNKNOWN`, `TOKEN_INACTIVE`, `TOKEN_EXPIRED`,
+    /// `TOKENS_DISABLED` or `SCOPE_DENIED`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unknown => code::TOKEN_UNKNOWN,
             Self::Inactive => code::TOKEN_INACTIVE,
             Self::Expired { .. } => code::TOKEN_EXPIRED,
+            Self::Disabled => code::TOKENS_DISABLED,
             Self::ScopeDenied => code::SCOPE_DENIED,
         }
     }
@@ -104,6 +115,7 @@ impl fmt::Display for Denial {
             Self::Unknown => f.write_str("the token is not known"),
             Self::Inactive => f.write_str("the token is inactive"),
             Self::Expired { expires_at } => write!(f, "the token expired at {expires_at} ms"),
+            Self::Disabled => f.write_str("the token's user may not use tokens"),
             Self::ScopeDenied => f.write_str("the token's scope does not allow this request"),
         }
     }
@@ -112,17 +124,23 @@ impl fmt::Display for Denial {
 impl core::error::Error for Denial {}
 
 impl Deployment {
-    /// Checks that `record`, looked up by `hash`, is the presented token's
-    /// and that it is active and unexpired at `now`.
+    /// Checks that `record`, looked up by `hash`, is the presented token's,
+    /// that its user (whose standing `owner` the caller looked up with the
+    /// record) may use tokens, and that it is active and unexpired at `now`.
+    /// Callers without users or roles pass [`Standing::OWNER`].
     pub fn authenticate<'r>(
         &self,
         hash: &TokenHash,
         record: Option<&'r TokenRecord>,
+        owner: Standing,
         now: i64,
     ) -> Result<Authenticated<'r>, Denial> {
         let record = record.ok_or(Denial::Unknown)?;
         if !record.hash.ct_eq(hash) {
             return Err(Denial::Unknown);
+        }
+        if !owner.tokens_enabled() {
+            return Err(Denial::Disabled);
         }
         if record.status != Status::Active {
             return Err(Denial::Inactive);
@@ -130,7 +148,7 @@ impl Deployment {
         if let Some(expires_at) = record.expires_at.filter(|&at| now >= at) {
             return Err(Denial::Expired { expires_at });
         }
-        Ok(Authenticated { record })
+        Ok(Authenticated { record, owner })
     }
 
     /// Runs every verification step: [`Deployment::authenticate`], then the
@@ -139,10 +157,11 @@ impl Deployment {
         &self,
         hash: &TokenHash,
         record: Option<&'r TokenRecord>,
+        owner: Standing,
         request: &Request<'_>,
         now: i64,
     ) -> Result<Verified<'r>, Denial> {
-        let authenticated = self.authenticate(hash, record, now)?;
+        let authenticated = self.authenticate(hash, record, owner, now)?;
         let record = authenticated.record;
         if !record.scope.allows(request, self.catalog()) {
             return Err(Denial::ScopeDenied);

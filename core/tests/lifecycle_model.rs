@@ -241,7 +241,10 @@ fn step(model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
                 let (_, token) = model.tokens.get(n % model.tokens.len().max(1))?;
                 let record = model.lookup(token)?.clone();
                 let hash = *record.hash();
-                model.d.authenticate(&hash, Some(&record), now).ok()?;
+                model
+                    .d
+                    .authenticate(&hash, Some(&record), Standing::OWNER, now)
+                    .ok()?;
                 Some((record.user_id().to_string(), Some(record)))
             }
         }
@@ -256,10 +259,13 @@ fn step(model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
             if let Some((_, value)) = model.tokens.get(token % model.tokens.len().max(1)) {
                 let found = model.lookup(value).cloned();
                 let hash = model.d.hash(&model.d.parse(value).expect("parses"));
-                let verified =
-                    model
-                        .d
-                        .verify(&hash, found.as_ref(), &Request::action("apps.read"), now);
+                let verified = model.d.verify(
+                    &hash,
+                    found.as_ref(),
+                    Standing::OWNER,
+                    &Request::action("apps.read"),
+                    now,
+                );
                 if let Ok(v) = verified {
                     prop_assert!(model.store.contains_key(v.principal.token_id));
                 }
@@ -455,9 +461,8 @@ fn actor<'a>(d: &Deployment, user: &'a str, token: Option<&'a TokenRecord>, now:
     match token {
         None => Actor::user(user, Standing::OWNER),
         Some(record) => Actor::token(
-            d.authenticate(record.hash(), Some(record), now)
+            d.authenticate(record.hash(), Some(record), Standing::OWNER, now)
                 .expect("valid actor"),
-            Standing::OWNER,
         ),
     }
 }

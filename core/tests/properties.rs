@@ -172,7 +172,7 @@ proptest! {
             scope: &parent_spec, creator: Creator::User, tokens_held: 0,
         }, now, &[1; 32]).unwrap();
         let hash = d.hash(&d.parse(parent.token.expose()).unwrap());
-        let authenticated = d.authenticate(&hash, Some(&parent.record), now).unwrap();
+        let authenticated = d.authenticate(&hash, Some(&parent.record), tessera_core::Standing::OWNER, now).unwrap();
         let child = d.issue(&IssueRequest {
             user_id: "u", name: "child", description: None, expires: Expiry::Days(child_days),
             scope: &child_spec, creator: Creator::Token(authenticated), tokens_held: 1,

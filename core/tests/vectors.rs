@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use tessera_core::{
-    Actor, Catalog, CreateRequest, Creator, Deployment, DeploymentConfig, Edit, Expiry,
+    Actor, Catalog, CreateRequest, Creator, Deployment, DeploymentConfig, Edit, Enablement, Expiry,
     IssueRequest, Request, Scope, ScopeSpec, Standing, TokenRecord, Write, code, hash, token_id,
 };
 
@@ -194,7 +194,7 @@ fn issue_vectors() {
         let parent = case["parent"].as_str().map(|label| &parents[label]);
         let authenticated = parent.map(|(token, rec)| {
             let hash = d.hash(&d.parse(token).unwrap());
-            d.authenticate(&hash, Some(rec), now)
+            d.authenticate(&hash, Some(rec), Standing::OWNER, now)
         });
         let creator = match authenticated {
             None => Ok(Creator::User),
@@ -246,6 +246,7 @@ fn verify_vectors() {
                 d.verify(
                     &h,
                     found,
+                    standing(&case["owner"]),
                     &request(&case["request"]),
                     case["now"].as_i64().unwrap(),
                 )
@@ -287,27 +288,39 @@ fn rotate_vectors() {
     }
 }
 
+/// A standing as the vectors write it.
+fn standing(value: &Value) -> Standing {
+    Standing {
+        admin: value["admin"].as_bool().expect("admin"),
+        tokens: Enablement::parse(value["tokens"].as_str().expect("tokens")).expect("enablement"),
+        members_enabled: value["membersEnabled"].as_bool().expect("membersEnabled"),
+    }
+}
+
 /// The actor of a lifecycle case; a token actor is authenticated against
-/// the file's records, as an adapter would after a store lookup.
-fn actor<'r>(d: &Deployment, actor: &'r Value, records: &'r [TokenRecord], now: i64) -> Actor<'r> {
-    let standing = Standing {
-        admin: actor["admin"].as_bool().expect("admin"),
-        members_may_create: actor["membersMayCreate"]
-            .as_bool()
-            .expect("membersMayCreate"),
-    };
+/// the file's records with its owner's standing, as an adapter would after
+/// a store lookup (a refusal is the case's outcome).
+fn actor<'r>(
+    d: &Deployment,
+    actor: &'r Value,
+    records: &'r [TokenRecord],
+    now: i64,
+) -> Result<Actor<'r>, &'static str> {
+    let standing = standing(&actor["standing"]);
     match actor["kind"].as_str().expect("kind") {
-        "user" => Actor::user(actor["userId"].as_str().expect("userId"), standing),
+        "user" => Ok(Actor::user(
+            actor["userId"].as_str().expect("userId"),
+            standing,
+        )),
         _ => {
             let presented = d
                 .parse(actor["token"].as_str().expect("token"))
                 .expect("parses");
             let hash = d.hash(&presented);
             let record = records.iter().find(|r| r.hash() == &hash);
-            Actor::token(
-                d.authenticate(&hash, record, now).expect("valid actor"),
-                standing,
-            )
+            d.authenticate(&hash, record, standing, now)
+                .map(Actor::token)
+                .map_err(|denial| denial.code())
         }
     }
 }
@@ -335,7 +348,13 @@ fn lifecycle_vectors() {
         .collect();
     for case in file["cases"].as_array().expect("cases") {
         let d = &ds[case["deployment"].as_str().expect("deployment")];
-        let actor = actor(d, &case["actor"], &all, now);
+        let actor = match actor(d, &case["actor"], &all, now) {
+            Ok(actor) => actor,
+            Err(code) => {
+                assert_eq!(json!({ "error": code }), case["expect"], "{}", case["name"]);
+                continue;
+            }
+        };
         // What an adapter's list_by_user returns.
         let records: Vec<TokenRecord> = all
             .iter()

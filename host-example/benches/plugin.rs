@@ -56,13 +56,19 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let presented = deployment.parse(black_box(&header)).expect("parses");
             let hash = deployment.hash(&presented);
-            let stored = db
+            let found = db
                 .token_by_hash(&hash.to_hex())
                 .expect("read")
                 .expect("found");
-            let record: TokenRecord = serde_json::from_str(&stored.json).expect("record");
+            let record: TokenRecord = serde_json::from_str(&found.token.json).expect("record");
             let verified = deployment
-                .verify(&hash, Some(&record), &CoreRequest::action("apps.read"), NOW)
+                .verify(
+                    &hash,
+                    Some(&record),
+                    found.owner,
+                    &CoreRequest::action("apps.read"),
+                    NOW,
+                )
                 .expect("valid");
             verified.principal.user_id.len()
         })
@@ -78,7 +84,12 @@ fn issue(plugin: &Plugin, entropy: &[u8; 32]) -> String {
         scope: r#"{"preset":"read"}"#.into(),
     };
     plugin
-        .issue(&Actor::user("bench", false, true), &request, NOW, entropy)
+        .issue(
+            &Actor::user("bench", tessera_core::Standing::OWNER),
+            &request,
+            NOW,
+            entropy,
+        )
         .expect("no trap")
         .expect("issued")
         .token

@@ -33,7 +33,7 @@ fn main() -> Result<()> {
         );
     }
     // Sanity: the stored row is what the fill wrote.
-    let probe: StoredToken = db.token_by_hash(&hash_of(0))?.context("row 0")?;
+    let probe: StoredToken = db.token_by_hash(&hash_of(0))?.context("row 0")?.token;
     if probe.id != "t0" {
         bail!("unexpected row 0: {}", probe.id);
     }

@@ -171,11 +171,32 @@ enum UserCommand {
         /// The user name.
         name: String,
     },
+    /// Changes a user: `--tokens on|off|inherit` sets whether they may
+    /// generate and use tokens (`inherit`: the deployment's default for
+    /// members, `members-can-create-tokens`; administrators always may),
+    /// `--admin true|false` makes them an administrator or a member.
+    /// Turning a member off refuses their tokens at once; nothing is
+    /// deleted.
+    Set {
+        /// The user name.
+        name: String,
+        /// `on`, `off` or `inherit`.
+        #[arg(long, value_name = "on|off|inherit")]
+        tokens: Option<String>,
+        /// `true` or `false`.
+        #[arg(long, value_name = "true|false")]
+        admin: Option<bool>,
+    },
+    /// Lists users: name, administrator or member, token setting, and
+    /// whether their tokens are enabled.
+    List,
 }
 
 #[derive(Subcommand)]
 enum SettingsCommand {
-    /// Sets a setting: `members-can-create-tokens true|false`.
+    /// Sets a setting: `members-can-create-tokens true|false`, the default
+    /// for members whose own setting is `inherit` (whether they may
+    /// generate and use tokens).
     Set {
         /// The setting's name.
         name: String,
@@ -349,6 +370,65 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("password changed for {name}; their tokens are unaffected");
             Ok(())
         }
+        Command::User(UserCommand::Set {
+            name,
+            tokens,
+            admin,
+        }) => {
+            let tokens = match tokens.as_deref().map(tessera_core::Enablement::parse) {
+                Some(None) => bail!("--tokens is on, off or inherit"),
+                Some(Some(tokens)) => Some(tokens),
+                None => None,
+            };
+            if tokens.is_none() && admin.is_none() {
+                bail!("nothing to change: give --tokens or --admin");
+            }
+            let db = db()?;
+            if db.user(&name)?.is_none() {
+                bail!("no user named {name:?}");
+            }
+            if let Some(admin) = admin {
+                db.set_user_admin(&name, admin)?;
+            }
+            if let Some(tokens) = tokens {
+                db.set_user_tokens(&name, tokens)?;
+            }
+            let standing = settings::standing(&db, &name)?;
+            let state = if standing.tokens_enabled() {
+                "enabled"
+            } else {
+                "disabled: their tokens are refused until enabled again (nothing is deleted)"
+            };
+            println!(
+                "{name}: {}, tokens {} ({state})",
+                if standing.admin { "admin" } else { "member" },
+                standing.tokens.as_str()
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::List) => {
+            let db = db()?;
+            let members_enabled = settings::members_can_create_tokens(&db)?;
+            for user in db.users()? {
+                let standing = tessera_core::Standing {
+                    admin: user.admin,
+                    tokens: user.tokens,
+                    members_enabled,
+                };
+                println!(
+                    "{}\t{}\ttokens {}\t{}",
+                    user.name,
+                    if user.admin { "admin" } else { "member" },
+                    user.tokens.as_str(),
+                    if standing.tokens_enabled() {
+                        "enabled"
+                    } else {
+                        "disabled"
+                    },
+                );
+            }
+            Ok(())
+        }
         Command::Settings(SettingsCommand::Set { name, value }) => {
             settings::set_by_name(&*db()?, &name, &value)?;
             println!("{name} = {value}");
@@ -361,7 +441,7 @@ pub fn run(cli: Cli) -> Result<()> {
 /// The CLI acts for `user` with an operator's rights: whoever runs it holds
 /// the database, so it may do what the user's administrator could.
 fn operator(user: &str) -> Actor {
-    Actor::user(user, true, true)
+    Actor::user(user, crate::settings::OPERATOR)
 }
 
 fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {

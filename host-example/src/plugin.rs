@@ -35,9 +35,10 @@ pub mod bindings {
 }
 
 use bindings::exports::tessera::tokens::service;
+pub use bindings::tessera::tokens::types::{Enablement, Standing};
 pub use service::{
-    Actor, Edit, Expiry, IssueRequest, Issued, Principal, Request, Standing, Status, TokenActor,
-    TokenError, Updated, UserActor,
+    Actor, Edit, Expiry, IssueRequest, Issued, Principal, Request, Status, TokenActor, TokenError,
+    Updated, UserActor,
 };
 
 /// What the plugin's storage callbacks can reach.
@@ -59,6 +60,7 @@ const NEEDS_DATABASE: &str = "the record is not cached";
 impl bindings::tessera::tokens::types::Host for HostState {}
 
 type Stored = bindings::tessera::tokens::types::Stored;
+type Found = bindings::tessera::tokens::types::Found;
 type Write = bindings::tessera::tokens::types::Write;
 
 fn to_wit(token: StoredToken) -> Stored {
@@ -82,9 +84,12 @@ impl bindings::tessera::tokens::store::Host for HostState {
         self.config.to_string()
     }
 
-    fn get_by_hash(&mut self, hash: String) -> Result<Option<Stored>, String> {
+    fn get_by_hash(&mut self, hash: String) -> Result<Option<Found>, String> {
         match self.records.by_hash(&hash, self.io).map_err(message)? {
-            Lookup::Found(token) => Ok(token.map(to_wit)),
+            Lookup::Found(found) => Ok(found.map(|found| Found {
+                stored: to_wit(found.token),
+                owner: standing(found.owner),
+            })),
             Lookup::NeedsDatabase => {
                 self.missed = true;
                 Err(NEEDS_DATABASE.into())
@@ -331,27 +336,34 @@ impl From<tessera_core::Expiry> for Expiry {
     }
 }
 
+/// A user's standing as the plugin takes it.
+fn standing(standing: tessera_core::Standing) -> Standing {
+    Standing {
+        admin: standing.admin,
+        tokens: match standing.tokens {
+            tessera_core::Enablement::Inherit => Enablement::Inherit,
+            tessera_core::Enablement::On => Enablement::On,
+            tessera_core::Enablement::Off => Enablement::Off,
+        },
+        members_enabled: standing.members_enabled,
+    }
+}
+
 impl Actor {
-    /// A user the host authenticated by password.
-    pub fn user(user_id: &str, admin: bool, members_may_create: bool) -> Self {
+    /// A user the host authenticated by password or session, with their
+    /// standing as the host looked it up.
+    pub fn user(user_id: &str, owner: tessera_core::Standing) -> Self {
         Self::User(UserActor {
             user_id: user_id.into(),
-            standing: Standing {
-                admin,
-                members_may_create,
-            },
+            standing: standing(owner),
         })
     }
 
     /// A token (its `Authorization` value or bare token) acting for its
-    /// user, whose standing the host looked up.
-    pub fn token(credential: &str, admin: bool, members_may_create: bool) -> Self {
+    /// user; the plugin reads the user's standing with the token's record.
+    pub fn token(credential: &str) -> Self {
         Self::Token(TokenActor {
             credential: credential.into(),
-            standing: Standing {
-                admin,
-                members_may_create,
-            },
         })
     }
 }

@@ -2,18 +2,41 @@
 //! change made by the CLI reaches a running server at once.
 
 use anyhow::{Result, bail};
+use tessera_core::{Enablement, Standing};
 
-use crate::db::Db;
+use crate::db::{Db, MEMBERS_DEFAULT_KEY};
 
-/// The setting that lets members (not only administrators) create tokens.
-pub const MEMBERS_CAN_CREATE_TOKENS: &str = "members-can-create-tokens";
+/// The deployment's default for members: whether a member whose own
+/// setting is `inherit` may generate and use tokens. The name predates
+/// per-user settings, when it governed creation only; it keeps working.
+pub const MEMBERS_CAN_CREATE_TOKENS: &str = MEMBERS_DEFAULT_KEY;
 
-/// Whether members may create their own tokens (default: no).
+/// The deployment's default for members (default: off).
 pub fn members_can_create_tokens(db: &Db) -> Result<bool> {
     Ok(db.setting(MEMBERS_CAN_CREATE_TOKENS)?.as_deref() == Some("true"))
 }
 
-/// Allows or forbids members to create their own tokens.
+/// A user's standing, read now: their admin flag and own setting, and the
+/// default for members. A user id that is no user of the host (a service
+/// principal) is enabled, as [`crate::db::FoundToken`] reads it.
+pub fn standing(db: &Db, user: &str) -> Result<Standing> {
+    let row = db.user(user)?;
+    Ok(Standing {
+        admin: row.as_ref().is_some_and(|u| u.admin),
+        tokens: row.map_or(Enablement::On, |u| u.tokens),
+        members_enabled: members_can_create_tokens(db)?,
+    })
+}
+
+/// The standing of whoever holds the database (the CLI's operator), acting
+/// for a user: what the user's administrator could do.
+pub const OPERATOR: Standing = Standing {
+    admin: true,
+    tokens: Enablement::On,
+    members_enabled: true,
+};
+
+/// Sets the deployment's default for members.
 pub fn set_members_can_create_tokens(db: &Db, allowed: bool) -> Result<()> {
     db.set_setting(
         MEMBERS_CAN_CREATE_TOKENS,

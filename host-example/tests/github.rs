@@ -149,6 +149,11 @@ fn signed_alerts_deactivate_real_tokens_and_nothing_else() {
     for token in [&leaked, &also, &kept] {
         assert_eq!(whoami(token), 200, "nothing changed yet");
     }
+    // Bob's tokens are switched off before the alert: his leaked token
+    // cannot act, even on itself, and must still be deactivated.
+    let off = cli(&dir, &["user", "set", "bob", "--tokens", "off"], "");
+    assert!(off.status.success());
+    assert_eq!(whoami(&also), 401);
 
     // The genuine alert: GitHub's answer format, one verdict per finding.
     let answer = post(&server, "k1", &genuine, &body);
@@ -168,7 +173,18 @@ fn signed_alerts_deactivate_real_tokens_and_nothing_else() {
         assert_eq!(verdict["label"], expected, "{token:.12}");
     }
     assert_eq!(whoami(&leaked), 401);
-    assert_eq!(whoami(&also), 401, "another user's leaked token too");
+    // Bob enabled again: his leaked token stays refused, deactivated.
+    let on = cli(&dir, &["user", "set", "bob", "--tokens", "inherit"], "");
+    assert!(on.status.success());
+    assert_eq!(
+        whoami(&also),
+        401,
+        "another user's leaked token too, even a disabled one's"
+    );
+    let bobs = server
+        .send("GET", "/api/usertokens", Some(&bob), None)
+        .json();
+    assert_eq!(bobs[0]["status"], "inactive", "{bobs}");
     assert_eq!(
         whoami(&kept),
         200,

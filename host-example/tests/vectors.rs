@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use common::lifecycle::stored;
 use serde_json::{Value, json};
+use tessera_core::{Enablement, Standing};
 use tessera_host::db::{Db, TokenWrite};
 use tessera_host::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
 
@@ -71,6 +72,23 @@ fn verify_vectors_through_the_plugin() {
         .collect();
     for case in file["cases"].as_array().expect("cases") {
         let (db, plugin) = plugin(&file, case["deployment"].as_str().expect("name"), &records);
+        // The owner's standing, as the users table and the default hold it.
+        let owner = &case["owner"];
+        for record in &records {
+            let user = record["userId"].as_str().expect("userId");
+            if db.user(user).expect("user").is_none() {
+                db.add_user(user, "not-a-password-hash", false)
+                    .expect("add");
+            }
+            db.set_user_admin(user, owner["admin"].as_bool().expect("admin"))
+                .expect("admin");
+            let tokens = Enablement::parse(owner["tokens"].as_str().expect("tokens"));
+            db.set_user_tokens(user, tokens.expect("setting"))
+                .expect("tokens");
+        }
+        let default = owner["membersEnabled"].as_bool().expect("membersEnabled");
+        db.set_setting("members-can-create-tokens", &default.to_string())
+            .expect("default");
         let request = Request {
             action: case["request"]["action"].as_str().expect("action").into(),
             resource: case["request"]["resource"].as_str().map(Into::into),
@@ -133,8 +151,8 @@ fn issue_vectors_through_the_plugin() {
             scope: request["scope"].to_string(),
         };
         let actor = match parent_token {
-            Some(token) => Actor::token(token, false, true),
-            None => Actor::user(user, false, true),
+            Some(token) => Actor::token(token),
+            None => Actor::user(user, Standing::OWNER),
         };
         let now = case["now"].as_i64().expect("now");
         let outcome = plugin
@@ -167,7 +185,7 @@ fn rotate_vectors_through_the_plugin() {
         );
         let outcome = plugin
             .rotate(
-                &Actor::user(old["userId"].as_str().expect("user"), false, true),
+                &Actor::user(old["userId"].as_str().expect("user"), Standing::OWNER),
                 old["id"].as_str().expect("id"),
                 case["graceMs"].as_i64().expect("grace"),
                 case["now"].as_i64().expect("now"),

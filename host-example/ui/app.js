@@ -36,6 +36,7 @@
  */
 /** @typedef {{ action: string, kinds?: string[] }} CatalogEntry */
 /** @typedef {{ user: string, admin: boolean, csrfToken: string }} Session */
+/** @typedef {{ name: string, admin: boolean, tokens: "inherit" | "on" | "off", tokensEnabled: boolean }} UserInfo */
 /** @typedef {"never" | { days: number } | { at: string }} ExpiryRequest */
 
 const DAY_MS = 86_400_000;
@@ -107,6 +108,8 @@ const ui = {
   admin: byId("admin", HTMLElement),
   membersCanCreate: byId("members-can-create", HTMLInputElement),
   membersCanCreateError: byId("members-can-create-error", HTMLElement),
+  usersBody: byId("users-body", HTMLTableSectionElement),
+  usersError: byId("users-error", HTMLElement),
 
   tokensTitle: byId("tokens-title", HTMLElement),
   tokensError: byId("tokens-error", HTMLElement),
@@ -835,6 +838,7 @@ async function enter(signedInAs) {
   ui.accountRole.textContent = admin ? " (administrator)" : "";
   ui.admin.hidden = !admin;
   ui.membersCanCreate.checked = admin?.membersCanCreateTokens ?? false;
+  if (admin) await loadUsers();
   renderCatalog();
   resetForm();
   renderTokens();
@@ -891,6 +895,7 @@ function leave(reason) {
   if (ui.created.open) ui.created.close();
   if (ui.deleteDialog.open) ui.deleteDialog.close();
   ui.tokensBody.replaceChildren();
+  ui.usersBody.replaceChildren();
   ui.catalog.replaceChildren();
   ui.generateForm.reset();
   ui.signInPassword.value = "";
@@ -909,13 +914,101 @@ async function saveSettings() {
   try {
     await signedIn(() => api("PUT", "/api/settings", { membersCanCreateTokens }));
     fieldError(ui.membersCanCreateError, ui.membersCanCreate, null);
-    announce(membersCanCreateTokens ? "Members may now create tokens." : "Only administrators may now create tokens.");
+    await loadUsers();
+    announce(
+      membersCanCreateTokens
+        ? "Members who inherit the default may now create and use tokens."
+        : "Members who inherit the default may no longer create or use tokens; their tokens are refused until enabled again.",
+    );
   } catch (error) {
     ui.membersCanCreate.checked = !membersCanCreateTokens;
     fieldError(ui.membersCanCreateError, ui.membersCanCreate, `The setting could not be saved: ${messageOf(error)}`);
   } finally {
     ui.membersCanCreate.disabled = false;
     ui.membersCanCreate.focus();
+  }
+}
+
+// ---------------------------------------------------------------- users
+
+/** What each token setting is called in the page. */
+const TOKEN_SETTINGS = /** @type {const} */ ([
+  ["inherit", "Default"],
+  ["on", "On"],
+  ["off", "Off"],
+]);
+
+/** Loads every user with their token setting (administrators only). */
+async function loadUsers() {
+  try {
+    const answer = /** @type {{ users: UserInfo[] }} */ (await signedIn(() => api("GET", "/api/users")));
+    renderUsers(answer.users);
+    fieldError(ui.usersError, null, null);
+  } catch (error) {
+    fieldError(ui.usersError, null, `The users could not be loaded: ${messageOf(error)}`);
+  }
+}
+
+/** @param {UserInfo} user */
+function userStatus(user) {
+  if (user.admin) return "Enabled (administrator)";
+  return user.tokensEnabled ? "Enabled" : "Disabled: tokens refused";
+}
+
+/** @param {UserInfo[]} users */
+function renderUsers(users) {
+  ui.usersBody.replaceChildren(
+    ...users.map((user) => {
+      const row = make("tr");
+      row.append(make("th", undefined, user.name));
+      /** @type {HTMLElement} */ (row.firstChild).setAttribute("scope", "row");
+      row.append(make("td", undefined, user.admin ? "Administrator" : "Member"));
+      const select = /** @type {HTMLSelectElement} */ (make("select"));
+      select.setAttribute("aria-label", `Tokens for ${user.name}`);
+      for (const [value, label] of TOKEN_SETTINGS) {
+        const option = /** @type {HTMLOptionElement} */ (make("option", undefined, label));
+        option.value = value;
+        select.append(option);
+      }
+      select.value = user.tokens;
+      const cell = make("td");
+      cell.append(select);
+      row.append(cell);
+      const status = make("td", undefined, userStatus(user));
+      row.append(status);
+      select.addEventListener("change", () => void saveUserTokens(user, select, status));
+      return row;
+    }),
+  );
+}
+
+/**
+ * Saves one user's token setting; on failure the select shows the old one.
+ * @param {UserInfo} user
+ * @param {HTMLSelectElement} select
+ * @param {HTMLElement} status
+ */
+async function saveUserTokens(user, select, status) {
+  const tokens = select.value;
+  select.disabled = true;
+  try {
+    const saved = /** @type {UserInfo} */ (
+      await signedIn(() => api("PUT", `/api/users/${encodeURIComponent(user.name)}/tokens`, { tokens }))
+    );
+    Object.assign(user, saved);
+    status.textContent = userStatus(user);
+    fieldError(ui.usersError, select, null);
+    announce(
+      user.tokensEnabled
+        ? `${user.name} may now create and use tokens.`
+        : `${user.name} may no longer create or use tokens; their tokens are refused until enabled again.`,
+    );
+  } catch (error) {
+    select.value = user.tokens;
+    fieldError(ui.usersError, select, `The setting for ${user.name} could not be saved: ${messageOf(error)}`);
+  } finally {
+    select.disabled = false;
+    select.focus();
   }
 }
 

@@ -23,6 +23,7 @@ export type {
   ExpiryChoice,
   IssueRequest,
   Issued,
+  OwnerStanding,
   Policy,
   Principal,
   ScopeSpec,

@@ -16,7 +16,7 @@
 import { timeoutOption, withDeadline } from "./deadline.js";
 import { HASH, wholeOption } from "./store-checks.js";
 import type { TokenStore } from "./store.js";
-import type { StoreWrite, StoredRecord } from "./types.js";
+import type { OwnerStanding, StoreWrite, StoredRecord } from "./types.js";
 
 /** The `fetch` the store calls: the global one, or a service binding's. */
 export type Fetch = (input: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<{
@@ -56,6 +56,16 @@ export interface IntrospectionStoreOptions {
    * `(url, init) => env.TOKENS.fetch(url, init)`.
    */
   fetch?: Fetch;
+}
+
+/** A user's standing as the token service sends it, checked; undefined when malformed. */
+function standingOf(value: unknown): OwnerStanding | undefined {
+  const v = value as { [key: string]: unknown } | null;
+  if (typeof v !== "object" || v === null) return undefined;
+  const { admin, tokens, membersEnabled } = v;
+  if (typeof admin !== "boolean" || typeof membersEnabled !== "boolean") return undefined;
+  if (tokens !== "inherit" && tokens !== "on" && tokens !== "off") return undefined;
+  return Object.freeze({ admin, tokens, membersEnabled });
 }
 
 /** A cached answer. */
@@ -155,6 +165,11 @@ export class IntrospectionStore implements TokenStore {
    * with the cache and whenever it outgrows it twice over.
    */
   readonly #hashOfId = new Map<string, string>();
+  /**
+   * The standing of each answered record's user, as the service sent it
+   * with the record; `ownerOf` reads it for the core.
+   */
+  readonly #owners = new WeakMap<StoredRecord, OwnerStanding>();
   /** Last uses to report, by token id. */
   readonly #uses = new Map<string, number>();
   /** The feed's cursor; undefined until the first page. */
@@ -336,12 +351,21 @@ export class IntrospectionStore implements TokenStore {
     if (answer.status !== 200) {
       throw new Error(`introspection answered ${answer.status}`);
     }
-    const body = answer.body as { record?: unknown; cacheSeconds?: unknown } | null;
+    const body = answer.body as { record?: unknown; owner?: unknown; cacheSeconds?: unknown } | null;
     const record = body?.record as StoredRecord | undefined;
-    if (typeof record !== "object" || record === null || Array.isArray(record) || record.hash !== hash) {
-      // Never a record for another hash, nor half of one.
+    const owner = standingOf(body?.owner);
+    if (
+      typeof record !== "object" ||
+      record === null ||
+      Array.isArray(record) ||
+      record.hash !== hash ||
+      owner === undefined
+    ) {
+      // Never a record for another hash, nor half of one, nor one without
+      // its user's standing.
       throw new Error("introspection answered something that is not the record under this hash");
     }
+    this.#owners.set(record, owner);
     const hostMs =
       typeof body?.cacheSeconds === "number" && body.cacheSeconds >= 0 ? body.cacheSeconds * 1000 : 0;
     const keepMs = Math.min(this.#cacheMs, hostMs);
@@ -360,6 +384,19 @@ export class IntrospectionStore implements TokenStore {
   }
 
   /**
+   * The standing of the user of a record this store answered, as the token
+   * service sent it: the core refuses a disabled user's token with it
+   * (`TOKENS_DISABLED`), exactly as the host and the Envoy filter do.
+   */
+  ownerOf(record: StoredRecord): OwnerStanding | undefined {
+    const owner = this.#owners.get(record);
+    if (owner === undefined) {
+      throw new Error("a record this store did not answer");
+    }
+    return owner;
+  }
+
+  /**
    * Notes a use of the token, sent to the host with the next feed read (or
    * `flush`), and keeps the cached answer's `lastUsedAt` in step so that
    * each token is reported at most once a minute.
@@ -369,7 +406,9 @@ export class IntrospectionStore implements TokenStore {
     const hash = this.#hashOfId.get(id);
     const entry = hash === undefined ? undefined : this.#entries.get(hash);
     if (entry !== undefined && entry.record.id === id) {
+      const owner = this.#owners.get(entry.record);
       entry.record = Object.freeze({ ...entry.record, lastUsedAt });
+      if (owner !== undefined) this.#owners.set(entry.record, owner);
     }
     if (!this.#uses.has(id) && this.#uses.size >= MAX_USES) {
       const oldest = this.#uses.keys().next().value;

@@ -71,7 +71,9 @@ export class MemoryStore implements TokenStore {
         typeof store !== "object" ||
         store === null ||
         !(#principals in store) ||
-        Object.getPrototypeOf(store) !== MemoryStore.prototype
+        Object.getPrototypeOf(store) !== MemoryStore.prototype ||
+        // A store given users' standing goes through `ownerOf`.
+        "ownerOf" in store
       ) {
         return undefined;
       }

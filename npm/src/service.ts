@@ -23,7 +23,7 @@ import type {
   VerifyRequest,
 } from "./types.js";
 import { scopeMembers, toRecord } from "./record.js";
-import { Deployment, IssueInput, RecordSet, type Record as WasmRecord, rfc3339_millis } from "./wasm.js";
+import { Deployment, IssueInput, Owner, RecordSet, type Record as WasmRecord, rfc3339_millis } from "./wasm.js";
 
 /** Options of a `TokenService`. */
 export interface TokenServiceOptions {
@@ -61,6 +61,21 @@ const MAX_ATTEMPTS = 8;
 
 /** Denials as frozen results, so that refusing allocates nothing. */
 const denied = new Map<TokenErrorCode, CheckResult>();
+
+/** A store's owner standing as the core takes it; anything else is `RECORD_INVALID`. */
+function toOwner(standing: unknown): Owner {
+  const s = standing as { [key: string]: unknown } | null;
+  if (
+    typeof s !== "object" ||
+    s === null ||
+    typeof s.admin !== "boolean" ||
+    typeof s.tokens !== "string" ||
+    typeof s.membersEnabled !== "boolean"
+  ) {
+    throw new TokenError("RECORD_INVALID", "an owner standing is { admin, tokens, membersEnabled }");
+  }
+  return call(() => new Owner(s.admin as boolean, s.tokens as string, s.membersEnabled as boolean));
+}
 
 function deny(code: TokenErrorCode): CheckResult {
   let result = denied.get(code);
@@ -452,17 +467,28 @@ export class TokenService {
     } catch {
       return deny("STORE_FAILED");
     }
+    let standing: unknown;
+    if (record != null && this.#store.ownerOf !== undefined) {
+      try {
+        standing = await this.#store.ownerOf(record);
+      } catch {
+        return deny("STORE_FAILED");
+      }
+    }
     let checked: WasmRecord | undefined;
+    let owner: Owner | undefined;
     try {
+      owner = standing === undefined ? undefined : toOwner(standing);
       checked = record == null ? undefined : toRecord(record);
     } catch (error) {
+      owner?.free();
       return deny(error instanceof TokenError ? error.code : "RECORD_INVALID");
     }
-    // The record is handed over (and freed) by the call.
+    // The record and owner are handed over (and freed) by the call.
     const result =
       action === undefined
-        ? this.#deployment.authenticate_record(header, checked, now)
-        : this.#deployment.verify_record(header, checked, action, resource, now);
+        ? this.#deployment.authenticate_record(header, checked, owner, now)
+        : this.#deployment.verify_record(header, checked, owner, action, resource, now);
     if (result < 0 || record == null) {
       return deny(result < 0 ? codeAt(result) : "TOKEN_UNKNOWN");
     }

@@ -1,4 +1,4 @@
-import type { StoreWrite, StoredRecord } from "./types.js";
+import type { OwnerStanding, StoreWrite, StoredRecord } from "./types.js";
 
 /** A value, or a promise of one: stores may answer either way. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -48,4 +48,13 @@ export interface TokenStore {
    * earlier writes in place.
    */
   apply?(writes: readonly StoreWrite[]): MaybePromise<void>;
+  /**
+   * The standing of the user a record `getByHash` just returned belongs to,
+   * for stores that know users (the `IntrospectionStore` hears it from the
+   * token service). Optional: without it, or when it answers `undefined`,
+   * every user's tokens are enabled. The core decides from it whether the
+   * token may be used at all (`TOKENS_DISABLED`); a failure is
+   * `STORE_FAILED`, a malformed standing `RECORD_INVALID`.
+   */
+  ownerOf?(record: StoredRecord): MaybePromise<OwnerStanding | undefined>;
 }

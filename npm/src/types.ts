@@ -38,6 +38,19 @@ export type ExpiryChoice = "never" | { days: number } | { at: Date | number | st
 /** Who created a token: the user, or another token of the same user. */
 export type CreatedBy = { kind: "user" } | { kind: "token"; tokenId: string };
 
+/**
+ * What a store that knows users says of a record's user (see
+ * `TokenStore.ownerOf`): whether they administer the deployment, their own
+ * token setting, and the deployment's default for members who `inherit`
+ * it. Tokens are enabled for administrators always, and for members by
+ * their setting; the core decides.
+ */
+export interface OwnerStanding {
+  readonly admin: boolean;
+  readonly tokens: "inherit" | "on" | "off";
+  readonly membersEnabled: boolean;
+}
+
 export type { StoredRecord, TokenInfo } from "./generated/schema.js";
 import type { StoredRecord, TokenInfo } from "./generated/schema.js";
 

@@ -6,6 +6,7 @@
 export {
   Deployment,
   IssueInput,
+  Owner,
   Record,
   RecordIndex,
   RecordSet,

@@ -153,6 +153,17 @@ describe("issue vectors", () => {
   }
 });
 
+/** Whether a standing is the one a store without users implies. */
+function isOwnerDefault(owner) {
+  return !owner.admin && owner.tokens === "on" && owner.membersEnabled;
+}
+
+/** Tokens are enabled for administrators always, for members by their setting. */
+function tokensEnabled(standing) {
+  if (standing.admin) return true;
+  return standing.tokens === "inherit" ? standing.membersEnabled : standing.tokens === "on";
+}
+
 describe("verify vectors", () => {
   const v = vector("verify");
 
@@ -162,6 +173,8 @@ describe("verify vectors", () => {
       for (const c of v.cases) {
         const store = makeStore();
         for (const record of v.records) await store.put(record);
+        // A store that knows users tells the core the owner's standing.
+        if (!isOwnerDefault(c.owner)) store.ownerOf = () => c.owner;
         const service = serviceFor(v.deployments[c.deployment], store, { now: c.now });
         const result = await service.check(c.input, c.request);
         if (c.expect.error) {
@@ -248,15 +261,25 @@ describe("lifecycle vectors", () => {
       for (const c of v.cases) {
         // The package's user actors may always create tokens (the
         // application decides whom it lets call issue): the cases about a
-        // deployment's members are the token service's.
-        if (!c.actor.admin && !c.actor.membersMayCreate) continue;
+        // deployment's disabled members are the token service's. A token
+        // actor's owner comes from the store, as `ownerOf` tells it.
+        if (c.actor.kind === "user" && !tokensEnabled(c.actor.standing)) continue;
         replayed++;
         const store = makeStore();
         for (const record of v.records) await store.put(record);
+        if (c.actor.kind === "token") store.ownerOf = () => c.actor.standing;
         const users = [...new Set(v.records.map((r) => r.userId))];
         const entropy = c.operation.entropy;
         const service = serviceFor(v.deployments[c.deployment], store, { now: v.now, entropy });
-        const actor = c.actor.kind === "user" ? c.actor.userId : await service.authenticate(c.actor.token);
+        let actor;
+        try {
+          actor = c.actor.kind === "user" ? c.actor.userId : await service.authenticate(c.actor.token);
+        } catch (error) {
+          // Refused as it authenticates: its user's tokens are disabled.
+          assert.equal(error.code, c.expect.error, c.name);
+          assert.equal(error.code, "TOKENS_DISABLED", c.name);
+          continue;
+        }
         const held = async () => byId((await Promise.all(users.map((u) => store.listByUser(u)))).flat());
         // Authenticating may record a use: that is the state the case starts from.
         const before = await held();

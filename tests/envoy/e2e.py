@@ -223,6 +223,58 @@ def main():
                   f"(feed polled every 250 ms)")
         check("the workers poll the feed", stack.proxy.polls > 0, stack.proxy.polls)
 
+        # Per-user enablement at the edge: a member switched off is refused
+        # through the 5-minute cache within about one polling interval (the
+        # feed names every token of theirs), and switched on again works.
+        stack.host("user", "add", "bob", stdin="bob-password\n")
+        stack.host("user", "set", "bob", "--tokens", "on")
+        bob = "Basic " + base64.b64encode(b"bob:bob-password").decode()
+        status, _, text = call(stack.host_url + "/api/usertokens", "POST",
+                               {"authorization": bob, "content-type": "application/json"},
+                               json.dumps({"name": "bob", "scope": {"preset": "read"}}).encode())
+        bob_token = json.loads(text)["token"] if status == 201 else ""
+        tokens.append(bob_token)
+        bob_bearer = {"authorization": "Bearer " + bob_token}
+        first, _, _ = call(edge, headers=bob_bearer)
+        before = stack.proxy.count()
+        second, _, _ = call(edge, headers=bob_bearer)
+        check("a member's token is served from the edge cache",
+              first == second == 200 and stack.proxy.count() == before, (first, second))
+
+        def switch(setting):
+            status, _, _ = call(stack.host_url + "/api/users/bob/tokens", "PUT",
+                                {"authorization": basic(), "content-type": "application/json"},
+                                json.dumps({"tokens": setting}).encode())
+            return status == 200, time.monotonic()
+
+        switched, acknowledged = switch("off")
+        refused_after = None
+        while switched and time.monotonic() - acknowledged < 5:
+            status, headers, text = call(edge, headers=bob_bearer)
+            if is_401(status, headers, text):
+                refused_after = time.monotonic() - acknowledged
+                break
+            time.sleep(0.01)
+        check("a member switched off is refused at the edge within 5 s, through a 5-minute cache",
+              refused_after is not None, refused_after)
+        if refused_after is not None:
+            print(f"# a member switched off, refused at the edge {refused_after * 1000:.0f} ms after the host's answer")
+        # Envoy writes its log file every 10 s (or when it stops).
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and "deny 401 TOKENS_DISABLED" not in stack.log("envoy-feed"):
+            time.sleep(0.2)
+        check("the filter's log names TOKENS_DISABLED",
+              "deny 401 TOKENS_DISABLED" in stack.log("envoy-feed"), "not in the log")
+        switched, acknowledged = switch("on")
+        restored = False
+        while switched and time.monotonic() - acknowledged < 5:
+            status, _, _ = call(edge, headers=bob_bearer)
+            if status == 200:
+                restored = True
+                break
+            time.sleep(0.01)
+        check("switched on again, the same token works at the edge", restored)
+
         # Last uses seen only at the edge reach the host's record, reported
         # in the background.
         used, used_id = make_token(stack, {"preset": "read"})

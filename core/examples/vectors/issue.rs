@@ -370,7 +370,7 @@ fn run_issue(
             let presented = d.parse(p.token.expose()).expect("parent parses");
             let hash = d.hash(&presented);
             Some(
-                d.authenticate(&hash, Some(&p.record), NOW)
+                d.authenticate(&hash, Some(&p.record), tessera_core::Standing::OWNER, NOW)
                     .map_err(|e| e.code())?,
             )
         }

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use tessera_core::{
-    Actor, CreateRequest, Deployment, DeploymentConfig, Edit, Expiry, LifecycleError, ScopeSpec,
-    Standing, Status, TokenRecord, Write,
+    Actor, CreateRequest, Deployment, DeploymentConfig, Edit, Enablement, Expiry, LifecycleError,
+    Minted, ScopeSpec, Standing, Status, TokenRecord, Write,
 };
 
 use crate::{DAY, NOW, base_catalog, entropy, hex};
@@ -83,9 +83,8 @@ impl Fixture {
         let actor = match &parent {
             None => Actor::user(by, Standing::OWNER),
             Some(record) => Actor::token(
-                d.authenticate(record.hash(), Some(record), at)
+                d.authenticate(record.hash(), Some(record), Standing::OWNER, at)
                     .expect("fixture parent is valid"),
-                Standing::OWNER,
             ),
         };
         let minted = d
@@ -273,12 +272,19 @@ fn fixture() -> Fixture {
 /// Who acts in a case.
 #[derive(Clone, Copy)]
 enum Who<'a> {
-    /// A user with `admin` and `members_may_create`.
-    User(&'a str, bool, bool),
-    /// The token with this label; its user may create tokens.
-    Token(&'a str),
-    /// The token with this label; its user is a member who may not.
-    TokenOfMember(&'a str),
+    /// A user with this standing.
+    User(&'a str, Standing),
+    /// The token with this label, whose user has this standing.
+    Token(&'a str, Standing),
+}
+
+/// A standing as the vectors write it.
+fn standing_json(standing: Standing) -> Value {
+    json!({
+        "admin": standing.admin,
+        "tokens": standing.tokens.as_str(),
+        "membersEnabled": standing.members_enabled,
+    })
 }
 
 /// One operation, in the vectors' JSON and as the core runs it.
@@ -333,37 +339,33 @@ fn ids(records: &[&TokenRecord]) -> Value {
     records.iter().map(|r| r.id()).collect()
 }
 
-/// Runs a case through the core: the JSON of the operation and its outcome.
-fn run(f: &Fixture, case: &Case<'_>, label: &str) -> (Value, Value, Result<Value, LifecycleError>) {
+/// Runs a case through the core: the JSON of the actor and the operation,
+/// and the outcome (a value, or a stable code). A token actor the core
+/// refuses to authenticate (its user's tokens disabled) is the outcome.
+fn run(f: &Fixture, case: &Case<'_>, label: &str) -> (Value, Value, Result<Value, &'static str>) {
     let d = deployment(case.deployment);
     let (actor_json, actor) = match case.who {
-        Who::User(user, admin, members_may_create) => (
-            json!({ "kind": "user", "userId": user, "admin": admin, "membersMayCreate": members_may_create }),
-            Actor::user(
-                user,
-                Standing {
-                    admin,
-                    members_may_create,
-                },
-            ),
-        ),
-        Who::Token(token) | Who::TokenOfMember(token) => {
-            let members_may_create = matches!(case.who, Who::Token(_));
-            let standing = Standing {
-                admin: false,
-                members_may_create,
-            };
+        Who::User(user, standing) => {
+            let mut json = json!({ "kind": "user", "userId": user });
+            json["standing"] = standing_json(standing);
+            (json, Ok(Actor::user(user, standing)))
+        }
+        Who::Token(token, standing) => {
             let presented = d.parse(f.token(token)).expect("fixture token parses");
             let hash = d.hash(&presented);
             let record = f.records.iter().find(|r| r.hash() == &hash);
-            let token_actor = d
-                .authenticate(&hash, record, NOW)
-                .expect("fixture actor is valid at NOW");
-            (
-                json!({ "kind": "token", "token": f.token(token), "admin": false, "membersMayCreate": members_may_create }),
-                Actor::token(token_actor, standing),
-            )
+            let mut json = json!({ "kind": "token", "token": f.token(token) });
+            json["standing"] = standing_json(standing);
+            let actor = d
+                .authenticate(&hash, record, standing, NOW)
+                .map(Actor::token)
+                .map_err(|denial| denial.code());
+            (json, actor)
         }
+    };
+    let actor = match actor {
+        Ok(actor) => actor,
+        Err(code) => return (actor_json, operation_json(case, label, f), Err(code)),
     };
     let user = actor.user_id();
     let records: Vec<TokenRecord> = f
@@ -375,7 +377,8 @@ fn run(f: &Fixture, case: &Case<'_>, label: &str) -> (Value, Value, Result<Value
     let life = d.lifecycle(actor, &records, NOW);
     let seed = entropy(&format!("lifecycle-case-{label}"));
     let id = |label: &str| f.ids.get(label).map_or(label.to_string(), Clone::clone);
-    let (op_json, outcome) = match &case.op {
+    let minted = |m: Minted| json!({ "token": m.token.expose(), "writes": writes_json(&m.writes) });
+    let outcome = match &case.op {
         Op::Create {
             name,
             expires,
@@ -388,49 +391,66 @@ fn run(f: &Fixture, case: &Case<'_>, label: &str) -> (Value, Value, Result<Value
                 expires: expiry(expires),
                 scope: &spec,
             };
-            (
-                json!({ "op": "create", "request": { "name": name, "expires": expires, "scope": scope }, "entropy": hex(&seed) }),
-                life.create(&request, &seed).map(
-                    |m| json!({ "token": m.token.expose(), "writes": writes_json(&m.writes) }),
-                ),
-            )
+            life.create(&request, &seed).map(minted)
         }
-        Op::Rotate(target, grace_ms) => (
-            json!({ "op": "rotate", "id": id(target), "graceMs": grace_ms, "entropy": hex(&seed) }),
-            life.rotate(&id(target), *grace_ms, &seed)
-                .map(|m| json!({ "token": m.token.expose(), "writes": writes_json(&m.writes) })),
-        ),
-        Op::Update(target, changes, cascade) => (
-            json!({ "op": "update", "id": id(target), "edit": changes, "cascade": cascade }),
-            life.update(&id(target), &edit(changes), *cascade)
-                .map(|c| json!({ "writes": writes_json(&c.writes) })),
-        ),
-        Op::Delete(target, cascade) => (
-            json!({ "op": "delete", "id": id(target), "cascade": cascade }),
-            life.delete(&id(target), *cascade)
-                .map(|c| json!({ "writes": writes_json(&c.writes) })),
-        ),
-        Op::List => (
-            json!({ "op": "list" }),
-            life.list().map(|r| json!({ "ids": ids(&r) })),
-        ),
-        Op::Get(target) => (
-            json!({ "op": "get", "id": id(target) }),
-            life.get(&id(target)).map(|r| json!({ "ids": [r.id()] })),
-        ),
-        Op::Expiring(window_ms) => (
-            json!({ "op": "expiringWithin", "windowMs": window_ms }),
-            life.expiring_within(*window_ms)
-                .map(|r| json!({ "ids": ids(&r) })),
-        ),
+        Op::Rotate(target, grace_ms) => life.rotate(&id(target), *grace_ms, &seed).map(minted),
+        Op::Update(target, changes, cascade) => life
+            .update(&id(target), &edit(changes), *cascade)
+            .map(|c| json!({ "writes": writes_json(&c.writes) })),
+        Op::Delete(target, cascade) => life
+            .delete(&id(target), *cascade)
+            .map(|c| json!({ "writes": writes_json(&c.writes) })),
+        Op::List => life.list().map(|r| json!({ "ids": ids(&r) })),
+        Op::Get(target) => life.get(&id(target)).map(|r| json!({ "ids": [r.id()] })),
+        Op::Expiring(window_ms) => life
+            .expiring_within(*window_ms)
+            .map(|r| json!({ "ids": ids(&r) })),
     };
-    (actor_json, op_json, outcome)
+    (
+        actor_json,
+        operation_json(case, label, f),
+        outcome.map_err(|e: LifecycleError| e.code()),
+    )
+}
+
+/// A case's operation as the vectors write it.
+fn operation_json(case: &Case<'_>, label: &str, f: &Fixture) -> Value {
+    let seed = entropy(&format!("lifecycle-case-{label}"));
+    let id = |label: &str| f.ids.get(label).map_or(label.to_string(), Clone::clone);
+    match &case.op {
+        Op::Create {
+            name,
+            expires,
+            scope,
+        } => {
+            json!({ "op": "create", "request": { "name": name, "expires": expires, "scope": scope }, "entropy": hex(&seed) })
+        }
+        Op::Rotate(target, grace_ms) => {
+            json!({ "op": "rotate", "id": id(target), "graceMs": grace_ms, "entropy": hex(&seed) })
+        }
+        Op::Update(target, changes, cascade) => {
+            json!({ "op": "update", "id": id(target), "edit": changes, "cascade": cascade })
+        }
+        Op::Delete(target, cascade) => {
+            json!({ "op": "delete", "id": id(target), "cascade": cascade })
+        }
+        Op::List => json!({ "op": "list" }),
+        Op::Get(target) => json!({ "op": "get", "id": id(target) }),
+        Op::Expiring(window_ms) => json!({ "op": "expiringWithin", "windowMs": window_ms }),
+    }
 }
 
 fn cases() -> Vec<Case<'static>> {
-    let owner = |user| Who::User(user, false, true);
-    let member = |user| Who::User(user, false, false);
-    let admin = |user| Who::User(user, true, false);
+    let standing = |admin, tokens, members_enabled| Standing {
+        admin,
+        tokens,
+        members_enabled,
+    };
+    let owner = |user| Who::User(user, Standing::OWNER);
+    let member = |user| Who::User(user, standing(false, Enablement::Inherit, false));
+    let admin = |user| Who::User(user, standing(true, Enablement::Off, false));
+    let token = |label| Who::Token(label, Standing::OWNER);
+    let member_on = |user| Who::User(user, standing(false, Enablement::On, false));
     let active = json!({ "status": "active" });
     let inactive = json!({ "status": "inactive" });
     let case = |name, deployment, who, op, expect| Case {
@@ -445,28 +465,28 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a narrow token may not rotate an all-scope token",
             "open",
-            Who::Token("narrow"),
+            token("narrow"),
             Op::Rotate("all", 0),
             Some("SCOPE_EXCEEDS_PARENT"),
         ),
         case(
             "a narrow token may not rotate a token that outlives it",
             "open",
-            Who::Token("narrow"),
+            token("narrow"),
             Op::Rotate("read-never", 0),
             Some("EXPIRY_EXCEEDS_PARENT"),
         ),
         case(
             "a token may rotate itself; the new one expires with it",
             "open",
-            Who::Token("narrow"),
+            token("narrow"),
             Op::Rotate("narrow", 60_000),
             None,
         ),
         case(
             "rotating needs the creation action",
             "open",
-            Who::Token("writer"),
+            token("writer"),
             Op::Rotate("writer", 0),
             Some("PARENT_INVALID"),
         ),
@@ -478,11 +498,54 @@ fn cases() -> Vec<Case<'static>> {
             Some("FORBIDDEN"),
         ),
         case(
-            "a token of such a member may not rotate either",
+            "a token of such a member is refused before it acts",
             "open",
-            Who::TokenOfMember("narrow"),
+            Who::Token("narrow", standing(false, Enablement::Inherit, false)),
             Op::Rotate("narrow", 0),
+            Some("TOKENS_DISABLED"),
+        ),
+        case(
+            "a token of a member switched off may not even list",
+            "open",
+            Who::Token("narrow", standing(false, Enablement::Off, true)),
+            Op::List,
+            Some("TOKENS_DISABLED"),
+        ),
+        case(
+            "a member switched on creates where the default is off",
+            "open",
+            member_on("ann"),
+            Op::Create {
+                name: "ci",
+                expires: json!({ "days": 30 }),
+                scope: json!({ "preset": "read" }),
+            },
+            None,
+        ),
+        case(
+            "a member switched off may not create where the default is on",
+            "open",
+            Who::User("ann", standing(false, Enablement::Off, true)),
+            Op::Create {
+                name: "ci",
+                expires: json!({ "days": 30 }),
+                scope: json!({ "preset": "read" }),
+            },
             Some("FORBIDDEN"),
+        ),
+        case(
+            "a member switched off still sees and deletes their tokens",
+            "open",
+            Who::User("ann", standing(false, Enablement::Off, true)),
+            Op::Delete("narrow", false),
+            None,
+        ),
+        case(
+            "an administrator's tokens work whatever their own setting",
+            "open",
+            Who::Token("narrow", standing(true, Enablement::Off, false)),
+            Op::List,
+            None,
         ),
         case(
             "an administrator rotates",
@@ -559,7 +622,7 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a write token may not re-activate an all-scope token",
             "open",
-            Who::Token("writer"),
+            token("writer"),
             Op::Update("sleeper", active.clone(), false),
             Some("SCOPE_EXCEEDS_PARENT"),
         ),
@@ -573,7 +636,7 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a token edits a token within its reach",
             "open",
-            Who::Token("creator"),
+            token("creator"),
             Op::Update(
                 "child",
                 json!({ "name": "renamed", "status": "inactive" }),
@@ -584,28 +647,28 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a child may not edit its parent, which outlives it",
             "open",
-            Who::Token("child"),
+            token("child"),
             Op::Update("creator", inactive.clone(), false),
             Some("EXPIRY_EXCEEDS_PARENT"),
         ),
         case(
             "editing needs the write action",
             "open",
-            Who::Token("narrow"),
+            token("narrow"),
             Op::Update("narrow", json!({ "name": "mine" }), false),
             Some("SCOPE_DENIED"),
         ),
         case(
             "a token may always deactivate itself",
             "open",
-            Who::Token("self"),
+            token("self"),
             Op::Update("self", inactive.clone(), false),
             None,
         ),
         case(
             "but not rename itself without the write action",
             "open",
-            Who::Token("self"),
+            token("self"),
             Op::Update("self", json!({ "name": "x" }), false),
             Some("SCOPE_DENIED"),
         ),
@@ -619,7 +682,7 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a token deactivating itself with cascade",
             "open",
-            Who::Token("child"),
+            token("child"),
             Op::Update("child", inactive.clone(), true),
             None,
         ),
@@ -666,28 +729,28 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a token may always delete itself",
             "open",
-            Who::Token("self"),
+            token("self"),
             Op::Delete("self", false),
             None,
         ),
         case(
             "a write token may not delete an all-scope token",
             "open",
-            Who::Token("writer"),
+            token("writer"),
             Op::Delete("all", false),
             Some("SCOPE_EXCEEDS_PARENT"),
         ),
         case(
             "a token deletes within its reach, with cascade",
             "open",
-            Who::Token("creator"),
+            token("creator"),
             Op::Delete("child", true),
             None,
         ),
         case(
             "deleting needs the write action",
             "open",
-            Who::Token("narrow"),
+            token("narrow"),
             Op::Delete("read-never", false),
             Some("SCOPE_DENIED"),
         ),
@@ -702,7 +765,7 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "another user's token cannot be rotated",
             "open",
-            Who::Token("bob-all"),
+            token("bob-all"),
             Op::Rotate("all", 0),
             Some("NOT_FOUND"),
         ),
@@ -730,14 +793,14 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a token with the read action sees any of the user's tokens",
             "open",
-            Who::Token("narrow"),
+            token("narrow"),
             Op::Get("all"),
             None,
         ),
         case(
             "listing needs the read action",
             "open",
-            Who::Token("self"),
+            token("self"),
             Op::List,
             Some("SCOPE_DENIED"),
         ),
@@ -763,7 +826,7 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a token creates within itself",
             "open",
-            Who::Token("narrow"),
+            token("narrow"),
             Op::Create {
                 name: "x",
                 expires: json!({"at": null}),
@@ -774,7 +837,7 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a token may not create beyond itself",
             "open",
-            Who::Token("narrow"),
+            token("narrow"),
             Op::Create {
                 name: "x",
                 expires: json!({"days": 1}),
@@ -785,7 +848,7 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a token without the creation action may not create",
             "open",
-            Who::Token("self"),
+            token("self"),
             Op::Create {
                 name: "x",
                 expires: json!({"days": 1}),
@@ -816,7 +879,7 @@ pub(crate) fn vectors() -> Value {
             let (actor, operation, outcome) = run(&f, case, &i.to_string());
             let expect = match (case.expect, outcome) {
                 (None, Ok(value)) => value,
-                (Some(code), Err(e)) if e.code() == code => json!({ "error": code }),
+                (Some(code), Err(got)) if got == code => json!({ "error": code }),
                 (wanted, got) => panic!(
                     "lifecycle case {:?}: wanted {wanted:?}, the core gave {got:?}",
                     case.name
@@ -832,7 +895,7 @@ pub(crate) fn vectors() -> Value {
         })
         .collect();
     json!({
-        "description": "The actor rule: who may do what to which token. Each case runs one operation by `actor` at `now` over `records` (an adapter hands the core the records of the actor's user) and expects the writes, in order, to apply in one transaction, or an error code. A token actor is given by its value; its user's standing says whether they may create tokens.",
+        "description": "The actor rule: who may do what to which token. Each case runs one operation by `actor` at `now` over `records` (an adapter hands the core the records of the actor's user) and expects the writes, in order, to apply in one transaction, or an error code. A token actor is given by its value. `standing` is the acting user's (for a token, its owner's, as a store lookup returns it): whether they administer the deployment, their own token setting (`inherit`, `on`, `off`) and the deployment's default for members; a token whose user's tokens are not enabled is refused as it authenticates (`TOKENS_DISABLED`).",
         "now": NOW,
         "deployments": deployments(),
         "records": f.records,

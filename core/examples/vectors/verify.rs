@@ -1,6 +1,7 @@
 //! `tests/vectors/verify.json`: verification, step by step, and when last-used is due.
 
 use super::*;
+use tessera_core::{Enablement, Standing};
 
 /// Name, deployment, input, action, resource, now and intended error.
 type VerifyCase<'a> = (
@@ -259,18 +260,108 @@ pub(crate) fn verify_vectors() -> Value {
             Some("TOKEN_UNKNOWN"),
         ),
     ];
+    // The same valid token under owners of every standing: the user's
+    // enablement is checked right after the hash, before status.
+    let owners = [
+        (
+            "owner: an administrator whose own setting is off",
+            true,
+            Enablement::Off,
+            false,
+            None,
+        ),
+        (
+            "owner: a member switched on",
+            false,
+            Enablement::On,
+            false,
+            None,
+        ),
+        (
+            "owner: a member who inherits an enabled default",
+            false,
+            Enablement::Inherit,
+            true,
+            None,
+        ),
+        (
+            "owner: a member who inherits the default, off",
+            false,
+            Enablement::Inherit,
+            false,
+            Some("TOKENS_DISABLED"),
+        ),
+        (
+            "owner: a member switched off",
+            false,
+            Enablement::Off,
+            true,
+            Some("TOKENS_DISABLED"),
+        ),
+    ];
+    let owned = owners
+        .iter()
+        .map(|&(name, admin, tokens, members_enabled, intended)| {
+            let owner = Standing {
+                admin,
+                tokens,
+                members_enabled,
+            };
+            (
+                (name, "open", t(&custom), "apps.read", None, NOW, intended),
+                owner,
+            )
+        });
+    let disabled_inactive = (
+        (
+            "owner disabled and token inactive: TOKENS_DISABLED first",
+            "open",
+            t(&inactive),
+            "apps.read",
+            None,
+            NOW,
+            Some("TOKENS_DISABLED"),
+        ),
+        Standing {
+            admin: false,
+            tokens: Enablement::Off,
+            members_enabled: true,
+        },
+    );
+    let unknown_disabled = (
+        (
+            "unknown token of a disabled owner: still TOKEN_UNKNOWN",
+            "open",
+            t(&spiced),
+            "apps.read",
+            None,
+            NOW,
+            Some("TOKEN_UNKNOWN"),
+        ),
+        Standing {
+            admin: false,
+            tokens: Enablement::Off,
+            members_enabled: false,
+        },
+    );
+    let cases: Vec<(VerifyCase<'_>, Standing)> = cases
+        .into_iter()
+        .map(|case| (case, Standing::OWNER))
+        .chain(owned)
+        .chain([disabled_inactive, unknown_disabled])
+        .collect();
     let records: Vec<&Issued> = vec![
         &custom, &read, &inactive, &narrowed, &recent, &stale, &spiced,
     ];
     let out: Vec<Value> = cases
         .into_iter()
-        .map(|(name, dep, input, action, resource, now, intended)| {
+        .map(|((name, dep, input, action, resource, now, intended), owner)| {
             let d = deployment(dep);
             let request = Request { action, resource };
             let got = d.parse(&input).map_err(|e| e.code()).and_then(|p| {
                 let h = d.hash(&p);
                 let found = records.iter().map(|i| &i.record).find(|r| r.hash() == &h);
-                d.verify(&h, found, &request, now)
+                d.verify(&h, found, owner, &request, now)
                     .map(|v| json!({ "userId": v.principal.user_id, "tokenId": v.principal.token_id, "touch": v.touch }))
                     .map_err(|e| e.code())
             });
@@ -285,12 +376,17 @@ pub(crate) fn verify_vectors() -> Value {
                 "input": input,
                 "request": { "action": action, "resource": resource },
                 "now": now,
+                "owner": {
+                    "admin": owner.admin,
+                    "tokens": owner.tokens.as_str(),
+                    "membersEnabled": owner.members_enabled,
+                },
                 "expect": expect,
             })
         })
         .collect();
     json!({
-        "about": "Verification end to end: parse the input, hash it under the named deployment, look it up among `records` by hash, verify at `now`. On success, `touch` says whether last-used is worth writing.",
+        "about": "Verification end to end: parse the input, hash it under the named deployment, look it up among `records` by hash, verify at `now` with `owner` as the standing of the record's user that the lookup returned (`tokens`: `inherit`, `on` or `off`; tokens are enabled for administrators always, for members by their setting or, for `inherit`, by `membersEnabled`). On success, `touch` says whether last-used is worth writing.",
         "deployments": deployments(),
         "records": records.iter().map(|i| record_json(&i.record)).collect::<Vec<_>>(),
         "cases": out,

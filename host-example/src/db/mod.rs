@@ -14,6 +14,7 @@ mod tls;
 use std::path::Path;
 
 use anyhow::Result;
+use tessera_core::{Enablement, Standing};
 
 pub use self::postgres::{POOL_SIZE as POSTGRES_POOL_SIZE, Postgres};
 pub use self::sqlite::Sqlite;
@@ -29,6 +30,38 @@ pub struct StoredToken {
     pub hash: String,
     /// The record in its stable JSON shape.
     pub json: String,
+}
+
+/// A token found by its hash, with its user's standing (what the core needs
+/// to refuse a disabled user's token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundToken {
+    /// The token.
+    pub token: StoredToken,
+    /// Its user's standing. A user id that is no user of the host (a
+    /// service principal the operator issued tokens for with the CLI) has
+    /// no setting to manage and is enabled (`on`).
+    pub owner: Standing,
+}
+
+/// The settings key of the deployment's default for members: whether
+/// members whose own setting is `inherit` may generate and use tokens. Its
+/// name predates per-user settings, when it governed creation only.
+pub const MEMBERS_DEFAULT_KEY: &str = "members-can-create-tokens";
+
+/// A standing from its stored columns: the user's admin flag and setting
+/// (absent for a user id that is no user of the host: enabled) and the
+/// default's value.
+pub(crate) fn standing(admin: bool, tokens: Option<&str>, default: Option<&str>) -> Standing {
+    Standing {
+        admin,
+        // The column's CHECK admits only the three names; anything else
+        // would be a corrupt row, read as the safest setting.
+        tokens: tokens.map_or(Enablement::On, |name| {
+            Enablement::parse(name).unwrap_or(Enablement::Off)
+        }),
+        members_enabled: default == Some("true"),
+    }
 }
 
 /// One change of an operation's writes.
@@ -49,6 +82,9 @@ pub struct User {
     pub password_hash: String,
     /// Whether the user administers the deployment.
     pub admin: bool,
+    /// Whether the user may generate and use tokens (administrators always
+    /// may, whatever this says).
+    pub tokens: Enablement,
 }
 
 /// A browser session of the token page. The cookie holds a secret; the
@@ -168,8 +204,8 @@ impl Db {
         Ok(Self::Sqlite(Sqlite::in_memory()?))
     }
 
-    /// The token with this hash.
-    pub fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>> {
+    /// The token with this hash, and its user's standing, in one read.
+    pub fn token_by_hash(&self, hash: &str) -> Result<Option<FoundToken>> {
         dispatch!(self, token_by_hash(hash))
     }
 
@@ -265,6 +301,23 @@ impl Db {
     /// How many users exist.
     pub fn user_count(&self) -> Result<u64> {
         dispatch!(self, user_count())
+    }
+
+    /// Sets whether a user may generate and use tokens; false when there is
+    /// no such user. Gateways see every token of theirs change in the feed.
+    pub fn set_user_tokens(&self, name: &str, tokens: Enablement) -> Result<bool> {
+        dispatch!(self, set_user_tokens(name, tokens))
+    }
+
+    /// Makes a user an administrator, or a member; false when there is no
+    /// such user. Gateways see every token of theirs change in the feed.
+    pub fn set_user_admin(&self, name: &str, admin: bool) -> Result<bool> {
+        dispatch!(self, set_user_admin(name, admin))
+    }
+
+    /// Every user, by name.
+    pub fn users(&self) -> Result<Vec<User>> {
+        dispatch!(self, users())
     }
 
     /// A setting's value.

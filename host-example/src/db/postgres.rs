@@ -14,7 +14,8 @@ use anyhow::{Context, Result, bail};
 use postgres::{Client, Config, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{Changes, Session, StoredToken, TokenWrite, User};
+use super::{Changes, FoundToken, Session, StoredToken, TokenWrite, User};
+use tessera_core::Enablement;
 
 /// Inserts a token or replaces the one with its id.
 const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
@@ -104,6 +105,37 @@ const MIGRATIONS: &[&str] = &[
          EXECUTE FUNCTION tessera_token_changed();
      CREATE TRIGGER tokens_deleted AFTER DELETE ON tokens FOR EACH ROW
          EXECUTE FUNCTION tessera_token_changed();",
+    // 5: per-user enablement (`inherit`, `on`, `off`). A change of a
+    // user's standing, or of the default for members, changes every token
+    // it governs: their hashes enter the feed, and hosts that cache records
+    // are told to forget them all (`*`).
+    "ALTER TABLE users ADD COLUMN tokens TEXT NOT NULL DEFAULT 'inherit'
+         CHECK (tokens IN ('inherit', 'on', 'off'));
+     CREATE FUNCTION tessera_standing_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+     DECLARE
+         newest BIGINT;
+     BEGIN
+         PERFORM pg_advisory_xact_lock(7310575189646861171);
+         IF TG_TABLE_NAME = 'users' THEN
+             INSERT INTO token_changes (hash) SELECT hash FROM tokens WHERE user_id = NEW.name;
+         ELSE
+             INSERT INTO token_changes (hash) SELECT t.hash FROM tokens t
+                 JOIN users u ON u.name = t.user_id
+                 WHERE u.tokens = 'inherit' AND NOT u.admin;
+         END IF;
+         SELECT max(seq) INTO newest FROM token_changes;
+         DELETE FROM token_changes WHERE seq <= newest - 100000;
+         PERFORM pg_notify('tessera_tokens', '*');
+         RETURN NULL;
+     END $$;
+     CREATE TRIGGER users_standing_changed AFTER UPDATE ON users FOR EACH ROW
+         WHEN (OLD.tokens IS DISTINCT FROM NEW.tokens OR OLD.admin IS DISTINCT FROM NEW.admin)
+         EXECUTE FUNCTION tessera_standing_changed();
+     CREATE TRIGGER users_added AFTER INSERT ON users FOR EACH ROW
+         EXECUTE FUNCTION tessera_standing_changed();
+     CREATE TRIGGER members_default_changed AFTER INSERT OR UPDATE ON settings FOR EACH ROW
+         WHEN (NEW.key = 'members-can-create-tokens')
+         EXECUTE FUNCTION tessera_standing_changed();",
 ];
 
 /// One connection and the statements prepared on it.
@@ -195,11 +227,23 @@ impl Postgres {
     }
 
     /// The token with this hash.
-    pub fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>> {
+    pub fn token_by_hash(&self, hash: &str) -> Result<Option<FoundToken>> {
         self.with(|c| {
-            let sql = "SELECT id, user_id, hash, record FROM tokens WHERE hash = $1";
+            let sql = "SELECT t.id, t.user_id, t.hash, t.record,
+                     coalesce(u.admin, FALSE), u.tokens,
+                     (SELECT value FROM settings WHERE key = 'members-can-create-tokens')
+                 FROM tokens t LEFT JOIN users u ON u.name = t.user_id
+                 WHERE t.hash = $1";
             let statement = c.prepare(sql)?;
-            Ok(c.client.query_opt(&statement, &[&hash])?.map(read_token))
+            Ok(c.client.query_opt(&statement, &[&hash])?.map(|row| {
+                let admin: bool = row.get(4);
+                let tokens: Option<String> = row.get(5);
+                let default: Option<String> = row.get(6);
+                FoundToken {
+                    owner: super::standing(admin, tokens.as_deref(), default.as_deref()),
+                    token: read_token(row),
+                }
+            }))
         })
     }
 
@@ -406,13 +450,44 @@ impl Postgres {
     pub fn user(&self, name: &str) -> Result<Option<User>> {
         self.with(|c| {
             let statement =
-                c.prepare("SELECT name, password_hash, admin FROM users WHERE name = $1")?;
-            Ok(c.client.query_opt(&statement, &[&name])?.map(|row| User {
-                name: row.get(0),
-                password_hash: row.get(1),
-                admin: row.get(2),
-            }))
+                c.prepare("SELECT name, password_hash, admin, tokens FROM users WHERE name = $1")?;
+            Ok(c.client.query_opt(&statement, &[&name])?.map(read_user))
         })
+    }
+
+    /// Every user, by name.
+    pub fn users(&self) -> Result<Vec<User>> {
+        self.with(|c| {
+            let statement =
+                c.prepare("SELECT name, password_hash, admin, tokens FROM users ORDER BY name")?;
+            Ok(c.client
+                .query(&statement, &[])?
+                .into_iter()
+                .map(read_user)
+                .collect())
+        })
+    }
+
+    /// Makes a user an administrator, or a member.
+    pub fn set_user_admin(&self, name: &str, admin: bool) -> Result<bool> {
+        let changed = self.with(|c| {
+            c.client.execute(
+                "UPDATE users SET admin = $2 WHERE name = $1",
+                &[&name, &admin],
+            )
+        })?;
+        Ok(changed == 1)
+    }
+
+    /// Sets whether a user may generate and use tokens.
+    pub fn set_user_tokens(&self, name: &str, tokens: Enablement) -> Result<bool> {
+        let changed = self.with(|c| {
+            c.client.execute(
+                "UPDATE users SET tokens = $2 WHERE name = $1",
+                &[&name, &tokens.as_str()],
+            )
+        })?;
+        Ok(changed == 1)
     }
 
     /// How many users exist.
@@ -445,6 +520,16 @@ impl Postgres {
             )?;
             Ok(())
         })
+    }
+}
+
+fn read_user(row: postgres::Row) -> User {
+    let tokens: String = row.get(3);
+    User {
+        name: row.get(0),
+        password_hash: row.get(1),
+        admin: row.get(2),
+        tokens: Enablement::parse(&tokens).unwrap_or(Enablement::Off),
     }
 }
 

@@ -65,9 +65,50 @@ const MIGRATIONS: &[&str] = &[
          INSERT INTO token_changes (hash) VALUES (OLD.hash);
          DELETE FROM token_changes WHERE seq <= last_insert_rowid() - 100000;
      END;",
+    // 5: per-user enablement (`inherit`, `on`, `off`). A change of a
+    // user's standing, or of the default for members, changes every token
+    // it governs for gateways: their hashes enter the feed.
+    "ALTER TABLE users ADD COLUMN tokens TEXT NOT NULL DEFAULT 'inherit'
+         CHECK (tokens IN ('inherit', 'on', 'off'));
+     CREATE TRIGGER user_standing_changed AFTER UPDATE ON users
+     WHEN OLD.tokens IS NOT NEW.tokens OR OLD.admin IS NOT NEW.admin
+     BEGIN
+         INSERT INTO token_changes (hash) SELECT hash FROM tokens WHERE user_id = NEW.name;
+         DELETE FROM token_changes WHERE seq <= (SELECT max(seq) FROM token_changes) - 100000;
+     END;
+     CREATE TRIGGER user_added AFTER INSERT ON users
+     BEGIN
+         INSERT INTO token_changes (hash) SELECT hash FROM tokens WHERE user_id = NEW.name;
+         DELETE FROM token_changes WHERE seq <= (SELECT max(seq) FROM token_changes) - 100000;
+     END;
+     CREATE TRIGGER members_default_set AFTER INSERT ON settings
+     WHEN NEW.key = 'members-can-create-tokens'
+     BEGIN
+         INSERT INTO token_changes (hash) SELECT t.hash FROM tokens t
+             JOIN users u ON u.name = t.user_id
+             WHERE u.tokens = 'inherit' AND NOT u.admin;
+         DELETE FROM token_changes WHERE seq <= (SELECT max(seq) FROM token_changes) - 100000;
+     END;
+     CREATE TRIGGER members_default_changed AFTER UPDATE ON settings
+     WHEN NEW.key = 'members-can-create-tokens' AND OLD.value IS NOT NEW.value
+     BEGIN
+         INSERT INTO token_changes (hash) SELECT t.hash FROM tokens t
+             JOIN users u ON u.name = t.user_id
+             WHERE u.tokens = 'inherit' AND NOT u.admin;
+         DELETE FROM token_changes WHERE seq <= (SELECT max(seq) FROM token_changes) - 100000;
+     END;",
 ];
 
-use super::{Changes, Session, StoredToken, TokenWrite, User};
+use super::{Changes, FoundToken, Session, StoredToken, TokenWrite, User};
+use tessera_core::Enablement;
+
+/// A token by hash, with its user's standing: the user's row (if any) and
+/// the default for members, in one statement.
+const FOUND_BY_HASH: &str = "SELECT t.id, t.user_id, t.hash, t.record,
+         coalesce(u.admin, 0), u.tokens,
+         (SELECT value FROM settings WHERE key = 'members-can-create-tokens')
+     FROM tokens t LEFT JOIN users u ON u.name = t.user_id
+     WHERE t.hash = ?1";
 
 /// Inserts a token or replaces the one with its id.
 const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
@@ -120,9 +161,21 @@ impl Sqlite {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The token with this hash.
-    pub fn token_by_hash(&self, hash: &str) -> Result<Option<StoredToken>> {
-        self.token_where("hash", hash)
+    /// The token with this hash, and its user's standing.
+    pub fn token_by_hash(&self, hash: &str) -> Result<Option<FoundToken>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(FOUND_BY_HASH)?;
+        Ok(statement
+            .query_row([hash], |row| {
+                let admin: bool = row.get(4)?;
+                let tokens: Option<String> = row.get(5)?;
+                let default: Option<String> = row.get(6)?;
+                Ok(FoundToken {
+                    token: read_token(row)?,
+                    owner: super::standing(admin, tokens.as_deref(), default.as_deref()),
+                })
+            })
+            .optional()?)
     }
 
     /// The token with this id.
@@ -323,17 +376,37 @@ impl Sqlite {
     /// The user with this name.
     pub fn user(&self, name: &str) -> Result<Option<User>> {
         let conn = self.conn();
-        let mut statement =
-            conn.prepare_cached("SELECT name, password_hash, admin FROM users WHERE name = ?1")?;
-        Ok(statement
-            .query_row([name], |row| {
-                Ok(User {
-                    name: row.get(0)?,
-                    password_hash: row.get(1)?,
-                    admin: row.get(2)?,
-                })
-            })
-            .optional()?)
+        let mut statement = conn.prepare_cached(
+            "SELECT name, password_hash, admin, tokens FROM users WHERE name = ?1",
+        )?;
+        Ok(statement.query_row([name], read_user).optional()?)
+    }
+
+    /// Every user, by name.
+    pub fn users(&self) -> Result<Vec<User>> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare_cached("SELECT name, password_hash, admin, tokens FROM users ORDER BY name")?;
+        let users = statement.query_map([], read_user)?;
+        Ok(users.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Makes a user an administrator, or a member.
+    pub fn set_user_admin(&self, name: &str, admin: bool) -> Result<bool> {
+        let changed = self.conn().execute(
+            "UPDATE users SET admin = ?2 WHERE name = ?1",
+            params![name, admin],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Sets whether a user may generate and use tokens.
+    pub fn set_user_tokens(&self, name: &str, tokens: Enablement) -> Result<bool> {
+        let changed = self.conn().execute(
+            "UPDATE users SET tokens = ?2 WHERE name = ?1",
+            params![name, tokens.as_str()],
+        )?;
+        Ok(changed == 1)
     }
 
     /// How many users exist.
@@ -398,6 +471,16 @@ fn owner_only(_: &Path) -> Result<()> {
     Ok(())
 }
 
+fn read_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    let tokens: String = row.get(3)?;
+    Ok(User {
+        name: row.get(0)?,
+        password_hash: row.get(1)?,
+        admin: row.get(2)?,
+        tokens: Enablement::parse(&tokens).unwrap_or(Enablement::Off),
+    })
+}
+
 fn read_token(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredToken> {
     Ok(StoredToken {
         id: row.get(0)?,
@@ -447,7 +530,10 @@ mod tests {
         db.apply_writes(&[TokenWrite::Put(token("c", "u2"))])
             .unwrap();
         assert_eq!(db.tokens_of("u1").unwrap().len(), 2);
-        assert_eq!(db.token_by_hash("hash-a").unwrap(), Some(token("a", "u1")));
+        assert_eq!(
+            db.token_by_hash("hash-a").unwrap().map(|found| found.token),
+            Some(token("a", "u1"))
+        );
         db.touch_token("a", 42).unwrap();
         let touched = db.token_by_id("a").unwrap().unwrap();
         assert_eq!(touched.json, r#"{"lastUsedAt":42}"#);
@@ -462,7 +548,8 @@ mod tests {
         let db = Sqlite::in_memory().unwrap();
         db.add_user("ann", "h", true).unwrap();
         assert!(db.add_user("ann", "h", false).is_err());
-        assert!(db.user("ann").unwrap().unwrap().admin);
+        let ann = db.user("ann").unwrap().unwrap();
+        assert_eq!((ann.admin, ann.tokens), (true, Enablement::Inherit));
         assert!(db.set_password("ann", "h2").unwrap());
         assert!(!db.set_password("bob", "h2").unwrap());
     }
@@ -482,7 +569,7 @@ mod tests {
         old.pragma_update(None, "user_version", 1).unwrap();
         drop(old);
         let db = Sqlite::open(&path).unwrap();
-        let token = db.token_by_hash("h").unwrap().expect("kept");
+        let token = db.token_by_hash("h").unwrap().expect("kept").token;
         assert_eq!((token.id.as_str(), token.json.as_str()), ("a", "{}"));
         db.apply_writes(&[TokenWrite::Put(StoredToken {
             hash: "h2".into(),

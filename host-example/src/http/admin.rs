@@ -1,9 +1,11 @@
-//! Administration and account routes: the members-may-create-tokens
+//! Administration and account routes: the deployment's default for
+//! members (`membersCanCreateTokens`, which now governs whether members who
+//! inherit it may generate *and use* tokens), each user's own token
 //! setting, and changing one's own password.
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,7 +14,9 @@ use serde_json::json;
 use super::body::JsonBody;
 use super::caller::{Accept, Credentials, Via, authenticate};
 use super::{ApiError, App, session};
+use crate::db::User;
 use crate::{auth, settings};
+use tessera_core::{Enablement, Standing};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -28,6 +32,83 @@ async fn admin(app: &Arc<App>, credentials: &Credentials) -> Result<(), ApiError
             "only administrators may change settings",
         )),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserTokensBody {
+    tokens: String,
+}
+
+/// A user as administrators see them: never the password hash. `tokens` is
+/// their own setting, `tokensEnabled` what follows from it (the core's
+/// rule: administrators always; members by their setting or the default).
+fn user_json(user: &User, members_enabled: bool) -> serde_json::Value {
+    let standing = Standing {
+        admin: user.admin,
+        tokens: user.tokens,
+        members_enabled,
+    };
+    json!({
+        "name": user.name,
+        "admin": user.admin,
+        "tokens": user.tokens.as_str(),
+        "tokensEnabled": standing.tokens_enabled(),
+    })
+}
+
+/// `GET /api/users`: every user with their token setting; administrators
+/// only.
+pub async fn users(
+    State(app): State<Arc<App>>,
+    credentials: Credentials,
+) -> Result<Response, ApiError> {
+    admin(&app, &credentials).await?;
+    let members_enabled = settings::members_can_create_tokens(&app.db)?;
+    let users: Vec<_> = app
+        .db
+        .users()?
+        .iter()
+        .map(|user| user_json(user, members_enabled))
+        .collect();
+    Ok(
+        axum::Json(json!({ "membersCanCreateTokens": members_enabled, "users": users }))
+            .into_response(),
+    )
+}
+
+/// `PUT /api/users/{name}/tokens` with `{ "tokens": "inherit" | "on" |
+/// "off" }`: whether the user may generate and use tokens. Turning a member
+/// off refuses their tokens at once on every surface (`TOKENS_DISABLED`);
+/// nothing is deleted, and turning them on again restores the tokens.
+pub async fn set_user_tokens(
+    State(app): State<Arc<App>>,
+    credentials: Credentials,
+    Path(name): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    admin(&app, &credentials).await?;
+    let body: UserTokensBody = body.parse()?;
+    let Some(tokens) = Enablement::parse(&body.tokens) else {
+        return Err(ApiError::bad_request("tokens is inherit, on or off"));
+    };
+    let changed = app.db.set_user_tokens(&name, tokens);
+    // Whatever the outcome (a failed commit may still have committed), no
+    // record cached with the old standing is served again.
+    app.plugin.records().forget_all();
+    if !changed? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            tessera_core::code::NOT_FOUND,
+            "no such user",
+        ));
+    }
+    let user = app
+        .db
+        .user(&name)?
+        .ok_or_else(|| ApiError::internal(&anyhow::anyhow!("a user vanished")))?;
+    let members_enabled = settings::members_can_create_tokens(&app.db)?;
+    Ok(axum::Json(user_json(&user, members_enabled)).into_response())
 }
 
 /// `GET /api/settings`: administrators only.
@@ -48,7 +129,9 @@ pub async fn update_settings(
 ) -> Result<Response, ApiError> {
     admin(&app, &credentials).await?;
     let body: SettingsBody = body.parse()?;
-    settings::set_members_can_create_tokens(&app.db, body.members_can_create_tokens)?;
+    let set = settings::set_members_can_create_tokens(&app.db, body.members_can_create_tokens);
+    app.plugin.records().forget_all();
+    set?;
     Ok(
         axum::Json(json!({ "membersCanCreateTokens": body.members_can_create_tokens }))
             .into_response(),

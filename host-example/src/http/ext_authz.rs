@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use tessera_core::TokenRecord;
+use tessera_core::{Standing, TokenRecord};
 use tessera_envoy::config::Settings;
 use tessera_envoy::decide::{self, Reply, Start};
 
@@ -86,14 +86,17 @@ pub async fn check(
     };
     let now = app.clock.now();
     let reply = match record(&app, lookup.hash.to_hex()).await {
-        Ok(record) => {
-            if let Some(record) = &record
+        Ok(found) => {
+            let record = found.as_ref().map(|(record, _)| record);
+            let owner = found.as_ref().map_or(Standing::OWNER, |(_, owner)| *owner);
+            let reply = decide::finish(settings, &lookup, record, owner, now);
+            if let (Some(record), Reply::Forward { .. }) = (record, &reply)
                 && record.touch_due(now)
             {
                 // A lost last-used write never refuses a request.
                 let _ = app.plugin.records().touch(record.id(), now);
             }
-            decide::finish(settings, &lookup, record.as_ref(), now)
+            reply
         }
         Err(error) => {
             crate::log::warn(format_args!("ext_authz lookup failed: {error:#}"));
@@ -103,11 +106,15 @@ pub async fn check(
     respond(&reply)
 }
 
-/// The record stored under `hash`, parsed.
-async fn record(app: &Arc<App>, hash: String) -> Result<Option<TokenRecord>> {
+/// The record stored under `hash`, parsed, and its user's standing.
+async fn record(app: &Arc<App>, hash: String) -> Result<Option<(TokenRecord, Standing)>> {
     app.record_by_hash(hash)
         .await?
-        .map(|stored| serde_json::from_str(&stored.json).context("RECORD_INVALID: a stored record"))
+        .map(|found| {
+            let record = serde_json::from_str(&found.token.json)
+                .context("RECORD_INVALID: a stored record")?;
+            Ok((record, found.owner))
+        })
         .transpose()
 }
 

@@ -199,17 +199,30 @@ fn judge(app: &App, token: &str, url: &str) -> Result<&'static str, ApiError> {
         return Ok("false_positive");
     }
     let id = presented.id();
-    let actor = Actor::token(token, false, false);
+    let actor = Actor::token(token);
     let edit = Edit {
         name: None,
         description: None,
         status: Some(Status::Inactive),
     };
     let url: String = url.chars().take(200).collect();
-    let updated = one_at_a_time(app, || {
+    let mut updated = one_at_a_time(app, || {
         app.plugin
             .update(&actor, &id, &edit, false, app.clock.now())
     })?;
+    // A token whose user's tokens are disabled cannot act, even on itself;
+    // it is deactivated for its user, as an administrator would, so that
+    // enabling the user again does not bring a leaked token back.
+    if let Err(error) = &updated
+        && error.code == tessera_core::code::TOKENS_DISABLED
+        && let Some(stored) = app.db.token_by_id(&id)?
+    {
+        let owner = Actor::user(&stored.user_id, crate::settings::OPERATOR);
+        updated = one_at_a_time(app, || {
+            app.plugin
+                .update(&owner, &id, &edit, false, app.clock.now())
+        })?;
+    }
     match updated {
         Ok(_) => {
             log::warn(format_args!(

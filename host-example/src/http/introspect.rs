@@ -3,7 +3,9 @@
 //!
 //! Callers present the shared service credential (`Authorization: Service
 //! <secret>`). The answer carries the whole stored record, hash included,
-//! since the gateway compares hashes itself, and how long it may cache the
+//! since the gateway compares hashes itself, its user's standing (`owner`:
+//! `admin`, `tokens` and `membersEnabled`, from which the gateway's core
+//! refuses a disabled user's token), and how long it may cache the
 //! answer (`cacheSeconds`, also as `Cache-Control: max-age`). The route does
 //! not exist unless the host was started with a service credential.
 //!
@@ -33,7 +35,28 @@ pub struct Introspection {
 #[serde(rename_all = "camelCase")]
 struct Found<'a> {
     record: &'a RawValue,
+    owner: Owner,
     cache_seconds: u32,
+}
+
+/// The standing of a record's user, from which the gateway's core decides
+/// whether the user's tokens may be used at all.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Owner {
+    admin: bool,
+    tokens: &'static str,
+    members_enabled: bool,
+}
+
+impl From<tessera_core::Standing> for Owner {
+    fn from(standing: tessera_core::Standing) -> Self {
+        Self {
+            admin: standing.admin,
+            tokens: standing.tokens.as_str(),
+            members_enabled: standing.members_enabled,
+        }
+    }
 }
 
 /// The introspection settings, once the caller presented the service
@@ -183,11 +206,12 @@ pub async fn introspect(
         .await
         .map_err(|e| store_failed(&e))?;
     let mut response = match stored {
-        Some(stored) => {
-            let record =
-                RawValue::from_string(stored.json).map_err(|e| ApiError::internal(&e.into()))?;
+        Some(found) => {
+            let record = RawValue::from_string(found.token.json)
+                .map_err(|e| ApiError::internal(&e.into()))?;
             let body = Found {
                 record: &record,
+                owner: found.owner.into(),
                 cache_seconds: settings.cache_seconds,
             };
             axum::Json(body).into_response()

@@ -27,7 +27,7 @@ use axum::routing::{any, get, post, put};
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::db::{Db, StoredToken};
+use crate::db::{Db, FoundToken};
 use crate::log;
 use crate::plugin::{Outcome, Plugin, Principal, Request};
 use crate::records::Lookup;
@@ -97,7 +97,7 @@ impl App {
     /// The record stored under `hash`: from the cache of verified records
     /// when it can answer without waiting, else where waiting is allowed
     /// (see [`App::blocking`]).
-    pub async fn record_by_hash(self: &Arc<Self>, hash: String) -> Result<Option<StoredToken>> {
+    pub async fn record_by_hash(self: &Arc<Self>, hash: String) -> Result<Option<FoundToken>> {
         if let Lookup::Found(token) = self.plugin.records().by_hash(&hash, false)? {
             return Ok(token);
         }
@@ -155,6 +155,8 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/usertokens/{id}/rotate", post(tokens::rotate))
         .route("/api/password", put(admin::change_password))
+        .route("/api/users", get(admin::users))
+        .route("/api/users/{name}/tokens", put(admin::set_user_tokens))
         .route(
             "/api/session",
             get(session::current)

@@ -78,18 +78,16 @@ fn json_record(record: String) -> Result<Response, ApiError> {
     Ok(axum::Json(record).into_response())
 }
 
-/// The caller as the plugin's actor: the user (by password) or the token
-/// (its `Authorization` value), with what the host knows of the user's
-/// rights: whether they administer the service, and whether members may
-/// create tokens here. The core decides what follows from them.
+/// The caller as the plugin's actor: the user (by password or session),
+/// with their standing as the database holds it now, or the token (its
+/// `Authorization` value), whose owner's standing the plugin reads with its
+/// record. The core decides what follows from them.
 fn actor(app: &App, caller: &Caller) -> Result<Actor, ApiError> {
-    let members = settings::members_can_create_tokens(&app.db)?;
     Ok(match &caller.via {
-        Via::Password { admin, .. } => Actor::user(&caller.user, *admin, members),
-        Via::Token { header, .. } => {
-            let admin = app.db.user(&caller.user)?.is_some_and(|u| u.admin);
-            Actor::token(header, admin, members)
+        Via::Password { .. } => {
+            Actor::user(&caller.user, settings::standing(&app.db, &caller.user)?)
         }
+        Via::Token { header, .. } => Actor::token(header),
     })
 }
 

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::db::StoredToken;
+use crate::db::FoundToken;
 
 /// The records of recently verified tokens.
 pub struct Cache {
@@ -19,7 +19,7 @@ pub struct Cache {
 }
 
 struct Inner {
-    by_hash: HashMap<String, StoredToken>,
+    by_hash: HashMap<String, FoundToken>,
     /// Each cached token's id and its hash, to evict by id.
     hash_of: HashMap<String, String>,
     epoch: u64,
@@ -48,27 +48,28 @@ impl Cache {
         self.inner().epoch
     }
 
-    /// The record cached under `hash`.
-    pub fn get(&self, hash: &str) -> Option<StoredToken> {
+    /// The record cached under `hash`, with its user's standing.
+    pub fn get(&self, hash: &str) -> Option<FoundToken> {
         self.inner().by_hash.get(hash).cloned()
     }
 
     /// Keeps `token`, read from the database while the epoch was `epoch`,
     /// unless something was evicted since. When full, an arbitrary entry
     /// makes room (hot tokens come back on their next use).
-    pub fn insert(&self, epoch: u64, token: StoredToken) {
+    pub fn insert(&self, epoch: u64, found: FoundToken) {
         let mut inner = self.inner();
         if inner.epoch != epoch {
             return;
         }
+        let token = &found.token;
         if inner.by_hash.len() >= self.capacity && !inner.by_hash.contains_key(&token.hash) {
             let victim = inner.by_hash.keys().next().cloned();
             if let Some(old) = victim.and_then(|victim| inner.by_hash.remove(&victim)) {
-                inner.hash_of.remove(&old.id);
+                inner.hash_of.remove(&old.token.id);
             }
         }
         inner.hash_of.insert(token.id.clone(), token.hash.clone());
-        inner.by_hash.insert(token.hash.clone(), token);
+        inner.by_hash.insert(token.hash.clone(), found);
     }
 
     /// Forgets the token with this hash.
@@ -76,7 +77,7 @@ impl Cache {
         let mut inner = self.inner();
         inner.epoch += 1;
         if let Some(old) = inner.by_hash.remove(hash) {
-            inner.hash_of.remove(&old.id);
+            inner.hash_of.remove(&old.token.id);
         }
     }
 
@@ -111,13 +112,17 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::StoredToken;
 
-    fn token(id: &str) -> StoredToken {
-        StoredToken {
-            id: id.into(),
-            user_id: "u".into(),
-            hash: format!("h-{id}"),
-            json: "{}".into(),
+    fn token(id: &str) -> FoundToken {
+        FoundToken {
+            token: StoredToken {
+                id: id.into(),
+                user_id: "u".into(),
+                hash: format!("h-{id}"),
+                json: "{}".into(),
+            },
+            owner: tessera_core::Standing::OWNER,
         }
     }
 

@@ -107,7 +107,12 @@ fn evict_notified(client: &mut postgres::Client, cache: &Cache) -> Result<(), po
     let mut notifications = client.notifications();
     let mut waiting = notifications.timeout_iter(WAIT);
     while let Some(notification) = waiting.next()? {
-        cache.evict_hash(notification.payload());
+        // `*`: a user's standing or the default for members changed, which
+        // may concern any number of records.
+        match notification.payload() {
+            "*" => cache.flush(),
+            hash => cache.evict_hash(hash),
+        }
     }
     Ok(())
 }

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::db::{Db, StoredToken, TokenWrite};
+use crate::db::{Db, FoundToken, StoredToken, TokenWrite};
 
 pub use self::cache::Cache;
 use self::touches::Touches;
@@ -58,8 +58,9 @@ enum Freshness {
 
 /// The answer of a lookup that may not do I/O.
 pub enum Lookup {
-    /// The answer: the record, or no token with this hash.
-    Found(Option<StoredToken>),
+    /// The answer: the record with its user's standing, or no token with
+    /// this hash.
+    Found(Option<FoundToken>),
     /// The answer needs the database.
     NeedsDatabase,
 }
@@ -169,6 +170,15 @@ impl Records {
         result
     }
 
+    /// Forgets every cached record: after a change this process made to
+    /// users' standing (SQLite's `data_version` only moves for other
+    /// connections' commits; PostgreSQL's listener hears it anyway).
+    pub fn forget_all(&self) {
+        if let Some(cached) = &self.cached {
+            cached.cache.flush();
+        }
+    }
+
     /// Every token of a user, always from the database.
     pub fn of_user(&self, user_id: &str) -> Result<Vec<StoredToken>> {
         self.db.tokens_of(user_id)
@@ -272,7 +282,7 @@ mod tests {
 
     fn found(records: &Records, hash: &str) -> Option<StoredToken> {
         match records.by_hash(hash, true).unwrap() {
-            Lookup::Found(token) => token,
+            Lookup::Found(found) => found.map(|found| found.token),
             Lookup::NeedsDatabase => panic!("SQLite lookups always answer"),
         }
     }
@@ -300,6 +310,45 @@ mod tests {
             .apply_writes(&[TokenWrite::Delete("a".into())])
             .unwrap();
         assert_eq!(found(&records, "hash-a"), None);
+        drop(records);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_users_standing_is_read_with_the_record_and_never_served_stale() {
+        use tessera_core::Enablement;
+        let owner = |records: &Records| match records.by_hash("hash-a", true).unwrap() {
+            Lookup::Found(Some(found)) => found.owner,
+            _ => panic!("the record is there"),
+        };
+        let dir = std::env::temp_dir().join(format!("tessera-standing-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let db = Arc::new(Db::open(&path).unwrap());
+        let records = Records::cached(db.clone(), 100);
+        records.apply(&[TokenWrite::Put(token("a", "{}"))]).unwrap();
+        // A user id that is no user of the host is enabled.
+        assert_eq!(owner(&records).tokens, Enablement::On);
+        assert_eq!(records.cached_len(), 1);
+        // Another connection adds the user, a member who inherits the
+        // default (off): seen at once.
+        let other = Sqlite::open(&path).unwrap();
+        other.add_user("u", "x", false).unwrap();
+        assert!(!owner(&records).tokens_enabled());
+        // Another connection turns the default on: seen at once.
+        other
+            .set_setting("members-can-create-tokens", "true")
+            .unwrap();
+        assert!(owner(&records).tokens_enabled());
+        // This process switches the user off; it forgets what it cached.
+        assert!(db.set_user_tokens("u", Enablement::Off).unwrap());
+        records.forget_all();
+        assert_eq!(owner(&records).tokens, Enablement::Off);
+        assert!(!owner(&records).tokens_enabled());
+        // Another connection switches them on again.
+        other.set_user_tokens("u", Enablement::On).unwrap();
+        assert!(owner(&records).tokens_enabled());
+        assert!(!db.set_user_tokens("nobody", Enablement::On).unwrap());
         drop(records);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use tessera_core::{Enablement, Standing};
 use tessera_host::config::default_config;
 use tessera_host::db::{Db, Session, StoredToken, TokenWrite};
 use tessera_host::plugin::{Actor, Edit, Expiry, IssueRequest, Plugin, Request, Status};
@@ -26,9 +27,71 @@ pub fn run(db: Arc<Db>) {
     storage(&db);
     writes_are_atomic(&db);
     users_and_settings(&db);
+    standing(&db);
     sessions(&db);
     service(db.clone());
     super::lifecycle::replay(db);
+}
+
+/// A token's user's standing comes with its record, read in one go, and
+/// every change of it puts the user's tokens in the change feed.
+fn standing(db: &Db) {
+    let start = db.changes(None, 1000).unwrap().cursor;
+    put(db, token("s1", "stan", "h-s1"));
+    put(db, token("s2", "stan", "h-s2"));
+    put(db, token("o1", "olga", "h-o1"));
+    let owner = |hash: &str| db.token_by_hash(hash).unwrap().expect("found").owner;
+    let changed = |after: i64| -> Vec<String> {
+        let mut hashes = db.changes(Some(after), 1000).unwrap().hashes;
+        hashes.sort();
+        hashes.dedup();
+        hashes
+    };
+    // Not a user yet: enabled, and nothing changed.
+    assert_eq!(owner("h-s1").tokens, Enablement::On);
+    assert!(owner("h-s1").tokens_enabled());
+    assert!(changed(start).is_empty());
+    // Stan becomes a member who inherits the default (off).
+    db.add_user("stan", "x", false).unwrap();
+    let expected = Standing {
+        admin: false,
+        tokens: Enablement::Inherit,
+        members_enabled: false,
+    };
+    assert_eq!(owner("h-s1"), expected);
+    assert_eq!(changed(start), ["h-s1", "h-s2"]);
+    let after_add = db.changes(Some(start), 1000).unwrap().cursor;
+    // The default on: his tokens change, Olga's (no user) do not.
+    db.set_setting("members-can-create-tokens", "true").unwrap();
+    assert!(owner("h-s2").tokens_enabled());
+    assert_eq!(changed(after_add), ["h-s1", "h-s2"]);
+    let after_default = db.changes(Some(after_add), 1000).unwrap().cursor;
+    // Switched off, then made an administrator: both are changes.
+    assert!(db.set_user_tokens("stan", Enablement::Off).unwrap());
+    assert_eq!(owner("h-s1").tokens, Enablement::Off);
+    assert!(!owner("h-s1").tokens_enabled());
+    assert_eq!(changed(after_default), ["h-s1", "h-s2"]);
+    assert!(db.set_user_admin("stan", true).unwrap());
+    assert!(owner("h-s1").tokens_enabled());
+    let user = db.user("stan").unwrap().expect("stan");
+    assert_eq!((user.admin, user.tokens), (true, Enablement::Off));
+    assert!(db.users().unwrap().iter().any(|u| u.name == "stan"));
+    // Setting what is already set changes nothing; unknown users are no
+    // error, and false.
+    let quiet = db.changes(Some(after_default), 1000).unwrap().cursor;
+    assert!(db.set_user_tokens("stan", Enablement::Off).unwrap());
+    assert!(changed(quiet).is_empty());
+    assert!(!db.set_user_tokens("nobody", Enablement::On).unwrap());
+    assert!(!db.set_user_admin("nobody", true).unwrap());
+    assert_eq!(owner("h-o1").tokens, Enablement::On);
+    db.apply_writes(&[
+        TokenWrite::Delete("s1".into()),
+        TokenWrite::Delete("s2".into()),
+        TokenWrite::Delete("o1".into()),
+    ])
+    .unwrap();
+    db.set_setting("members-can-create-tokens", "false")
+        .unwrap();
 }
 
 /// An operation's writes land together or not at all.
@@ -74,7 +137,10 @@ fn storage(db: &Db) {
     put(db, token("a", "u1", "h-a"));
     put(db, token("b", "u1", "h-b"));
     put(db, token("c", "u2", "h-c"));
-    let a = db.token_by_hash("h-a").unwrap().expect("a by hash");
+    let found = db.token_by_hash("h-a").unwrap().expect("a by hash");
+    // u1 is no user of the host: not governed by enablement.
+    assert_eq!(found.owner.tokens, Enablement::On);
+    let a = found.token;
     assert_eq!((a.id.as_str(), a.user_id.as_str()), ("a", "u1"));
     assert_eq!(json(&a), json(&token("a", "u1", "h-a")));
     assert_eq!(db.token_by_id("c").unwrap().expect("c by id").hash, "h-c");
@@ -91,7 +157,14 @@ fn storage(db: &Db) {
     // Replacing a record under a new hash leaves no trace of the old one.
     put(db, token("a", "u1", "h-a2"));
     assert_eq!(db.token_by_hash("h-a").unwrap(), None);
-    assert_eq!(db.token_by_hash("h-a2").unwrap().expect("new hash").id, "a");
+    assert_eq!(
+        db.token_by_hash("h-a2")
+            .unwrap()
+            .expect("new hash")
+            .token
+            .id,
+        "a"
+    );
     assert_eq!(db.tokens_of("u1").unwrap().len(), 2);
     // Touch writes lastUsedAt into the record and nothing else.
     db.touch_token("a", 1_800_000_000_123).unwrap();
@@ -169,7 +242,7 @@ fn sessions(db: &Db) {
 fn service(db: Arc<Db>) {
     let plugin = Plugin::new(db.clone(), default_config().to_string()).expect("plugin");
     let now = 1_800_000_000_000;
-    let svc = Actor::user("svc", false, true);
+    let svc = Actor::user("svc", Standing::OWNER);
     let issue = |name: &str, entropy: u8| {
         let request = IssueRequest {
             name: name.into(),

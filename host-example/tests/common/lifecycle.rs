@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use tessera_core::{Enablement, Standing};
 use tessera_host::db::{Db, StoredToken, TokenWrite};
 use tessera_host::plugin::{Actor, Edit, Expiry, IssueRequest, Plugin, Status};
 
@@ -34,14 +35,41 @@ fn entropy(hex: &Value) -> [u8; 32] {
     bytes.try_into().expect("32 bytes")
 }
 
-fn actor(value: &Value) -> Actor {
-    let admin = value["admin"].as_bool().expect("admin");
-    let members = value["membersMayCreate"]
-        .as_bool()
-        .expect("membersMayCreate");
+/// A standing as the vectors write it.
+fn standing(value: &Value) -> Standing {
+    Standing {
+        admin: value["admin"].as_bool().expect("admin"),
+        tokens: Enablement::parse(value["tokens"].as_str().expect("tokens")).expect("setting"),
+        members_enabled: value["membersEnabled"].as_bool().expect("membersEnabled"),
+    }
+}
+
+/// The actor of a case. A token actor's standing is its owner's, which
+/// the plugin reads from the backend with the token's record: the backend
+/// is given it first (every user of the file gets it, the owner among
+/// them).
+fn actor(db: &Db, value: &Value, users: &BTreeSet<String>) -> Actor {
+    let standing = standing(&value["standing"]);
     match value["kind"].as_str().expect("kind") {
-        "user" => Actor::user(value["userId"].as_str().expect("userId"), admin, members),
-        _ => Actor::token(value["token"].as_str().expect("token"), admin, members),
+        "user" => Actor::user(value["userId"].as_str().expect("userId"), standing),
+        _ => {
+            for user in users {
+                if db.user(user).expect("user").is_none() {
+                    db.add_user(user, "not-a-password-hash", false)
+                        .expect("add");
+                }
+                db.set_user_admin(user, standing.admin).expect("admin");
+                db.set_user_tokens(user, standing.tokens).expect("tokens");
+            }
+            let default = if standing.members_enabled {
+                "true"
+            } else {
+                "false"
+            };
+            db.set_setting("members-can-create-tokens", default)
+                .expect("default");
+            Actor::token(value["token"].as_str().expect("token"))
+        }
     }
 }
 
@@ -108,7 +136,7 @@ pub fn replay(db: Arc<Db>) {
         let config =
             file["deployments"][case["deployment"].as_str().expect("deployment")].to_string();
         let plugin = Plugin::new(db.clone(), config).expect("plugin");
-        let actor = actor(&case["actor"]);
+        let actor = actor(&db, &case["actor"], &users);
         let op = &case["operation"];
         let id = op["id"].as_str().unwrap_or_default();
         let expect = &case["expect"];

@@ -124,9 +124,16 @@ impl Server {
     /// arguments `serve_args`, its log (standard error) kept in
     /// `dir/server.log`.
     pub fn start_logged(dir: &Path, extra: &[&str], serve_args: &[&str]) -> Self {
+        Self::start_logged_db(&sqlite(dir), dir, extra, serve_args)
+    }
+
+    /// Starts `tessera-host serve` on the database `db` (a path or a URL)
+    /// with global arguments `extra` and `serve` arguments `serve_args`,
+    /// its log kept in `dir/server.log`.
+    pub fn start_logged_db(db: &str, dir: &Path, extra: &[&str], serve_args: &[&str]) -> Self {
         let log = dir.join("server.log");
         let file = std::fs::File::create(&log).expect("log file");
-        let mut server = Self::spawn(&sqlite(dir), extra, serve_args, Stdio::from(file));
+        let mut server = Self::spawn(db, extra, serve_args, Stdio::from(file));
         server.log = Some(log);
         server
     }

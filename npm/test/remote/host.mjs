@@ -93,9 +93,16 @@ export class Host {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** A request to the host's API as ann (basic auth); the status and parsed body. */
-  async api(method, path, body) {
-    const headers = { authorization: `Basic ${Buffer.from(`ann:${PASSWORD}`).toString("base64")}` };
+  /** Runs a CLI command on the host's database, feeding `input`; throws unless it succeeds. */
+  cli(args, input = "") {
+    const run = spawnSync(BIN, ["--db", this.db, ...args], { input, encoding: "utf8", timeout: 60_000 });
+    if (run.status !== 0) throw new Error(`${args.join(" ")} failed: ${run.stderr}`);
+    return run.stdout;
+  }
+
+  /** A request to the host's API as `user` (basic auth, default ann); the status and parsed body. */
+  async api(method, path, body, user = "ann") {
+    const headers = { authorization: `Basic ${Buffer.from(`${user}:${PASSWORD}`).toString("base64")}` };
     if (body !== undefined) headers["content-type"] = "application/json";
     const response = await fetch(`${this.url}${path}`, {
       method,

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { MemoryStore, TokenError, TokenService, hashToken } from "tessera-tokens";
 import { IntrospectionStore } from "tessera-tokens/remote";
 import { fakeService } from "./fake-service.mjs";
-import { Host, SECRET } from "./host.mjs";
+import { Host, PASSWORD, SECRET } from "./host.mjs";
 
 const INTERVAL = 200;
 let host;
@@ -32,6 +32,8 @@ function remote(options = {}) {
 }
 
 const READ = { action: "apps.read" };
+/** A user's standing as the token service sends it: a member switched on. */
+const OWNER = { admin: false, tokens: "on", membersEnabled: true };
 
 describe("IntrospectionStore against a real tessera-host", () => {
   test("verifies the host's tokens with the host's rules: principal, scope, unknown, malformed", async () => {
@@ -66,6 +68,35 @@ describe("IntrospectionStore against a real tessera-host", () => {
     // The bound has passed since the 204: the very next check must refuse.
     assert.deepEqual(await tokens.check(issued.token, READ), { ok: false, code: "TOKEN_UNKNOWN" });
     console.log(`# refused ${Date.now() - acknowledged} ms after the host acknowledged the delete (bound ${INTERVAL} ms)`);
+  });
+
+  test("a member the host disables is refused within the interval as TOKENS_DISABLED, and restored when enabled", async () => {
+    const { tokens } = remote();
+    host.cli(["user", "add", "bob"], `${PASSWORD}\n`);
+    host.cli(["user", "set", "bob", "--tokens", "on"]);
+    const created = await host.api("POST", "/api/usertokens", { name: "bob's", scope: { preset: "read" } }, "bob");
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const token = created.body.token;
+    assert.equal((await tokens.check(token, READ)).ok, true);
+    const turn = async (setting) => {
+      const { status } = await host.api("PUT", "/api/users/bob/tokens", { tokens: setting });
+      assert.equal(status, 200);
+      await sleep(INTERVAL + 10);
+    };
+    await turn("off");
+    assert.deepEqual(await tokens.check(token, READ), { ok: false, code: "TOKENS_DISABLED" });
+    await assert.rejects(tokens.verify(token, READ), { name: "TokenError", code: "TOKENS_DISABLED" });
+    // Back to the deployment's default for members, which is off.
+    await turn("inherit");
+    assert.deepEqual(await tokens.check(token, READ), { ok: false, code: "TOKENS_DISABLED" });
+    await turn("on");
+    assert.equal((await tokens.check(token, READ)).ok, true, "nothing was deleted");
+    // An administrator's tokens work whatever their own setting.
+    const ann = await host.issue("ann's");
+    host.cli(["user", "set", "ann", "--tokens", "off"]);
+    await sleep(INTERVAL + 10);
+    assert.equal((await tokens.check(ann.token, READ)).ok, true);
+    host.cli(["user", "set", "ann", "--tokens", "inherit"]);
   });
 
   test("deactivation and reactivation on the host are seen within the interval", async () => {
@@ -194,11 +225,16 @@ describe("IntrospectionStore against a service that misbehaves", () => {
     const real = await host.issue("genuine");
     const other = await host.issue("other");
     const otherRecord = (await host.api("GET", `/api/usertokens/${other.record.id}`)).body;
+    const realRecord = { ...(await host.api("GET", `/api/usertokens/${real.record.id}`)).body, hash: hashToken(real.token) };
     const answers = [
       // The record stored under another token's hash.
-      { record: { ...otherRecord, hash: hashToken(other.token) }, cacheSeconds: 60 },
+      { record: { ...otherRecord, hash: hashToken(other.token) }, owner: OWNER, cacheSeconds: 60 },
       // Half a record: no hash at all.
-      { record: { id: real.record.id, userId: "ann" }, cacheSeconds: 60 },
+      { record: { id: real.record.id, userId: "ann" }, owner: OWNER, cacheSeconds: 60 },
+      // The real record without its user's standing, or with a made-up one.
+      { record: realRecord, cacheSeconds: 60 },
+      { record: realRecord, owner: { ...OWNER, tokens: "maybe" }, cacheSeconds: 60 },
+      { record: realRecord, owner: { admin: "yes", tokens: "on", membersEnabled: true }, cacheSeconds: 60 },
       // Not JSON.
       "{",
     ];
@@ -263,11 +299,11 @@ describe("IntrospectionStore against a service that misbehaves", () => {
       if (introspections === 1) {
         arrived();
         await held; // the first answer leaves before the delete and arrives after it
-        response.end(JSON.stringify({ record: stored, cacheSeconds: 300 }));
+        response.end(JSON.stringify({ record: stored, owner: OWNER, cacheSeconds: 300 }));
         return;
       }
       response.statusCode = deleted ? 404 : 200;
-      response.end(JSON.stringify(deleted ? { code: "NOT_FOUND" } : { record: stored, cacheSeconds: 300 }));
+      response.end(JSON.stringify(deleted ? { code: "NOT_FOUND" } : { record: stored, owner: OWNER, cacheSeconds: 300 }));
     });
     try {
       const store = new IntrospectionStore({ url: service.url, secret: SECRET, feedIntervalMs: 50, timeoutMs: 5_000 });

@@ -413,6 +413,43 @@ test("a member sees no administration and the creator of each token", async () =
   await page.close();
 });
 
+test("an administrator switches a member's tokens off and on again in the page", async () => {
+  const made = await call("POST", "/api/usertokens", {
+    user: MEMBER, password: MEMBER_PASSWORD,
+    body: { name: "switched", expires: { days: 30 }, scope: { preset: "read" } },
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const whoami = async () => (await call("GET", "/api/whoami", { token: made.body.token })).status;
+  assert.equal(await whoami(), 200);
+
+  const page = await signIn(ADMIN, ADMIN_PASSWORD);
+  const row = page.getByRole("row", { name: new RegExp(`^${MEMBER}`) });
+  await row.waitFor();
+  const setting = page.getByLabel(`Tokens for ${MEMBER}`);
+  assert.equal(await setting.inputValue(), "inherit");
+  assert.match((await row.textContent()) ?? "", /Member.*Enabled/);
+  assert.match((await page.locator("#users-help").textContent()) ?? "", /refuses every token they hold at once/);
+
+  await setting.selectOption("off");
+  await row.getByText("Disabled: tokens refused").waitFor();
+  assert.equal(await whoami(), 401, "refused at once");
+  assert.ok(await setting.evaluate((el) => el === document.activeElement), "focus stays on the setting");
+  await shot(page, "17-member-switched-off");
+  // The member still sees the token: nothing was deleted.
+  const listed = await call("GET", "/api/usertokens", { user: MEMBER, password: MEMBER_PASSWORD });
+  assert.ok(listed.body.some((t) => t.id === made.body.record.id));
+
+  await setting.selectOption("inherit");
+  await row.getByText(/^Enabled$/).waitFor();
+  assert.equal(await whoami(), 200, "restored");
+  // The administrator's own row: always enabled.
+  const own = page.getByRole("row", { name: new RegExp(`^${ADMIN}`) });
+  assert.match((await own.textContent()) ?? "", /Enabled \(administrator\)/);
+  await page.setViewportSize({ width: 360, height: 800 });
+  await shot(page, "18-users-narrow");
+  await page.close();
+});
+
 /**
  * The session cookie the browser holds, as a `Cookie` header value.
  */

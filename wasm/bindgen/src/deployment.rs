@@ -1,11 +1,12 @@
 //! A deployment as a JavaScript object: issue, verify and rotate.
 
-use tessera_core::{CatalogEntry, DeploymentConfig, Policy, Request, Scope, code};
+use tessera_core::{CatalogEntry, DeploymentConfig, Policy, Request, Scope, Standing, code};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::fail::{denial, fail, millis};
 use crate::index::RecordIndex;
+use crate::owner::{Owner, owner_of};
 use crate::record::{Record, scope_spec};
 
 /// A configured deployment, built once and shared by every call.
@@ -92,12 +93,14 @@ impl Deployment {
     }
 
     /// Verifies `input` against the record the store returned for its hash
-    /// (`None` when there was none). Returns 1 when last-used is worth
+    /// (`None` when there was none) and its user's standing (`None` for a
+    /// store without users: enabled). Returns 1 when last-used is worth
     /// writing, 0 when not, or `-1 - i` for the `i`-th code.
     pub fn verify_record(
         &self,
         input: &str,
         record: Option<Record>,
+        owner: Option<Owner>,
         action: &str,
         resource: Option<String>,
         now: f64,
@@ -112,7 +115,10 @@ impl Deployment {
             resource: resource.as_deref(),
         };
         let record = record.as_ref().map(|r| &r.inner);
-        match self.inner.verify(&hash, record, &request, millis(now)) {
+        match self
+            .inner
+            .verify(&hash, record, owner_of(owner), &request, millis(now))
+        {
             Ok(verified) => i32::from(verified.touch),
             Err(denied) => denial(denied.code()),
         }
@@ -122,17 +128,25 @@ impl Deployment {
     /// hash (`None` when there was none): any active, unexpired token,
     /// whatever its scope. Returns 1 when last-used is worth writing, 0 when
     /// not, or `-1 - i` for the `i`-th code.
-    pub fn authenticate_record(&self, input: &str, record: Option<Record>, now: f64) -> i32 {
+    pub fn authenticate_record(
+        &self,
+        input: &str,
+        record: Option<Record>,
+        owner: Option<Owner>,
+        now: f64,
+    ) -> i32 {
         let presented = match self.inner.parse(input) {
             Ok(presented) => presented,
             Err(error) => return denial(error.code()),
         };
         let hash = self.inner.hash(&presented);
         let now = millis(now);
-        match self
-            .inner
-            .authenticate(&hash, record.as_ref().map(|r| &r.inner), now)
-        {
+        match self.inner.authenticate(
+            &hash,
+            record.as_ref().map(|r| &r.inner),
+            owner_of(owner),
+            now,
+        ) {
             Ok(token) => i32::from(token.record().touch_due(now)),
             Err(denied) => denial(denied.code()),
         }
@@ -162,10 +176,13 @@ impl Deployment {
         };
         let found = index.find(&hash);
         let slot = found.map(|(_, slot)| slot);
-        match self
-            .inner
-            .verify(&hash, found.map(|(record, _)| record), &request, now)
-        {
+        match self.inner.verify(
+            &hash,
+            found.map(|(record, _)| record),
+            Standing::OWNER,
+            &request,
+            now,
+        ) {
             Ok(verified) => {
                 let touch = verified.touch;
                 if touch {

@@ -31,12 +31,14 @@ mod fail;
 mod index;
 pub mod json;
 mod lifecycle;
+mod owner;
 mod record;
 mod token;
 
 pub use deployment::Deployment;
 pub use index::RecordIndex;
 pub use lifecycle::{IssueInput, RecordSet};
+pub use owner::Owner;
 pub use record::Record;
 pub use token::{hash_token, present, token_pattern};
 

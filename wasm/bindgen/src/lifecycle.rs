@@ -155,9 +155,9 @@ impl Deployment {
                     .ok_or_else(|| fail(code::TOKEN_UNKNOWN, "the acting token is not known"))?;
                 let token = self
                     .inner
-                    .authenticate(record.hash(), Some(record), now)
+                    .authenticate(record.hash(), Some(record), Standing::OWNER, now)
                     .map_err(|e| fail(e.code(), e))?;
-                Actor::token(token, Standing::OWNER)
+                Actor::token(token)
             }
         };
         operation(&self.inner.lifecycle(actor, &set.records, now))

@@ -5,7 +5,7 @@ use tessera_core::code;
 
 use crate::bindings::exports::tessera::tokens::service::TokenError;
 use crate::bindings::tessera::tokens::store;
-use crate::bindings::tessera::tokens::types::{Stored, Write};
+use crate::bindings::tessera::tokens::types::{self as wit, Stored, Write};
 use crate::errors::{fail, store_failed};
 
 /// Reads a stored record back; a record the core cannot read is
@@ -48,12 +48,26 @@ pub(crate) fn apply(writes: &[tessera_core::Write]) -> Result<(), TokenError> {
     store::apply(&writes).map_err(store_failed)
 }
 
-/// The record with this hash, if any.
-pub(crate) fn by_hash(hash: &str) -> Result<Option<TokenRecord>, TokenError> {
+/// A user's standing as the core takes it.
+pub(crate) fn standing(standing: wit::Standing) -> tessera_core::Standing {
+    tessera_core::Standing {
+        admin: standing.admin,
+        tokens: match standing.tokens {
+            wit::Enablement::Inherit => tessera_core::Enablement::Inherit,
+            wit::Enablement::On => tessera_core::Enablement::On,
+            wit::Enablement::Off => tessera_core::Enablement::Off,
+        },
+        members_enabled: standing.members_enabled,
+    }
+}
+
+/// The record with this hash, if any, and its user's standing.
+pub(crate) fn by_hash(
+    hash: &str,
+) -> Result<Option<(TokenRecord, tessera_core::Standing)>, TokenError> {
     store::get_by_hash(hash)
         .map_err(store_failed)?
-        .as_ref()
-        .map(decode)
+        .map(|found| Ok((decode(&found.stored)?, standing(found.owner))))
         .transpose()
 }
 

@@ -46,13 +46,6 @@ fn expiry(expires: wit::Expiry) -> Expiry {
     }
 }
 
-fn standing(standing: wit::Standing) -> Standing {
-    Standing {
-        admin: standing.admin,
-        members_may_create: standing.members_may_create,
-    }
-}
-
 fn minted(minted: &Minted) -> Result<Issued, TokenError> {
     Ok(Issued {
         token: minted.token.expose().into(),
@@ -64,10 +57,14 @@ fn public_list(records: &[&TokenRecord]) -> Result<Vec<String>, TokenError> {
     records.iter().map(|r| records::public_json(r)).collect()
 }
 
+/// A token actor's hash and what the store found under it: the record and
+/// its user's standing.
+type Looked = (tessera_core::TokenHash, Option<(TokenRecord, Standing)>);
+
 /// The actor, resolved: a token actor's record (looked up by its hash) and
 /// the actor's user's records, which every operation decides over.
 struct Resolved {
-    token: Option<(tessera_core::TokenHash, Option<TokenRecord>)>,
+    token: Option<Looked>,
     user_id: Option<String>,
     standing: Standing,
     records: Vec<TokenRecord>,
@@ -77,14 +74,19 @@ impl Resolved {
     /// Looks up what the actor's operations need: for a token, its record;
     /// then every record of the user.
     fn load(d: &Deployment, actor: &wit::Actor) -> Result<Self, TokenError> {
-        let (token, user_id, standing_of) = match actor {
-            wit::Actor::User(user) => (None, Some(user.user_id.clone()), user.standing),
+        let (token, user_id, standing) = match actor {
+            wit::Actor::User(user) => (
+                None,
+                Some(user.user_id.clone()),
+                records::standing(user.standing),
+            ),
             wit::Actor::Token(token) => {
                 let presented = d.parse(&token.credential).map_err(coded)?;
                 let hash = d.hash(&presented);
-                let record = records::by_hash(&hash.to_hex())?;
-                let user_id = record.as_ref().map(|r| r.user_id().to_string());
-                (Some((hash, record)), user_id, token.standing)
+                let found = records::by_hash(&hash.to_hex())?;
+                let user_id = found.as_ref().map(|(r, _)| r.user_id().to_string());
+                let owner = found.as_ref().map_or(Standing::OWNER, |(_, owner)| *owner);
+                (Some((hash, found)), user_id, owner)
             }
         };
         let records = match &user_id {
@@ -94,7 +96,7 @@ impl Resolved {
         Ok(Self {
             token,
             user_id,
-            standing: standing(standing_of),
+            standing,
             records,
         })
     }
@@ -107,9 +109,12 @@ impl Resolved {
                 self.user_id.as_deref().unwrap_or_default(),
                 self.standing,
             )),
-            Some((hash, record)) => {
-                let token = d.authenticate(hash, record.as_ref(), now).map_err(coded)?;
-                Ok(Actor::token(token, self.standing))
+            Some((hash, found)) => {
+                let record = found.as_ref().map(|(record, _)| record);
+                let token = d
+                    .authenticate(hash, record, self.standing, now)
+                    .map_err(coded)?;
+                Ok(Actor::token(token))
             }
         }
     }
@@ -166,7 +171,9 @@ impl Guest for Plugin {
         let d = deployment()?;
         let presented = d.parse(&input).map_err(coded)?;
         let hash = d.hash(&presented);
-        let record = records::by_hash(&hash.to_hex())?;
+        let found = records::by_hash(&hash.to_hex())?;
+        let record = found.as_ref().map(|(record, _)| record);
+        let owner = found.as_ref().map_or(Standing::OWNER, |(_, owner)| *owner);
         let (principal, touch) = match &request {
             Some(request) => {
                 let request = Request {
@@ -174,12 +181,12 @@ impl Guest for Plugin {
                     resource: request.resource.as_deref(),
                 };
                 let verified = d
-                    .verify(&hash, record.as_ref(), &request, now)
+                    .verify(&hash, record, owner, &request, now)
                     .map_err(coded)?;
                 (verified.principal, verified.touch)
             }
             None => {
-                let authenticated = d.authenticate(&hash, record.as_ref(), now).map_err(coded)?;
+                let authenticated = d.authenticate(&hash, record, owner, now).map_err(coded)?;
                 (
                     authenticated.principal(),
                     authenticated.record().touch_due(now),
@@ -195,7 +202,7 @@ impl Guest for Plugin {
             user_id: principal.user_id.into(),
             token_id: principal.token_id.into(),
             scope: serde_json::to_string(principal.scope).map_err(|e| fail(code::INTERNAL, e))?,
-            expires_at: record.as_ref().and_then(|r| r.expires_at()),
+            expires_at: record.and_then(TokenRecord::expires_at),
         })
     }
 

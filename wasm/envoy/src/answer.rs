@@ -2,7 +2,7 @@
 //! may be cached, and its form in shared data.
 
 use serde::Deserialize;
-use tessera_core::{TokenHash, TokenRecord};
+use tessera_core::{Enablement, Standing, TokenHash, TokenRecord};
 
 use crate::config::CacheConfig;
 
@@ -23,6 +23,15 @@ impl Answer {
             Self::NotFound => None,
         }
     }
+
+    /// The standing of the record's user, as the token service sent it
+    /// (for no record, one that changes nothing: the token is unknown).
+    pub fn owner(&self) -> Standing {
+        match self {
+            Self::Found(found) => found.owner,
+            Self::NotFound => Standing::OWNER,
+        }
+    }
 }
 
 /// A record the token service sent, with the answer's text as it came: a
@@ -32,19 +41,30 @@ impl Answer {
 pub struct Found {
     /// The record.
     pub record: TokenRecord,
+    /// Its user's standing, from which the core decides whether the user's
+    /// tokens may be used.
+    pub owner: Standing,
     /// The introspection answer it was read from (`{"record": …}`).
     body: String,
 }
 
 impl Found {
-    /// Reads an introspection answer's body (`{"record": …, "cacheSeconds": …}`):
-    /// the record and the lifetime the service suggests.
+    /// Reads an introspection answer's body (`{"record": …, "owner": …,
+    /// "cacheSeconds": …}`): the record, its user's standing and the
+    /// lifetime the service suggests. An answer without a readable owner is
+    /// no answer.
     pub fn from_body(body: &[u8]) -> Option<(Self, Option<u32>)> {
         let found: FoundBody = crate::json::from_slice(body).ok()?;
         let text = String::from_utf8(body.to_vec()).ok()?;
+        let owner = Standing {
+            admin: found.owner.admin,
+            tokens: Enablement::parse(&found.owner.tokens)?,
+            members_enabled: found.owner.members_enabled,
+        };
         Some((
             Self {
                 record: found.record,
+                owner,
                 body: text,
             },
             found.cache_seconds,
@@ -61,8 +81,18 @@ pub struct Failure(pub String);
 #[serde(rename_all = "camelCase")]
 struct FoundBody {
     record: TokenRecord,
+    owner: OwnerBody,
     #[serde(default)]
     cache_seconds: Option<u32>,
+}
+
+/// A user's standing as the token service writes it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OwnerBody {
+    admin: bool,
+    tokens: String,
+    members_enabled: bool,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +265,31 @@ mod tests {
 
     pub(crate) const RECORD: &str = r#"{"id":"c0b8b86a21e27de5eee2ec5125d3f74c","userId":"u1","name":"n","description":null,"hash":"99424311a5764d4b5e5fe56554337fa23cd2b1d3b34a97ad3be2ea3020b82569","hint":"tsr_QCOQ…","createdBy":{"kind":"user"},"createdAt":1,"expiresAt":null,"scope":{"preset":"read"},"status":"active","lastUsedAt":null,"rotatedFrom":null}"#;
 
+    /// A member who inherits an enabled default.
+    const OWNER: &str = r#"{"admin":false,"tokens":"inherit","membersEnabled":true}"#;
+
+    #[test]
+    fn answers_carry_the_owners_standing_or_are_unreadable() {
+        let body = format!(
+            r#"{{"record":{RECORD},"owner":{{"admin":false,"tokens":"off","membersEnabled":true}}}}"#
+        );
+        let (answer, _) = read(Some(200), None, body.as_bytes(), 0, &cache()).unwrap();
+        assert_eq!(answer.owner().tokens, Enablement::Off);
+        assert!(!answer.owner().tokens_enabled());
+        for owner in [
+            "",
+            r#","owner":{"admin":false,"tokens":"maybe","membersEnabled":true}"#,
+            r#","owner":{"admin":false,"membersEnabled":true}"#,
+            r#","owner":null"#,
+        ] {
+            let body = format!(r#"{{"record":{RECORD}{owner}}}"#);
+            assert!(
+                read(Some(200), None, body.as_bytes(), 0, &cache()).is_err(),
+                "{owner}"
+            );
+        }
+    }
+
     fn cache() -> CacheConfig {
         CacheConfig {
             positive_seconds: 30,
@@ -245,14 +300,14 @@ mod tests {
 
     #[test]
     fn found_records_are_cached_for_the_shorter_lifetime() {
-        let body = format!(r#"{{"record":{RECORD},"cacheSeconds":10}}"#);
+        let body = format!(r#"{{"record":{RECORD},"owner":{OWNER},"cacheSeconds":10}}"#);
         let (answer, until) = read(Some(200), None, body.as_bytes(), 1000, &cache()).unwrap();
         assert_eq!(answer.record().unwrap().user_id(), "u1");
         assert_eq!(until, 11_000);
-        let body = format!(r#"{{"record":{RECORD},"cacheSeconds":100}}"#);
+        let body = format!(r#"{{"record":{RECORD},"owner":{OWNER},"cacheSeconds":100}}"#);
         let (_, until) = read(Some(200), None, body.as_bytes(), 1000, &cache()).unwrap();
         assert_eq!(until, 31_000);
-        let body = format!(r#"{{"record":{RECORD}}}"#);
+        let body = format!(r#"{{"record":{RECORD},"owner":{OWNER}}}"#);
         let (_, until) = read(Some(200), Some("max-age=2"), body.as_bytes(), 0, &cache()).unwrap();
         assert_eq!(until, 2000);
         let (_, until) = read(Some(200), None, body.as_bytes(), 0, &cache()).unwrap();
@@ -271,7 +326,7 @@ mod tests {
 
     #[test]
     fn failures_are_not_answers() {
-        let body = format!(r#"{{"record":{RECORD}}}"#);
+        let body = format!(r#"{{"record":{RECORD},"owner":{OWNER}}}"#);
         for (status, body) in [
             (None, body.as_bytes()),
             (Some(401), &b"{}"[..]),
@@ -286,7 +341,7 @@ mod tests {
 
     #[test]
     fn slots_round_trip() {
-        let body = format!("{{\"record\":{RECORD},\"cacheSeconds\":30}}");
+        let body = format!("{{\"record\":{RECORD},\"owner\":{OWNER},\"cacheSeconds\":30}}");
         let (found, seconds) = Found::from_body(body.as_bytes()).unwrap();
         assert_eq!(seconds, Some(30));
         assert_eq!(

@@ -3,7 +3,7 @@
 //! absence) is known ([`finish`]). The proxy-wasm glue only carries out the
 //! [`Reply`] these return; every token rule is the core's.
 
-use tessera_core::{Denial, Request, TokenHash, TokenRecord, code};
+use tessera_core::{Denial, Request, Standing, TokenHash, TokenRecord, code};
 
 use crate::config::{FailureMode, Settings, Unmatched};
 use crate::rules::{Need, has_dot_segment};
@@ -136,11 +136,13 @@ pub fn start(settings: &Settings, method: &str, path: &str, authorization: Optio
 }
 
 /// Decides once the record is known (`None`: the token service has no
-/// record for the hash), at `now_ms` by Envoy's clock.
+/// record for the hash), with its user's standing, at `now_ms` by Envoy's
+/// clock.
 pub fn finish(
     settings: &Settings,
     lookup: &Lookup,
     record: Option<&TokenRecord>,
+    owner: Standing,
     now_ms: i64,
 ) -> Reply {
     let deployment = &settings.deployment;
@@ -151,11 +153,11 @@ pub fn finish(
                 None => Request::action(action),
             };
             deployment
-                .verify(&lookup.hash, record, &request, now_ms)
+                .verify(&lookup.hash, record, owner, &request, now_ms)
                 .map(|verified| verified.principal)
         }
         Target::AnyToken => deployment
-            .authenticate(&lookup.hash, record, now_ms)
+            .authenticate(&lookup.hash, record, owner, now_ms)
             .map(|authenticated| authenticated.principal()),
     };
     match principal {
@@ -277,6 +279,38 @@ mod tests {
     use super::*;
     use crate::config::tests::sample;
     use serde_json::json;
+    use tessera_core::Enablement;
+
+    const OWNER: Standing = Standing::OWNER;
+
+    #[test]
+    fn a_disabled_users_token_is_refused_as_unauthenticated() {
+        let s = settings(|_| {});
+        let record = record(json!({ "preset": "read" }), "active", None);
+        let off = Standing {
+            admin: false,
+            tokens: Enablement::Off,
+            members_enabled: true,
+        };
+        let reply = finish(&s, &lookup(&s, "GET", "/api/apps/1"), Some(&record), off, 5);
+        let d = denied(&reply);
+        assert_eq!(
+            (d.status, d.code, d.reason),
+            (401, "UNAUTHENTICATED", "TOKENS_DISABLED")
+        );
+        let inherit_on = Standing {
+            tokens: Enablement::Inherit,
+            ..off
+        };
+        let reply = finish(
+            &s,
+            &lookup(&s, "GET", "/api/apps/1"),
+            Some(&record),
+            inherit_on,
+            5,
+        );
+        assert!(matches!(reply, Reply::Forward { .. }), "{reply:?}");
+    }
 
     const TOKEN: &str = "tsr_QCOQ0McPkKWUWN6i8t9ngCnQ4hiAgp7UxPQhE220q9j1ko1Og";
 
@@ -374,7 +408,13 @@ mod tests {
     fn allowed_requests_carry_identity_and_lose_the_token() {
         let s = settings(|_| {});
         let record = record(json!({ "preset": "read" }), "active", None);
-        let reply = finish(&s, &lookup(&s, "GET", "/api/apps/1"), Some(&record), 5);
+        let reply = finish(
+            &s,
+            &lookup(&s, "GET", "/api/apps/1"),
+            Some(&record),
+            OWNER,
+            5,
+        );
         assert_eq!(
             reply,
             Reply::Forward {
@@ -393,7 +433,7 @@ mod tests {
             v["forward"] = json!({ "stripAuthorization": false, "tokenIdHeader": null })
         });
         let Reply::Forward { headers, .. } =
-            finish(&s, &lookup(&s, "GET", "/api/apps"), Some(&record), 5)
+            finish(&s, &lookup(&s, "GET", "/api/apps"), Some(&record), OWNER, 5)
         else {
             panic!("allowed");
         };
@@ -429,7 +469,7 @@ mod tests {
             ("GET", None, 5, 401, "UNAUTHENTICATED", "TOKEN_UNKNOWN"),
         ];
         for (method, record, now, status, code, reason) in cases {
-            let reply = finish(&s, &lookup(&s, method, "/api/apps"), record, now);
+            let reply = finish(&s, &lookup(&s, method, "/api/apps"), record, OWNER, now);
             let d = denied(&reply);
             assert_eq!(
                 (d.status, d.code, d.reason),
@@ -437,7 +477,7 @@ mod tests {
                 "{reason}"
             );
         }
-        let reply = finish(&s, &lookup(&s, "POST", "/api/apps"), Some(&read), 5);
+        let reply = finish(&s, &lookup(&s, "POST", "/api/apps"), Some(&read), OWNER, 5);
         assert!(
             denied(&reply)
                 .www_authenticate
@@ -454,7 +494,7 @@ mod tests {
             serde_json::to_value(record(json!({ "preset": "all" }), "active", None)).unwrap();
         other["hash"] = json!("00".repeat(32));
         let other: TokenRecord = serde_json::from_value(other).unwrap();
-        let reply = finish(&s, &lookup(&s, "GET", "/api/apps"), Some(&other), 5);
+        let reply = finish(&s, &lookup(&s, "GET", "/api/apps"), Some(&other), OWNER, 5);
         assert_eq!(denied(&reply).reason, "TOKEN_UNKNOWN");
         assert_eq!(denied(&reply).token_id, None);
     }
@@ -469,9 +509,21 @@ mod tests {
             "active",
             None,
         );
-        let ok = finish(&s, &lookup(&s, "GET", "/orgs/acme/x"), Some(&narrowed), 5);
+        let ok = finish(
+            &s,
+            &lookup(&s, "GET", "/orgs/acme/x"),
+            Some(&narrowed),
+            OWNER,
+            5,
+        );
         assert!(matches!(ok, Reply::Forward { .. }));
-        let no = finish(&s, &lookup(&s, "GET", "/orgs/other/x"), Some(&narrowed), 5);
+        let no = finish(
+            &s,
+            &lookup(&s, "GET", "/orgs/other/x"),
+            Some(&narrowed),
+            OWNER,
+            5,
+        );
         assert_eq!(denied(&no).status, 403);
     }
 

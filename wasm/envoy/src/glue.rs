@@ -423,7 +423,7 @@ impl HttpContext for Filter {
         };
         if let Some(answer) = cached {
             return apply(
-                &decide::finish(&settings, &lookup, answer.record(), now),
+                &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
                 false,
             );
         }
@@ -446,7 +446,7 @@ impl HttpContext for Filter {
                 });
                 self.waiting = None;
                 apply(
-                    &decide::finish(&settings, &lookup, answer.record(), now),
+                    &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
                     false,
                 )
             }
@@ -611,7 +611,9 @@ fn settle(hash: &TokenHash, result: Result<(Rc<Answer>, i64), Failure>, since: i
     }
     for (id, lookup) in waiters {
         let reply = match &result {
-            Ok((answer, _)) => decide::finish(&settings, &lookup, answer.record(), now),
+            Ok((answer, _)) => {
+                decide::finish(&settings, &lookup, answer.record(), answer.owner(), now)
+            }
             Err(_) => decide::unavailable(&settings),
         };
         if hostcalls::set_effective_context(id).is_ok() {

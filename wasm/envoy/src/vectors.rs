@@ -41,8 +41,21 @@ fn verify_vectors_match_the_core() {
                     action: request["action"].as_str().unwrap().to_owned(),
                     resource: request["resource"].as_str().map(str::to_owned),
                 };
-                let record = records.iter().find(|r| *r.hash() == lookup.hash);
-                finish(&settings, &lookup, record, case["now"].as_i64().unwrap())
+                // What the token service would answer: the record and its
+                // user's standing, read back the way the filter reads it.
+                let found = records.iter().find(|r| *r.hash() == lookup.hash).map(|r| {
+                    let body = serde_json::json!({ "record": r, "owner": case["owner"] });
+                    crate::answer::Found::from_body(body.to_string().as_bytes())
+                        .expect("an answer the filter reads")
+                        .0
+                });
+                let now = case["now"].as_i64().unwrap();
+                match &found {
+                    Some(found) => {
+                        finish(&settings, &lookup, Some(&found.record), found.owner, now)
+                    }
+                    None => finish(&settings, &lookup, None, tessera_core::Standing::OWNER, now),
+                }
             }
         };
         match (reply, expect["error"].as_str()) {
