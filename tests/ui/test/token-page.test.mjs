@@ -437,7 +437,7 @@ test("an administrator switches a member's tokens off and on again in the page",
   await shot(page, "17-member-switched-off");
   // The member still sees the token: nothing was deleted.
   const listed = await call("GET", "/api/usertokens", { user: MEMBER, password: MEMBER_PASSWORD });
-  assert.ok(listed.body.some((t) => t.id === made.body.record.id));
+  assert.ok(listed.body.some((/** @type {{ id: string }} */ t) => t.id === made.body.record.id));
 
   await setting.selectOption("inherit");
   await row.getByText(/^Enabled$/).waitFor();
