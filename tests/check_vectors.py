@@ -175,6 +175,15 @@ def check_lifecycle():
         name, actor, op, expect = case["name"], case["actor"], case["operation"], case["expect"]
         acting = None
         enabled = tokens_enabled(actor["standing"])
+        if actor["kind"] == "administrator":
+            edits_text = op["op"] == "update" and ("name" in op["edit"] or "description" in op["edit"])
+            if not actor["standing"]["admin"] or op["op"] in ("create", "rotate") or edits_text:
+                check(expect.get("error") == "FORBIDDEN",
+                      f"{name}: the console is for administrators, and only sees, (de)activates and deletes")
+                continue
+        if op["op"] == "deactivateAll" and actor["kind"] == "token":
+            check(expect.get("error") == "FORBIDDEN", f"{name}: a token cannot deactivate all")
+            continue
         if actor["kind"] == "token" and not enabled:
             check(expect.get("error") == "TOKENS_DISABLED", f"{name}: a disabled user's token does nothing")
             continue
@@ -186,6 +195,12 @@ def check_lifecycle():
         target = records.get(op.get("id"))
         if "id" in op and (target is None or target["userId"] != user):
             check(expect.get("error") == "NOT_FOUND", f"{name}: another user's or no token is NOT_FOUND")
+            continue
+        if op["op"] == "deactivateAll":
+            want = sorted(r["id"] for r in v["records"] if r["userId"] == user and r["status"] == "active")
+            got = sorted(w["put"]["id"] for w in expect["writes"])
+            check(got == want and all(w["put"]["status"] == "inactive" for w in expect["writes"]),
+                  f"{name}: every active token of the user, and only those, deactivated")
             continue
         if op["op"] in ("create", "rotate") and not enabled:
             check(expect.get("error") == "FORBIDDEN", f"{name}: a disabled user creates nothing")

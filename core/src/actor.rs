@@ -99,6 +99,18 @@ pub enum Actor<'r> {
         /// The token.
         token: Authenticated<'r>,
     },
+    /// An administrator the host authenticated, acting on another user's
+    /// tokens (an administrator's console): they may see them, deactivate
+    /// or re-activate them and delete them, never create, rotate, rename or
+    /// use them.
+    Administrator {
+        /// The administrator.
+        admin_id: &'r str,
+        /// The administrator's rights (the core checks `admin`).
+        standing: Standing,
+        /// The user whose tokens they act on.
+        user_id: &'r str,
+    },
 }
 
 impl<'r> Actor<'r> {
@@ -112,10 +124,19 @@ impl<'r> Actor<'r> {
         Self::Token { token }
     }
 
-    /// The user the actor acts for.
+    /// An administrator acting on `user_id`'s tokens.
+    pub fn administrator(admin_id: &'r str, standing: Standing, user_id: &'r str) -> Self {
+        Self::Administrator {
+            admin_id,
+            standing,
+            user_id,
+        }
+    }
+
+    /// The user whose tokens the actor acts on.
     pub fn user_id(&self) -> &'r str {
         match self {
-            Self::User { user_id, .. } => user_id,
+            Self::User { user_id, .. } | Self::Administrator { user_id, .. } => user_id,
             Self::Token { token, .. } => token.record().user_id(),
         }
     }
@@ -123,16 +144,21 @@ impl<'r> Actor<'r> {
     /// The acting token's record, when a token acts.
     pub fn token_record(&self) -> Option<&'r TokenRecord> {
         match self {
-            Self::User { .. } => None,
+            Self::User { .. } | Self::Administrator { .. } => None,
             Self::Token { token, .. } => Some(token.record()),
         }
     }
 
-    /// The user's rights over tokens.
+    /// The acting user's rights over tokens (an administrator's own).
     pub fn standing(&self) -> Standing {
         match self {
-            Self::User { standing, .. } => *standing,
+            Self::User { standing, .. } | Self::Administrator { standing, .. } => *standing,
             Self::Token { token } => token.owner(),
         }
+    }
+
+    /// Whether an administrator acts on another user's tokens.
+    pub fn is_administrator(&self) -> bool {
+        matches!(self, Self::Administrator { .. })
     }
 }

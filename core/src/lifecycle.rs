@@ -25,6 +25,11 @@
 //!   period cannot be rotated again or re-activated (`TOKEN_ROTATED`).
 //! - Deleting or deactivating may cascade to every token the target created,
 //!   directly or transitively; re-activation never cascades.
+//! - An administrator acting on another user's tokens
+//!   ([`Actor::Administrator`]) must be one (`FORBIDDEN`), and may list,
+//!   get, deactivate, re-activate and delete them (cascades included) and
+//!   deactivate all of them at once; never create, rotate, rename or
+//!   describe them (`FORBIDDEN`).
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
@@ -266,8 +271,16 @@ impl<'a> Lifecycle<'a> {
             .count()
     }
 
-    /// Checks that an acting token's scope allows what the operation needs.
+    /// Checks that an acting token's scope allows what the operation needs,
+    /// and that an acting administrator is one and stays within what an
+    /// administrator may do to another user's tokens.
     fn permit(&self, need: Need) -> Result<(), LifecycleError> {
+        if self.actor.is_administrator() {
+            return match need {
+                Need::Read | Need::Write if self.actor.standing().admin => Ok(()),
+                _ => Err(LifecycleError::Forbidden),
+            };
+        }
         let Some(token) = self.actor.token_record() else {
             return Ok(());
         };
@@ -342,6 +355,39 @@ impl<'a> Lifecycle<'a> {
         found
     }
 
+    /// Refuses an acting administrator who is not one, before anything
+    /// about the target is revealed.
+    fn permit_administrator(&self) -> Result<(), LifecycleError> {
+        if self.actor.is_administrator() && !self.actor.standing().admin {
+            return Err(LifecycleError::Forbidden);
+        }
+        Ok(())
+    }
+
+    /// Deactivates every active token of the user at once (a user's own
+    /// "revoke all", or an administrator's): the writes, oldest first, and
+    /// no record (several changed). A token actor may not (`FORBIDDEN`).
+    pub fn deactivate_all(&self) -> Result<Change, LifecycleError> {
+        if self.actor.token_record().is_some() {
+            return Err(LifecycleError::Forbidden);
+        }
+        self.permit(Need::Write)?;
+        let writes = self
+            .list()?
+            .into_iter()
+            .filter(|r| r.status() == Status::Active)
+            .map(|r| {
+                let mut record = r.clone();
+                record.set_status(Status::Inactive);
+                Write::Put(record)
+            })
+            .collect();
+        Ok(Change {
+            record: None,
+            writes,
+        })
+    }
+
     /// The user's tokens, oldest first.
     pub fn list(&self) -> Result<Vec<&'a TokenRecord>, LifecycleError> {
         self.permit(Need::Read)?;
@@ -377,6 +423,7 @@ impl<'a> Lifecycle<'a> {
         let creator = match self.actor {
             Actor::User { .. } => Creator::User,
             Actor::Token { token, .. } => Creator::Token(token),
+            Actor::Administrator { .. } => return Err(LifecycleError::Forbidden),
         };
         let issued = self.deployment.issue(
             &IssueRequest {
@@ -408,6 +455,7 @@ impl<'a> Lifecycle<'a> {
         grace_ms: i64,
         entropy: &[u8; 32],
     ) -> Result<Minted, LifecycleError> {
+        self.permit_administrator()?;
         let target = self.find(id)?;
         if !self.actor.standing().tokens_enabled() {
             return Err(LifecycleError::Forbidden);
@@ -446,6 +494,10 @@ impl<'a> Lifecycle<'a> {
         edit: &Edit<'_>,
         cascade: bool,
     ) -> Result<Change, LifecycleError> {
+        self.permit_administrator()?;
+        if self.actor.is_administrator() && (edit.name.is_some() || edit.description.is_some()) {
+            return Err(LifecycleError::Forbidden);
+        }
         let target = self.find(id)?;
         let only_deactivates = edit.name.is_none()
             && edit.description.is_none()
@@ -490,6 +542,7 @@ impl<'a> Lifecycle<'a> {
     /// Deletes the token with this id for good; with `cascade`, every token
     /// it created too, directly or transitively.
     pub fn delete(&self, id: &str, cascade: bool) -> Result<Change, LifecycleError> {
+        self.permit_administrator()?;
         let target = self.find(id)?;
         if !self.is_self(target) {
             self.permit(Need::Write)?;

@@ -312,6 +312,11 @@ fn actor<'r>(
             actor["userId"].as_str().expect("userId"),
             standing,
         )),
+        "administrator" => Ok(Actor::administrator(
+            actor["adminId"].as_str().expect("adminId"),
+            standing,
+            actor["userId"].as_str().expect("userId"),
+        )),
         _ => {
             let presented = d
                 .parse(actor["token"].as_str().expect("token"))
@@ -400,6 +405,9 @@ fn lifecycle_vectors() {
             }
             "delete" => life
                 .delete(id, op["cascade"].as_bool().expect("cascade"))
+                .map(|c| json!({ "writes": writes(&c.writes) })),
+            "deactivateAll" => life
+                .deactivate_all()
                 .map(|c| json!({ "writes": writes(&c.writes) })),
             "list" => life.list().map(ids),
             "get" => life.get(id).map(|r| ids(vec![r])),

@@ -37,8 +37,8 @@ pub mod bindings {
 use bindings::exports::tessera::tokens::service;
 pub use bindings::tessera::tokens::types::{Enablement, Standing};
 pub use service::{
-    Actor, Edit, Expiry, IssueRequest, Issued, Principal, Request, Status, TokenActor, TokenError,
-    Updated, UserActor,
+    Actor, AdministratorActor, Edit, Expiry, IssueRequest, Issued, Principal, Request, Status,
+    TokenActor, TokenError, Updated, UserActor,
 };
 
 /// What the plugin's storage callbacks can reach.
@@ -320,6 +320,11 @@ impl Plugin {
         self.call(|s, store| s.call_delete(store, actor, id, cascade, now))
     }
 
+    /// Deactivates every active token of the actor's user; their ids.
+    pub fn deactivate_all(&self, actor: &Actor, now: i64) -> Outcome<Vec<String>> {
+        self.call(|s, store| s.call_deactivate_all(store, actor, now))
+    }
+
     /// The actor's user's tokens expiring within `window_ms`.
     pub fn expiring_within(&self, actor: &Actor, window_ms: i64, now: i64) -> Outcome<Vec<String>> {
         self.call(|s, store| s.call_expiring_within(store, actor, window_ms, now))
@@ -356,6 +361,16 @@ impl Actor {
         Self::User(UserActor {
             user_id: user_id.into(),
             standing: standing(owner),
+        })
+    }
+
+    /// An administrator (`admin_id`, with their standing as the host
+    /// looked it up) acting on `user_id`'s tokens.
+    pub fn administrator(admin_id: &str, admin: tessera_core::Standing, user_id: &str) -> Self {
+        Self::Administrator(AdministratorActor {
+            admin_id: admin_id.into(),
+            standing: standing(admin),
+            user_id: user_id.into(),
         })
     }
 

@@ -977,6 +977,13 @@ function renderUsers(users) {
       const status = make("td", undefined, userStatus(user));
       row.append(status);
       select.addEventListener("change", () => void saveUserTokens(user, select, status));
+      const revoke = /** @type {HTMLButtonElement} */ (make("button", "secondary", "Deactivate all tokens"));
+      revoke.type = "button";
+      revoke.setAttribute("aria-label", `Deactivate all tokens of ${user.name}`);
+      revoke.addEventListener("click", () => void deactivateAllOf(user, revoke));
+      const actions = make("td");
+      actions.append(revoke);
+      row.append(actions);
       return row;
     }),
   );
@@ -1009,6 +1016,34 @@ async function saveUserTokens(user, select, status) {
   } finally {
     select.disabled = false;
     select.focus();
+  }
+}
+
+/**
+ * Deactivates every active token of a user at once, after a confirmation.
+ * Nothing is deleted: each token can be re-activated by its owner.
+ * @param {UserInfo} user
+ * @param {HTMLButtonElement} button
+ */
+async function deactivateAllOf(user, button) {
+  if (!window.confirm(`Deactivate every token of ${user.name}? They stop working at once; nothing is deleted.`)) return;
+  button.disabled = true;
+  try {
+    const answer = /** @type {{ deactivated: string[] }} */ (
+      await signedIn(() => api("POST", `/api/admin/users/${encodeURIComponent(user.name)}/tokens/deactivate`))
+    );
+    fieldError(ui.usersError, null, null);
+    const count = answer.deactivated.length;
+    announce(`${count} ${count === 1 ? "token" : "tokens"} of ${user.name} deactivated.`);
+    if (user.name === session?.user) {
+      tokens = /** @type {TokenInfo[]} */ (await api("GET", "/api/usertokens"));
+      renderTokens();
+    }
+  } catch (error) {
+    fieldError(ui.usersError, null, `The tokens of ${user.name} could not be deactivated: ${messageOf(error)}`);
+  } finally {
+    button.disabled = false;
+    button.focus();
   }
 }
 

@@ -276,6 +276,9 @@ enum Who<'a> {
     User(&'a str, Standing),
     /// The token with this label, whose user has this standing.
     Token(&'a str, Standing),
+    /// An administrator (by name, with their standing) acting on another
+    /// user's tokens.
+    Administrator(&'a str, Standing, &'a str),
 }
 
 /// A standing as the vectors write it.
@@ -297,6 +300,7 @@ enum Op<'a> {
     Rotate(&'a str, i64),
     Update(&'a str, Value, bool),
     Delete(&'a str, bool),
+    DeactivateAll,
     List,
     Get(&'a str),
     Expiring(i64),
@@ -362,6 +366,11 @@ fn run(f: &Fixture, case: &Case<'_>, label: &str) -> (Value, Value, Result<Value
                 .map_err(|denial| denial.code());
             (json, actor)
         }
+        Who::Administrator(admin, standing, user) => {
+            let mut json = json!({ "kind": "administrator", "adminId": admin, "userId": user });
+            json["standing"] = standing_json(standing);
+            (json, Ok(Actor::administrator(admin, standing, user)))
+        }
     };
     let actor = match actor {
         Ok(actor) => actor,
@@ -400,6 +409,9 @@ fn run(f: &Fixture, case: &Case<'_>, label: &str) -> (Value, Value, Result<Value
         Op::Delete(target, cascade) => life
             .delete(&id(target), *cascade)
             .map(|c| json!({ "writes": writes_json(&c.writes) })),
+        Op::DeactivateAll => life
+            .deactivate_all()
+            .map(|c| json!({ "writes": writes_json(&c.writes) })),
         Op::List => life.list().map(|r| json!({ "ids": ids(&r) })),
         Op::Get(target) => life.get(&id(target)).map(|r| json!({ "ids": [r.id()] })),
         Op::Expiring(window_ms) => life
@@ -434,6 +446,7 @@ fn operation_json(case: &Case<'_>, label: &str, f: &Fixture) -> Value {
         Op::Delete(target, cascade) => {
             json!({ "op": "delete", "id": id(target), "cascade": cascade })
         }
+        Op::DeactivateAll => json!({ "op": "deactivateAll" }),
         Op::List => json!({ "op": "list" }),
         Op::Get(target) => json!({ "op": "get", "id": id(target) }),
         Op::Expiring(window_ms) => json!({ "op": "expiringWithin", "windowMs": window_ms }),
@@ -451,6 +464,8 @@ fn cases() -> Vec<Case<'static>> {
     let admin = |user| Who::User(user, standing(true, Enablement::Off, false));
     let token = |label| Who::Token(label, Standing::OWNER);
     let member_on = |user| Who::User(user, standing(false, Enablement::On, false));
+    let console =
+        |user| Who::Administrator("root", standing(true, Enablement::Inherit, false), user);
     let active = json!({ "status": "active" });
     let inactive = json!({ "status": "inactive" });
     let case = |name, deployment, who, op, expect| Case {
@@ -539,6 +554,102 @@ fn cases() -> Vec<Case<'static>> {
             Who::User("ann", standing(false, Enablement::Off, true)),
             Op::Delete("narrow", false),
             None,
+        ),
+        // An administrator's console: another user's tokens.
+        case(
+            "an administrator lists another user's tokens",
+            "open",
+            console("dave"),
+            Op::List,
+            None,
+        ),
+        case(
+            "an administrator deactivates another user's token, and what it made",
+            "open",
+            console("ann"),
+            Op::Update("writer", json!({ "status": "inactive" }), true),
+            None,
+        ),
+        case(
+            "an administrator re-activates another user's token",
+            "open",
+            console("ann"),
+            Op::Update("sleeper", json!({ "status": "active" }), false),
+            None,
+        ),
+        case(
+            "an administrator deletes another user's token",
+            "open",
+            console("dave"),
+            Op::Delete("orphan", false),
+            None,
+        ),
+        case(
+            "an administrator deactivates all of a user's tokens at once",
+            "open",
+            console("ann"),
+            Op::DeactivateAll,
+            None,
+        ),
+        case(
+            "an administrator may not rename another user's token",
+            "open",
+            console("dave"),
+            Op::Update("dave-1", json!({ "name": "mine now" }), false),
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "an administrator may not rotate another user's token",
+            "open",
+            console("dave"),
+            Op::Rotate("dave-1", 0),
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "an administrator may not create a token for another user",
+            "open",
+            console("dave"),
+            Op::Create {
+                name: "planted",
+                expires: json!({ "days": 30 }),
+                scope: json!({ "preset": "all" }),
+            },
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "an administrator's reach is the named user: another user's token is not found",
+            "open",
+            console("dave"),
+            Op::Delete("all", false),
+            Some("NOT_FOUND"),
+        ),
+        case(
+            "a member is no administrator, even with their tokens enabled",
+            "open",
+            Who::Administrator("bob", Standing::OWNER, "dave"),
+            Op::List,
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "nor may a member delete through the console",
+            "open",
+            Who::Administrator("bob", Standing::OWNER, "dave"),
+            Op::Delete("orphan", false),
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "a user deactivates all of their own tokens at once",
+            "open",
+            owner("dave"),
+            Op::DeactivateAll,
+            None,
+        ),
+        case(
+            "a token may not deactivate all of its user's tokens",
+            "open",
+            token("all"),
+            Op::DeactivateAll,
+            Some("FORBIDDEN"),
         ),
         case(
             "an administrator's tokens work whatever their own setting",

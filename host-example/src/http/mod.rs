@@ -4,6 +4,7 @@
 mod admin;
 mod body;
 mod caller;
+mod console;
 mod error;
 mod ext_authz;
 mod github;
@@ -23,7 +24,7 @@ use anyhow::Result;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{any, get, post, put};
+use axum::routing::{any, get, patch, post, put};
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
@@ -155,6 +156,16 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/usertokens/{id}/rotate", post(tokens::rotate))
         .route("/api/password", put(admin::change_password))
+        .route("/api/usertokens/deactivate", post(tokens::deactivate_all))
+        .route("/api/admin/users/{name}/tokens", get(console::list))
+        .route(
+            "/api/admin/users/{name}/tokens/deactivate",
+            post(console::deactivate_all),
+        )
+        .route(
+            "/api/admin/users/{name}/tokens/{id}",
+            patch(console::update).delete(console::delete),
+        )
         .route("/api/users", get(admin::users))
         .route("/api/users/{name}/tokens", put(admin::set_user_tokens))
         .route(

@@ -29,7 +29,7 @@ pub struct CascadeQuery {
 }
 
 /// Reads `?cascade=…`; anything but `true` or `false` is a 400.
-fn cascade(
+pub(super) fn cascade(
     query: Result<Query<CascadeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<bool, ApiError> {
     query
@@ -64,7 +64,7 @@ fn created(issued: Issued) -> Result<Response, ApiError> {
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
-fn json_list(items: Vec<String>) -> Result<Response, ApiError> {
+pub(super) fn json_list(items: Vec<String>) -> Result<Response, ApiError> {
     let items = items
         .into_iter()
         .map(RawValue::from_string)
@@ -78,16 +78,39 @@ fn json_record(record: String) -> Result<Response, ApiError> {
     Ok(axum::Json(record).into_response())
 }
 
-/// The caller as the plugin's actor: the user (by password or session),
-/// with their standing as the database holds it now, or the token (its
-/// `Authorization` value), whose owner's standing the plugin reads with its
-/// record. The core decides what follows from them.
-fn actor(app: &App, caller: &Caller) -> Result<Actor, ApiError> {
-    Ok(match &caller.via {
-        Via::Password { .. } => {
-            Actor::user(&caller.user, settings::standing(&app.db, &caller.user)?)
-        }
-        Via::Token { header, .. } => Actor::token(header),
+/// Whom an operation acts as: the caller on their own tokens, or an
+/// administrator (the caller, by password) on another user's.
+pub(super) enum Acting {
+    /// The caller, by password, session or token.
+    Caller(Caller),
+    /// The caller as an administrator, on `user`'s tokens.
+    Administrator {
+        /// The administrator.
+        caller: Caller,
+        /// The user whose tokens they act on.
+        user: String,
+    },
+}
+
+/// The plugin's actor: a user (by password or session) with their standing
+/// as the database holds it now; a token (its `Authorization` value), whose
+/// owner's standing the plugin reads with its record; or an administrator
+/// on another user's tokens, with the administrator's standing. The core
+/// decides what follows from them (an administrator who is none is
+/// `FORBIDDEN` there).
+fn actor(app: &App, acting: &Acting) -> Result<Actor, ApiError> {
+    Ok(match acting {
+        Acting::Caller(caller) => match &caller.via {
+            Via::Password { .. } => {
+                Actor::user(&caller.user, settings::standing(&app.db, &caller.user)?)
+            }
+            Via::Token { header, .. } => Actor::token(header),
+        },
+        Acting::Administrator { caller, user } => Actor::administrator(
+            &caller.user,
+            settings::standing(&app.db, &caller.user)?,
+            user,
+        ),
     })
 }
 
@@ -113,8 +136,17 @@ async fn operate<T: Send + 'static>(
     caller: Caller,
     operation: impl FnOnce(&App, &Actor) -> Outcome<T> + Send + 'static,
 ) -> Result<T, ApiError> {
+    operate_as(app, Acting::Caller(caller), operation).await
+}
+
+/// [`operate`] as whoever `acting` names.
+pub(super) async fn operate_as<T: Send + 'static>(
+    app: &Arc<App>,
+    acting: Acting,
+    operation: impl FnOnce(&App, &Actor) -> Outcome<T> + Send + 'static,
+) -> Result<T, ApiError> {
     app.blocking(move |app| {
-        let actor = actor(app, &caller)?;
+        let actor = actor(app, &acting)?;
         operation(app, &actor)?.map_err(ApiError::from_operation)
     })
     .await
@@ -207,7 +239,18 @@ pub async fn update(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let caller = caller(&app, &credentials).await?;
-    let cascade = cascade(query)?;
+    update_as(&app, Acting::Caller(caller), id, cascade(query)?, &body).await
+}
+
+/// An edit as `acting`: the edited record, or with `cascade` `{ "record",
+/// "deactivated" }`.
+pub(super) async fn update_as(
+    app: &Arc<App>,
+    acting: Acting,
+    id: String,
+    cascade: bool,
+    body: &JsonBody,
+) -> Result<Response, ApiError> {
     let change = requests::update(&body.0)?;
     let edit = Edit {
         name: change.name,
@@ -217,7 +260,7 @@ pub async fn update(
             requests::Status::Inactive => Status::Inactive,
         }),
     };
-    let updated = operate(&app, caller, move |app, actor| {
+    let updated = operate_as(app, acting, move |app, actor| {
         one_at_a_time(app, || {
             app.plugin
                 .update(actor, &id, &edit, cascade, app.clock.now())
@@ -266,8 +309,17 @@ pub async fn delete(
     query: Result<Query<CascadeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let caller = caller(&app, &credentials).await?;
-    let cascade = cascade(query)?;
-    let deleted = operate(&app, caller, move |app, actor| {
+    delete_as(&app, Acting::Caller(caller), id, cascade(query)?).await
+}
+
+/// A deletion as `acting`: 204, or with `cascade` 200 `{ "deleted" }`.
+pub(super) async fn delete_as(
+    app: &Arc<App>,
+    acting: Acting,
+    id: String,
+    cascade: bool,
+) -> Result<Response, ApiError> {
+    let deleted = operate_as(app, acting, move |app, actor| {
         one_at_a_time(app, || {
             app.plugin.delete(actor, &id, cascade, app.clock.now())
         })
@@ -277,4 +329,27 @@ pub async fn delete(
         return Ok(axum::Json(serde_json::json!({ "deleted": deleted })).into_response());
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/usertokens/deactivate`: deactivates every active token of the
+/// caller (by password) at once: 200 `{ "deactivated": [ids] }`. A token may
+/// not (403 `FORBIDDEN`, the core's rule).
+pub async fn deactivate_all(
+    State(app): State<Arc<App>>,
+    credentials: Credentials,
+) -> Result<Response, ApiError> {
+    let caller = caller(&app, &credentials).await?;
+    deactivate_all_as(&app, Acting::Caller(caller)).await
+}
+
+/// Deactivates every active token of `acting`'s user at once.
+pub(super) async fn deactivate_all_as(
+    app: &Arc<App>,
+    acting: Acting,
+) -> Result<Response, ApiError> {
+    let deactivated = operate_as(app, acting, |app, actor| {
+        one_at_a_time(app, || app.plugin.deactivate_all(actor, app.clock.now()))
+    })
+    .await?;
+    Ok(axum::Json(serde_json::json!({ "deactivated": deactivated })).into_response())
 }

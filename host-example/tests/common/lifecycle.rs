@@ -52,6 +52,11 @@ fn actor(db: &Db, value: &Value, users: &BTreeSet<String>) -> Actor {
     let standing = standing(&value["standing"]);
     match value["kind"].as_str().expect("kind") {
         "user" => Actor::user(value["userId"].as_str().expect("userId"), standing),
+        "administrator" => Actor::administrator(
+            value["adminId"].as_str().expect("adminId"),
+            standing,
+            value["userId"].as_str().expect("userId"),
+        ),
         _ => {
             for user in users {
                 if db.user(user).expect("user").is_none() {
@@ -195,6 +200,11 @@ pub fn replay(db: Arc<Db>) {
                 .delete(&actor, id, op["cascade"].as_bool().expect("cascade"), now)
                 .expect("no trap")
                 .map(|deleted| json!({ "affected": deleted }))
+                .map_err(|e| e.code),
+            "deactivateAll" => plugin
+                .deactivate_all(&actor, now)
+                .expect("no trap")
+                .map(|deactivated| json!({ "affected": deactivated }))
                 .map_err(|e| e.code),
             "list" => plugin
                 .list(&actor, now)

@@ -30,7 +30,7 @@ readOnlyConformance("IntrospectionStore (a token service faked on loopback)", as
     }
     const record = byHash.get(url.pathname.slice("/api/introspect/".length));
     response.statusCode = record ? 200 : 404;
-    response.end(JSON.stringify(record ? { record, cacheSeconds: 300 } : { code: "NOT_FOUND", cacheSeconds: 300 }));
+    response.end(JSON.stringify(record ? { record, owner: { admin: false, tokens: "on", membersEnabled: true }, cacheSeconds: 300 } : { code: "NOT_FOUND", cacheSeconds: 300 }));
   });
   return {
     store: new IntrospectionStore({ url: service.url, secret: SECRET, feedIntervalMs: 50, timeoutMs: 300 }),

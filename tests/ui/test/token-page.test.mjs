@@ -442,6 +442,17 @@ test("an administrator switches a member's tokens off and on again in the page",
   await setting.selectOption("inherit");
   await row.getByText(/^Enabled$/).waitFor();
   assert.equal(await whoami(), 200, "restored");
+  // Deactivate all of the member's tokens in one action, after a confirmation
+  // (dismissed first: nothing happens).
+  page.once("dialog", (dialog) => void dialog.dismiss());
+  await row.getByRole("button", { name: `Deactivate all tokens of ${MEMBER}` }).click();
+  assert.equal(await whoami(), 200, "a dismissed confirmation changes nothing");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await row.getByRole("button", { name: `Deactivate all tokens of ${MEMBER}` }).click();
+  await page.locator("#status").getByText(new RegExp(`tokens? of ${MEMBER} deactivated`)).waitFor();
+  assert.equal(await whoami(), 401, "deactivated");
+  const after = await call("GET", "/api/usertokens", { user: MEMBER, password: MEMBER_PASSWORD });
+  assert.ok(after.body.every((/** @type {{ status: string }} */ t) => t.status === "inactive"), "every token of theirs");
   // The administrator's own row: always enabled.
   const own = page.getByRole("row", { name: new RegExp(`^${ADMIN}`) });
   assert.match((await own.textContent()) ?? "", /Enabled \(administrator\)/);

@@ -66,6 +66,8 @@ type Looked = (tessera_core::TokenHash, Option<(TokenRecord, Standing)>);
 struct Resolved {
     token: Option<Looked>,
     user_id: Option<String>,
+    /// The administrator acting on `user_id`'s tokens, if one acts.
+    admin_id: Option<String>,
     standing: Standing,
     records: Vec<TokenRecord>,
 }
@@ -74,11 +76,20 @@ impl Resolved {
     /// Looks up what the actor's operations need: for a token, its record;
     /// then every record of the user.
     fn load(d: &Deployment, actor: &wit::Actor) -> Result<Self, TokenError> {
+        let admin_id = match actor {
+            wit::Actor::Administrator(admin) => Some(admin.admin_id.clone()),
+            _ => None,
+        };
         let (token, user_id, standing) = match actor {
             wit::Actor::User(user) => (
                 None,
                 Some(user.user_id.clone()),
                 records::standing(user.standing),
+            ),
+            wit::Actor::Administrator(admin) => (
+                None,
+                Some(admin.user_id.clone()),
+                records::standing(admin.standing),
             ),
             wit::Actor::Token(token) => {
                 let presented = d.parse(&token.credential).map_err(coded)?;
@@ -96,6 +107,7 @@ impl Resolved {
         Ok(Self {
             token,
             user_id,
+            admin_id,
             standing,
             records,
         })
@@ -104,12 +116,11 @@ impl Resolved {
     /// The core's actor; a token that is unknown, inactive or expired now
     /// is refused with its denial.
     fn actor(&self, d: &Deployment, now: i64) -> Result<Actor<'_>, TokenError> {
-        match &self.token {
-            None => Ok(Actor::user(
-                self.user_id.as_deref().unwrap_or_default(),
-                self.standing,
-            )),
-            Some((hash, found)) => {
+        let user_id = self.user_id.as_deref().unwrap_or_default();
+        match (&self.token, &self.admin_id) {
+            (None, Some(admin_id)) => Ok(Actor::administrator(admin_id, self.standing, user_id)),
+            (None, None) => Ok(Actor::user(user_id, self.standing)),
+            (Some((hash, found)), _) => {
                 let record = found.as_ref().map(|(record, _)| record);
                 let token = d
                     .authenticate(hash, record, self.standing, now)
@@ -271,6 +282,16 @@ impl Guest for Plugin {
         with_lifecycle(&actor, now, |life| {
             let change = life.delete(&id, cascade).map_err(coded)?;
             records::apply(&change.writes)?;
+            Ok(change.affected().map(Into::into).collect())
+        })
+    }
+
+    fn deactivate_all(actor: wit::Actor, now: i64) -> Result<Vec<String>, TokenError> {
+        with_lifecycle(&actor, now, |life| {
+            let change = life.deactivate_all().map_err(coded)?;
+            if !change.writes.is_empty() {
+                records::apply(&change.writes)?;
+            }
             Ok(change.affected().map(Into::into).collect())
         })
     }
