@@ -21,11 +21,12 @@ pub fn members_can_create_tokens(db: &Db) -> Result<bool> {
 /// principal) is enabled, as [`crate::db::FoundToken`] reads it.
 pub fn standing(db: &Db, user: &str) -> Result<Standing> {
     let row = db.user(user)?;
-    Ok(Standing {
-        admin: row.as_ref().is_some_and(|u| u.admin),
-        tokens: row.map_or(Enablement::On, |u| u.tokens),
-        members_enabled: members_can_create_tokens(db)?,
-    })
+    let default = db.setting(MEMBERS_CAN_CREATE_TOKENS)?;
+    Ok(crate::db::standing(
+        row.as_ref().is_some_and(|u| u.admin),
+        row.as_ref().map(|u| u.tokens.as_str()),
+        default.as_deref(),
+    ))
 }
 
 /// The standing of whoever holds the database (the CLI's operator), acting
