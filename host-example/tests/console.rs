@@ -114,11 +114,21 @@ fn an_administrator_manages_another_users_tokens_and_a_member_cannot() {
     }
     // The parent was used too: it created the child.
     assert_eq!(never_used, vec![id(&child_record)]);
+    // Expiring within 7 days: the child (5 days), not the parent (10 days)
+    // or the solo token (a year ahead); within 30 days, the parent too.
+    assert_eq!(ids(&bobs("?expiringDays=7")), vec![id(&child_record)]);
+    assert_eq!(
+        ids(&bobs("?expiringDays=30&createdBy=user")),
+        vec![id(&parent_record)]
+    );
     for bad in [
         "?status=gone",
         "?createdBy=admin",
         "?neverUsed=maybe",
         "?other=1",
+        "?expiringDays=-1",
+        "?expiringDays=soon",
+        "?expiringDays=999999999999999",
     ] {
         let refused = server.send(
             "GET",

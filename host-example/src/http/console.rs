@@ -6,7 +6,8 @@
 //! calling these routes gets the core's `FORBIDDEN`.
 //!
 //! Listing filters (`status`, `neverUsed`, `createdBy`) select from what
-//! the core listed; they decide nothing about tokens.
+//! the core listed; they decide nothing about tokens. `expiringDays` asks
+//! the core for the tokens valid now that expire within the window.
 
 use std::sync::Arc;
 
@@ -41,11 +42,17 @@ pub struct ListQuery {
     never_used: bool,
     /// `user` or `token`: how the token was created.
     created_by: Option<String>,
+    /// Only tokens valid now that expire within this many days.
+    expiring_days: Option<i64>,
 }
 
+/// What a bad filter is told.
+const FILTERS: &str = "filters are status=active|inactive, neverUsed=true|false, \
+     createdBy=user|token, expiringDays=N (a whole number of at least 0)";
+
 /// `GET /api/admin/users/{name}/tokens[?status=active|inactive]
-/// [&neverUsed=true][&createdBy=user|token]`: the user's tokens, oldest
-/// first, as their owner's list shows them.
+/// [&neverUsed=true][&createdBy=user|token][&expiringDays=N]`: the user's
+/// tokens, oldest first, as their owner's list shows them.
 pub async fn list(
     State(app): State<Arc<App>>,
     credentials: Credentials,
@@ -53,9 +60,15 @@ pub async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Query(query)) = query else {
-        return Err(ApiError::bad_request(
-            "filters are status=active|inactive, neverUsed=true|false, createdBy=user|token",
-        ));
+        return Err(ApiError::bad_request(FILTERS));
+    };
+    let window = match query.expiring_days {
+        None => None,
+        Some(days) => Some(
+            days.checked_mul(86_400_000)
+                .filter(|w| *w >= 0)
+                .ok_or_else(|| ApiError::bad_request(FILTERS))?,
+        ),
     };
     if query
         .status
@@ -66,13 +79,12 @@ pub async fn list(
             .as_deref()
             .is_some_and(|c| c != "user" && c != "token")
     {
-        return Err(ApiError::bad_request(
-            "filters are status=active|inactive, neverUsed=true|false, createdBy=user|token",
-        ));
+        return Err(ApiError::bad_request(FILTERS));
     }
     let acting = acting(&app, &credentials, name).await?;
-    let listed = tokens::operate_as(&app, acting, |app, actor| {
-        app.plugin.list(actor, app.clock.now())
+    let listed = tokens::operate_as(&app, acting, move |app, actor| match window {
+        Some(window) => app.plugin.expiring_within(actor, window, app.clock.now()),
+        None => app.plugin.list(actor, app.clock.now()),
     })
     .await?;
     let mut kept = Vec::with_capacity(listed.len());
