@@ -457,6 +457,8 @@ test("an administrator switches a member's tokens off and on again in the page",
   const own = page.getByRole("row", { name: new RegExp(`^${ADMIN}`) });
   assert.match((await own.textContent()) ?? "", /Enabled \(administrator\)/);
   await page.setViewportSize({ width: 360, height: 800 });
+  // Usable at 360 px: a wide table scrolls in its own box, the page does not.
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 360, "no page-wide horizontal scroll");
   await shot(page, "18-users-narrow");
   await page.close();
 });
