@@ -397,7 +397,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let state = if standing.tokens_enabled() {
                 "enabled"
             } else {
-                "disabled: their tokens are refused until enabled again (nothing is deleted)"
+                "disabled: their tokens are refused until enabled again; nothing is deleted"
             };
             println!(
                 "{name}: {}, tokens {} ({state})",

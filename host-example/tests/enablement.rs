@@ -161,7 +161,15 @@ fn scenario(db: &str, dir: &Path) {
     // Another process (the CLI) sets bob back to the default (on): the
     // running server sees it at the next request.
     let said = cli_ok(db, &["user", "set", "bob", "--tokens", "inherit"]);
-    assert!(said.contains("enabled"), "{said}");
+    assert!(
+        said.contains("bob: member, tokens inherit (enabled)"),
+        "{said}"
+    );
+    let said = cli_ok(db, &["user", "set", "ann", "--tokens", "inherit"]);
+    assert!(
+        said.contains("ann: admin, tokens inherit (enabled)"),
+        "{said}"
+    );
     assert_eq!(whoami(&server, &token), 200);
     assert_eq!(gate(&server, &token), 200);
 
@@ -178,6 +186,11 @@ fn scenario(db: &str, dir: &Path) {
             .as_array()
             .unwrap()
             .contains(&json!(hash))
+    );
+    let said = cli_ok(db, &["user", "set", "bob", "--tokens", "inherit"]);
+    assert!(
+        said.contains("(disabled: their tokens are refused"),
+        "{said}"
     );
     cli_ok(db, &["user", "set", "ann", "--tokens", "off"]);
     assert_eq!(whoami(&server, &ann_token), 200);
