@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import shutil
+import random
 import socket
 import subprocess
 import sys
@@ -43,9 +44,18 @@ DEPLOYMENT = {
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, below Linux's ephemeral range (32768 and up):
+    a port the kernel hands out for port 0 may be taken by an outgoing
+    connection before the process that is told it binds it."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port in 20000-32000")
 
 
 def envoy_binary():
@@ -341,8 +351,20 @@ class Stack:
 
     def start_envoy(self, plugin, name="envoy", direct=False, concurrency=2, wait=True, ext_authz=False,
                     wasm=None):
+        """Starts an Envoy; one whose port was taken between choosing and
+        binding it is started again on new ports (three tries at most)."""
+        for attempt in range(3):
+            try:
+                return self._start_envoy(plugin, name, direct, concurrency, wait, ext_authz, wasm)
+            except RuntimeError as error:
+                if "Address already in use" not in str(error) or attempt == 2:
+                    raise
+
+    def _start_envoy(self, plugin, name, direct, concurrency, wait, ext_authz, wasm):
         self.port = free_port()
         admin = free_port()
+        while admin == self.port:
+            admin = free_port()
         host_port = int(self.host_url.rsplit(":", 1)[1]) if ext_authz else None
         config = envoy_config(self.port, admin, self.upstream.port if not direct else free_port(),
                               self.proxy.port if hasattr(self, "proxy") else free_port(), plugin, direct,
