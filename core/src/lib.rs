@@ -55,6 +55,7 @@
 extern crate alloc;
 
 mod actor;
+mod audit;
 mod base62;
 mod catalog;
 pub mod code;
@@ -76,6 +77,7 @@ mod token;
 mod verify;
 
 pub use actor::{Actor, Enablement, Standing};
+pub use audit::{AuditEvent, token_events};
 pub use catalog::{Catalog, CatalogEntry, CatalogError, KIND_CLI, KIND_READ};
 pub use config::{ConfigError, DeploymentConfig};
 pub use deployment::{
