@@ -85,6 +85,7 @@ fn issue(plugin: &Plugin, entropy: &[u8; 32]) -> String {
     };
     plugin
         .issue(
+            &tessera_host::db::Origin::operator(0),
             &Actor::user("bench", tessera_core::Standing::OWNER),
             &request,
             NOW,

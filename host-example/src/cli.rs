@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 use crate::clock::{Clock, entropy};
-use crate::db::{self, Db};
+use crate::db::{self, Db, Origin};
 use crate::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
 use crate::records::Records;
 use crate::{auth, client, config, http, settings};
@@ -89,6 +89,9 @@ enum Command {
     /// Creates, lists, deletes and verifies tokens, for scripts.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Reads the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Signs in to a running server with a token (asked for without echo,
     /// or read from standard input) and saves it for the commands below.
     Login {
@@ -190,6 +193,18 @@ enum UserCommand {
     /// Lists users: name, administrator or member, token setting, and
     /// whether their tokens are enabled.
     List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Writes the audit log as JSON lines, oldest first: every event, or
+    /// those after the sequence number `--after` (the `seq` of the last
+    /// line of an earlier export, to continue it).
+    Export {
+        /// Only events with a larger `seq`.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -338,6 +353,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     .transpose()?,
                 gate,
                 database_turns: tokio::sync::Semaphore::new(db::POSTGRES_POOL_SIZE),
+                refusals: Default::default(),
             });
             let served = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -358,13 +374,14 @@ pub fn run(cli: Cli) -> Result<()> {
                 &name,
                 &auth::hash_password(&read_secret("password")?)?,
                 admin,
+                &Origin::operator(clock.now()),
             )?;
             println!("added {}{name}", if admin { "administrator " } else { "" });
             Ok(())
         }
         Command::User(UserCommand::Passwd { name }) => {
             let hash = auth::hash_password(&read_secret("new password")?)?;
-            if !db()?.set_password(&name, &hash)? {
+            if !db()?.set_password(&name, &hash, &Origin::operator(clock.now()))? {
                 bail!("no user named {name:?}");
             }
             println!("password changed for {name}; their tokens are unaffected");
@@ -387,11 +404,12 @@ pub fn run(cli: Cli) -> Result<()> {
             if db.user(&name)?.is_none() {
                 bail!("no user named {name:?}");
             }
+            let origin = Origin::operator(clock.now());
             if let Some(admin) = admin {
-                db.set_user_admin(&name, admin)?;
+                db.set_user_admin(&name, admin, &origin)?;
             }
             if let Some(tokens) = tokens {
-                db.set_user_tokens(&name, tokens)?;
+                db.set_user_tokens(&name, tokens, &origin)?;
             }
             let standing = settings::standing(&db, &name)?;
             let state = if standing.tokens_enabled() {
@@ -430,11 +448,12 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Settings(SettingsCommand::Set { name, value }) => {
-            settings::set_by_name(&*db()?, &name, &value)?;
+            settings::set_by_name(&*db()?, &name, &value, &Origin::operator(clock.now()))?;
             println!("{name} = {value}");
             Ok(())
         }
         Command::Token(command) => token(command, &plugin(&db()?)?, clock),
+        Command::Audit(AuditCommand::Export { after }) => export_audit(&*db()?, after),
     }
 }
 
@@ -442,6 +461,27 @@ pub fn run(cli: Cli) -> Result<()> {
 /// the database, so it may do what the user's administrator could.
 fn operator(user: &str) -> Actor {
     Actor::user(user, crate::settings::OPERATOR)
+}
+
+/// Writes the audit log after `after` to standard output as JSON lines, a
+/// page at a time, so its size never matters.
+fn export_audit(db: &Db, mut after: i64) -> Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    loop {
+        let page = db.audit_after(after, 1000)?;
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = last.seq;
+        for entry in &page {
+            serde_json::to_writer(&mut out, entry)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
@@ -461,7 +501,13 @@ fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
                 scope,
             };
             let issued = plugin
-                .issue(&operator(&user), &request, clock.now(), &entropy()?)?
+                .issue(
+                    &Origin::operator(clock.now()),
+                    &operator(&user),
+                    &request,
+                    clock.now(),
+                    &entropy()?,
+                )?
                 .map_err(failed)?;
             println!("{}", issued.token);
             eprintln!("record: {}", issued.record);
@@ -475,8 +521,14 @@ fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
             }
         }
         TokenCommand::Delete { user, id, cascade } => {
+            let origin = Origin::operator(clock.now());
+            let origin = if cascade {
+                origin.cascading_from(&id)
+            } else {
+                origin
+            };
             let deleted = plugin
-                .delete(&operator(&user), &id, cascade, clock.now())?
+                .delete(&origin, &operator(&user), &id, cascade, clock.now())?
                 .map_err(failed)?;
             for id in deleted {
                 println!("deleted {id}");

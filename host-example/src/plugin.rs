@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 
-use crate::db::{Db, StoredToken, TokenWrite};
+use crate::db::{Db, Origin, StoredToken, TokenWrite};
 use crate::records::{Lookup, Records};
 
 /// The component, built by `build.rs` from `wasm/component`.
@@ -50,6 +50,9 @@ pub struct HostState {
     io: bool,
     /// Set when a callback needed the database while `io` was false.
     missed: bool,
+    /// Who makes the writes of the call under way, for the audit log; a
+    /// write without one is refused.
+    origin: Option<Origin>,
 }
 
 /// What a callback answers when it may not wait on the database: the
@@ -110,7 +113,12 @@ impl bindings::tessera::tokens::store::Host for HostState {
                 Write::Delete(id) => TokenWrite::Delete(id),
             })
             .collect();
-        self.records.apply(&writes).map_err(message)
+        let Some(origin) = &self.origin else {
+            return Err(message(anyhow::anyhow!(
+                "a write came from a call that names no origin"
+            )));
+        };
+        self.records.apply(&writes, origin).map_err(message)
     }
 
     fn list_by_user(&mut self, user_id: String) -> Result<Vec<Stored>, String> {
@@ -202,6 +210,7 @@ impl Plugin {
             limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).build(),
             io: true,
             missed: false,
+            origin: None,
         };
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
@@ -236,15 +245,36 @@ impl Plugin {
         outcome.map_err(|trap| anyhow::Error::from(trap).context("the token plugin trapped"))
     }
 
+    /// Runs `call` as [`Plugin::call`] does, with `origin` named for the
+    /// audit log's events of its writes.
+    fn call_as<T>(
+        &self,
+        origin: &Origin,
+        call: impl FnOnce(
+            &service::Guest,
+            &mut Store<HostState>,
+        ) -> wasmtime::Result<Result<T, TokenError>>,
+    ) -> Outcome<T> {
+        self.call(|s, store| {
+            store.data_mut().origin = Some(origin.clone());
+            let outcome = call(s, &mut *store);
+            store.data_mut().origin = None;
+            outcome
+        })
+    }
+
     /// Issues a token for the actor's user.
     pub fn issue(
         &self,
+        origin: &Origin,
         actor: &Actor,
         request: &IssueRequest,
         now: i64,
         entropy: &[u8; 32],
     ) -> Outcome<Issued> {
-        self.call(|s, store| s.call_issue(store, actor, request, now, entropy))
+        self.call_as(origin, |s, store| {
+            s.call_issue(store, actor, request, now, entropy)
+        })
     }
 
     /// The token records the plugin reads and writes.
@@ -293,36 +323,51 @@ impl Plugin {
     /// request.
     pub fn update(
         &self,
+        origin: &Origin,
         actor: &Actor,
         id: &str,
         edit: &Edit,
         cascade: bool,
         now: i64,
     ) -> Outcome<Updated> {
-        self.call(|s, store| s.call_update(store, actor, id, edit, cascade, now))
+        self.call_as(origin, |s, store| {
+            s.call_update(store, actor, id, edit, cascade, now)
+        })
     }
 
     /// Rotates a token.
     pub fn rotate(
         &self,
+        origin: &Origin,
         actor: &Actor,
         id: &str,
         grace_ms: i64,
         now: i64,
         entropy: &[u8; 32],
     ) -> Outcome<Issued> {
-        self.call(|s, store| s.call_rotate(store, actor, id, grace_ms, now, entropy))
+        self.call_as(origin, |s, store| {
+            s.call_rotate(store, actor, id, grace_ms, now, entropy)
+        })
     }
 
     /// Deletes a token (and, with `cascade`, every token it created); the
     /// deleted ids.
-    pub fn delete(&self, actor: &Actor, id: &str, cascade: bool, now: i64) -> Outcome<Vec<String>> {
-        self.call(|s, store| s.call_delete(store, actor, id, cascade, now))
+    pub fn delete(
+        &self,
+        origin: &Origin,
+        actor: &Actor,
+        id: &str,
+        cascade: bool,
+        now: i64,
+    ) -> Outcome<Vec<String>> {
+        self.call_as(origin, |s, store| {
+            s.call_delete(store, actor, id, cascade, now)
+        })
     }
 
     /// Deactivates every active token of the actor's user; their ids.
-    pub fn deactivate_all(&self, actor: &Actor, now: i64) -> Outcome<Vec<String>> {
-        self.call(|s, store| s.call_deactivate_all(store, actor, now))
+    pub fn deactivate_all(&self, origin: &Origin, actor: &Actor, now: i64) -> Outcome<Vec<String>> {
+        self.call_as(origin, |s, store| s.call_deactivate_all(store, actor, now))
     }
 
     /// The actor's user's tokens expiring within `window_ms`.

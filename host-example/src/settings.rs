@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 use tessera_core::{Enablement, Standing};
 
-use crate::db::{Db, MEMBERS_DEFAULT_KEY};
+use crate::db::{Db, MEMBERS_DEFAULT_KEY, Origin};
 
 /// The deployment's default for members: whether a member whose own
 /// setting is `inherit` may generate and use tokens. The name predates
@@ -38,18 +38,19 @@ pub const OPERATOR: Standing = Standing {
 };
 
 /// Sets the deployment's default for members.
-pub fn set_members_can_create_tokens(db: &Db, allowed: bool) -> Result<()> {
+pub fn set_members_can_create_tokens(db: &Db, allowed: bool, origin: &Origin) -> Result<()> {
     db.set_setting(
         MEMBERS_CAN_CREATE_TOKENS,
         if allowed { "true" } else { "false" },
+        origin,
     )
 }
 
 /// Sets a setting by name from the CLI, checking name and value.
-pub fn set_by_name(db: &Db, name: &str, value: &str) -> Result<()> {
+pub fn set_by_name(db: &Db, name: &str, value: &str, origin: &Origin) -> Result<()> {
     match (name, value) {
         (MEMBERS_CAN_CREATE_TOKENS, "true" | "false") => {
-            set_members_can_create_tokens(db, value == "true")
+            set_members_can_create_tokens(db, value == "true", origin)
         }
         (MEMBERS_CAN_CREATE_TOKENS, _) => bail!("{name} is true or false"),
         _ => bail!("unknown setting {name:?}; known: {MEMBERS_CAN_CREATE_TOKENS}"),

@@ -1,5 +1,7 @@
 //! A crash in the middle of a burst of writes: every creation acknowledged
-//! with 201 survives `kill -9`, and nothing half-written appears.
+//! with 201 survives `kill -9`, and nothing half-written appears. The audit
+//! log, written in the same transactions, agrees: every acknowledged
+//! creation and deletion has its event, and no event lacks its change.
 
 mod common;
 
@@ -24,11 +26,13 @@ fn acknowledged_tokens_survive_kill_9() {
         r#"{"name":"parent","scope":{"preset":"all"}}"#,
     );
     let acknowledged = Arc::new(Mutex::new(Vec::<(String, Value)>::new()));
+    let deletions = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let addr = server.addr;
     let workers: Vec<_> = (0..4)
         .map(|worker| {
             let acknowledged = acknowledged.clone();
+            let deletions = deletions.clone();
             let stop = stop.clone();
             let auth = bearer(&parent);
             thread::spawn(move || {
@@ -51,6 +55,22 @@ fn acknowledged_tokens_survive_kill_9() {
                         Ok(response) if response.status == 201 => {
                             let json = response.json();
                             let token = json["token"].as_str().unwrap_or_default().to_string();
+                            // Every third is deleted again at once.
+                            if n % 3 == 0 {
+                                let id = json["record"]["id"].as_str().unwrap_or_default();
+                                let path = format!("/api/usertokens/{id}");
+                                let deleted = std::panic::catch_unwind(|| {
+                                    common::request(addr, "DELETE", &path, &headers, None)
+                                });
+                                match deleted {
+                                    Ok(response) if response.status == 204 => {
+                                        deletions.lock().unwrap().push(id.to_owned());
+                                        continue;
+                                    }
+                                    Ok(_) => {}
+                                    Err(_) => break,
+                                }
+                            }
                             acknowledged
                                 .lock()
                                 .unwrap()
@@ -84,7 +104,68 @@ fn acknowledged_tokens_survive_kill_9() {
         acknowledged.len()
     );
 
+    let deletions = deletions.lock().unwrap().clone();
     let restarted = Server::start(&dir, &[]);
+    let exported = common::cli(&dir, &["audit", "export"], "");
+    assert!(exported.status.success());
+    let events: Vec<Value> = String::from_utf8(exported.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let ids = |name: &str| -> std::collections::HashSet<String> {
+        events
+            .iter()
+            .filter(|e| e["event"] == name)
+            .map(|e| e["tokenId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (created, deleted) = (ids("token.created"), ids("token.deleted"));
+    for (_, record) in &acknowledged {
+        let id = record["id"].as_str().unwrap();
+        assert!(
+            created.contains(id),
+            "an acknowledged creation without its event"
+        );
+    }
+    for id in &deletions {
+        assert!(
+            deleted.contains(id),
+            "an acknowledged deletion without its event"
+        );
+    }
+    let ann = basic("ann", "ann-password");
+    let stored = restarted
+        .send("GET", "/api/usertokens", Some(&ann), None)
+        .json();
+    let stored: std::collections::HashSet<String> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &stored {
+        assert!(created.contains(id), "a token without its creation event");
+        assert!(
+            !deleted.contains(id),
+            "a deletion event for a token still stored"
+        );
+    }
+    for id in &created {
+        assert!(
+            stored.contains(id) || deleted.contains(id),
+            "a creation event for a token never stored"
+        );
+    }
+    eprintln!(
+        "{} events, {} deletions acknowledged",
+        events.len(),
+        deletions.len()
+    );
+    let acknowledged: Vec<_> = acknowledged
+        .into_iter()
+        .filter(|(_, record)| !deletions.iter().any(|id| record["id"] == id.as_str()))
+        .collect();
     for (token, record) in &acknowledged {
         let response = restarted.send("GET", "/api/whoami", Some(&bearer(token)), None);
         assert_eq!(

@@ -123,6 +123,22 @@ fn scenario(db: &str, dir: &Path) {
     );
     assert_eq!(off.status, 200, "{}", off.body);
     assert_eq!(off.json()["tokensEnabled"], false);
+    // Refused at ext_authz first: the audit log notes it (no client
+    // address: the caller is the proxy), once a minute per token.
+    assert_eq!(gate(&server, &token), 401);
+    let id = tessera_core::token_id(&token);
+    let refused = server
+        .send(
+            "GET",
+            &format!("/api/audit?event=token.refused&tokenId={id}"),
+            Some(&ann),
+            None,
+        )
+        .json();
+    let refused = refused["events"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["userId"], "bob");
+    assert_eq!(refused[0]["address"], Value::Null);
 
     // At once: refused on every route, with the one 401 body, the reason
     // in the log; never the token there.

@@ -201,6 +201,40 @@ fn signed_alerts_deactivate_real_tokens_and_nothing_else() {
         "{log}"
     );
     assert!(!log.contains(&leaked) && !log.contains(&also));
+    // The audit log names the scanner and where each token leaked, once
+    // per token (the alert repeats one 250 times), and nothing else.
+    let events = server
+        .send(
+            "GET",
+            "/api/audit?event=token.deactivated",
+            Some(&ann),
+            None,
+        )
+        .json();
+    let events = events["events"].as_array().unwrap();
+    let mut leaked_at: Vec<(String, String)> = events
+        .iter()
+        .map(|e| {
+            assert_eq!(e["actor"], json!({ "kind": "scanner" }), "{e}");
+            (
+                e["tokenId"].as_str().unwrap().to_owned(),
+                e["detail"]["leakedAt"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    leaked_at.sort();
+    let mut expected = vec![
+        (
+            tessera_core::token_id(&leaked),
+            "https://github.com/x/y/blob/a/f".to_owned(),
+        ),
+        (
+            tessera_core::token_id(&also),
+            "https://gist.github.com/z".to_owned(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(leaked_at, expected);
 
     // A replay changes nothing and answers the same.
     let again = post(&server, "k1", &genuine, &body);
@@ -208,6 +242,19 @@ fn signed_alerts_deactivate_real_tokens_and_nothing_else() {
     let replayed: Vec<Value> = serde_json::from_str(&again.body).unwrap();
     assert_eq!(replayed, verdicts);
     assert_eq!(whoami(&kept), 200);
+    let after = server
+        .send(
+            "GET",
+            "/api/audit?event=token.deactivated",
+            Some(&ann),
+            None,
+        )
+        .json();
+    assert_eq!(
+        after["events"].as_array().unwrap().len(),
+        2,
+        "a replay is no event"
+    );
 }
 
 #[test]

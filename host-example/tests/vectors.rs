@@ -33,8 +33,11 @@ fn entropy(case: &Value) -> [u8; 32] {
 fn plugin(file: &Value, deployment: &str, records: &[&Value]) -> (Arc<Db>, Plugin) {
     let db = Arc::new(Db::in_memory().expect("database"));
     for record in records {
-        db.apply_writes(&[TokenWrite::Put(stored(record))])
-            .expect("put");
+        db.apply_writes(
+            &[TokenWrite::Put(stored(record))],
+            &tessera_host::db::Origin::operator(0),
+        )
+        .expect("put");
     }
     let config = file["deployments"][deployment].to_string();
     let plugin = Plugin::new(db.clone(), config).expect("plugin");
@@ -77,18 +80,35 @@ fn verify_vectors_through_the_plugin() {
         for record in &records {
             let user = record["userId"].as_str().expect("userId");
             if db.user(user).expect("user").is_none() {
-                db.add_user(user, "not-a-password-hash", false)
-                    .expect("add");
+                db.add_user(
+                    user,
+                    "not-a-password-hash",
+                    false,
+                    &tessera_host::db::Origin::operator(0),
+                )
+                .expect("add");
             }
-            db.set_user_admin(user, owner["admin"].as_bool().expect("admin"))
-                .expect("admin");
+            db.set_user_admin(
+                user,
+                owner["admin"].as_bool().expect("admin"),
+                &tessera_host::db::Origin::operator(0),
+            )
+            .expect("admin");
             let tokens = Enablement::parse(owner["tokens"].as_str().expect("tokens"));
-            db.set_user_tokens(user, tokens.expect("setting"))
-                .expect("tokens");
+            db.set_user_tokens(
+                user,
+                tokens.expect("setting"),
+                &tessera_host::db::Origin::operator(0),
+            )
+            .expect("tokens");
         }
         let default = owner["membersEnabled"].as_bool().expect("membersEnabled");
-        db.set_setting("members-can-create-tokens", &default.to_string())
-            .expect("default");
+        db.set_setting(
+            "members-can-create-tokens",
+            &default.to_string(),
+            &tessera_host::db::Origin::operator(0),
+        )
+        .expect("default");
         let request = Request {
             action: case["request"]["action"].as_str().expect("action").into(),
             resource: case["request"]["resource"].as_str().map(Into::into),
@@ -141,8 +161,11 @@ fn issue_vectors_through_the_plugin() {
                 "createdAt": 0, "expiresAt": null, "scope": { "preset": "read" },
                 "status": "active", "lastUsedAt": null, "rotatedFrom": null,
             });
-            db.apply_writes(&[TokenWrite::Put(stored(&record))])
-                .expect("put");
+            db.apply_writes(
+                &[TokenWrite::Put(stored(&record))],
+                &tessera_host::db::Origin::operator(0),
+            )
+            .expect("put");
         }
         let issue = IssueRequest {
             name: request["name"].as_str().expect("name").into(),
@@ -156,7 +179,13 @@ fn issue_vectors_through_the_plugin() {
         };
         let now = case["now"].as_i64().expect("now");
         let outcome = plugin
-            .issue(&actor, &issue, now, &entropy(case))
+            .issue(
+                &tessera_host::db::Origin::operator(0),
+                &actor,
+                &issue,
+                now,
+                &entropy(case),
+            )
             .expect("no trap");
         let expect = &case["expect"];
         match outcome {
@@ -185,6 +214,7 @@ fn rotate_vectors_through_the_plugin() {
         );
         let outcome = plugin
             .rotate(
+                &tessera_host::db::Origin::operator(0),
                 &Actor::user(old["userId"].as_str().expect("user"), Standing::OWNER),
                 old["id"].as_str().expect("id"),
                 case["graceMs"].as_i64().expect("grace"),
@@ -230,7 +260,11 @@ fn a_failing_store_fails_closed() {
     // never an acceptance.
     let mut broken = stored(records[0]);
     broken.json = r#"{"id":"torn"#.into();
-    db.apply_writes(&[TokenWrite::Put(broken)]).expect("put");
+    db.apply_writes(
+        &[TokenWrite::Put(broken)],
+        &tessera_host::db::Origin::operator(0),
+    )
+    .expect("put");
     let request = Request {
         action: "apps.read".into(),
         resource: None,

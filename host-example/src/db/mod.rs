@@ -7,6 +7,7 @@
 //! `postgres://` URL. Neither caches anything; the cache of a server lives
 //! in [`crate::records`], which tells it of every change.
 
+mod audit;
 mod postgres;
 mod sqlite;
 mod tls;
@@ -16,6 +17,7 @@ use std::path::Path;
 use anyhow::Result;
 use tessera_core::{Enablement, Standing};
 
+pub use self::audit::{ActorKind, Entry, NewEvent, Origin, Page, Query};
 pub use self::postgres::{POOL_SIZE as POSTGRES_POOL_SIZE, Postgres};
 pub use self::sqlite::Sqlite;
 
@@ -71,6 +73,16 @@ pub enum TokenWrite {
     Put(StoredToken),
     /// Delete the token with this id.
     Delete(String),
+}
+
+impl TokenWrite {
+    /// The id of the token this write changes.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Put(token) => &token.id,
+            Self::Delete(id) => id,
+        }
+    }
 }
 
 /// A user who can sign in with a password.
@@ -214,9 +226,10 @@ impl Db {
         dispatch!(self, token_by_id(id))
     }
 
-    /// Applies writes in order, in one transaction: all or none.
-    pub fn apply_writes(&self, writes: &[TokenWrite]) -> Result<()> {
-        dispatch!(self, apply_writes(writes))
+    /// Applies writes in order, in one transaction: all or none, with the
+    /// audit log's events for them, made by `origin`.
+    pub fn apply_writes(&self, writes: &[TokenWrite], origin: &Origin) -> Result<()> {
+        dispatch!(self, apply_writes(writes, origin))
     }
 
     /// Every token of a user.
@@ -257,14 +270,20 @@ impl Db {
     }
 
     /// Adds a user; refuses a name that exists.
-    pub fn add_user(&self, name: &str, password_hash: &str, admin: bool) -> Result<()> {
-        dispatch!(self, add_user(name, password_hash, admin))
+    pub fn add_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        admin: bool,
+        origin: &Origin,
+    ) -> Result<()> {
+        dispatch!(self, add_user(name, password_hash, admin, origin))
     }
 
     /// Replaces a user's password hash and ends every session of theirs,
     /// in one transaction; false when there is no such user.
-    pub fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
-        dispatch!(self, set_password(name, password_hash))
+    pub fn set_password(&self, name: &str, password_hash: &str, origin: &Origin) -> Result<bool> {
+        dispatch!(self, set_password(name, password_hash, origin))
     }
 
     /// Stores a new session, first forgetting ended ones: last seen before
@@ -305,14 +324,14 @@ impl Db {
 
     /// Sets whether a user may generate and use tokens; false when there is
     /// no such user. Gateways see every token of theirs change in the feed.
-    pub fn set_user_tokens(&self, name: &str, tokens: Enablement) -> Result<bool> {
-        dispatch!(self, set_user_tokens(name, tokens))
+    pub fn set_user_tokens(&self, name: &str, tokens: Enablement, origin: &Origin) -> Result<bool> {
+        dispatch!(self, set_user_tokens(name, tokens, origin))
     }
 
     /// Makes a user an administrator, or a member; false when there is no
     /// such user. Gateways see every token of theirs change in the feed.
-    pub fn set_user_admin(&self, name: &str, admin: bool) -> Result<bool> {
-        dispatch!(self, set_user_admin(name, admin))
+    pub fn set_user_admin(&self, name: &str, admin: bool, origin: &Origin) -> Result<bool> {
+        dispatch!(self, set_user_admin(name, admin, origin))
     }
 
     /// Every user, by name.
@@ -326,7 +345,22 @@ impl Db {
     }
 
     /// Sets a setting.
-    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        dispatch!(self, set_setting(key, value))
+    pub fn set_setting(&self, key: &str, value: &str, origin: &Origin) -> Result<()> {
+        dispatch!(self, set_setting(key, value, origin))
+    }
+
+    /// Appends an event that records no change of its own (a refusal).
+    pub fn record_event(&self, event: &NewEvent<'_>) -> Result<()> {
+        dispatch!(self, record_event(event))
+    }
+
+    /// A page of the audit log, newest first.
+    pub fn audit(&self, query: &Query) -> Result<Page> {
+        dispatch!(self, audit(query))
+    }
+
+    /// At most `limit` events after `after`, oldest first (for export).
+    pub fn audit_after(&self, after: i64, limit: usize) -> Result<Vec<Entry>> {
+        dispatch!(self, audit_after(after, limit))
     }
 }

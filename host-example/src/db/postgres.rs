@@ -14,8 +14,10 @@ use anyhow::{Context, Result, bail};
 use postgres::{Client, Config, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::audit::{self, Columns, Entry, NewEvent, Origin, Page, Query};
 use super::{Changes, FoundToken, Session, StoredToken, TokenWrite, User};
-use tessera_core::Enablement;
+use serde_json::json;
+use tessera_core::{AuditEvent, Enablement};
 
 /// Inserts a token or replaces the one with its id.
 const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
@@ -28,6 +30,55 @@ const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
 const TOUCH_TOKEN: &str = "UPDATE tokens SET record =
          jsonb_set(record::jsonb, '{lastUsedAt}', to_jsonb($2::BIGINT))::text
      WHERE id = $1 AND COALESCE((record::jsonb ->> 'lastUsedAt')::BIGINT, 0) < $2";
+
+/// The audit log's first use of a token (see the SQLite backend's).
+const FIRST_USE: &str =
+    "INSERT INTO audit (at, event, user_id, token_id, actor, actor_user, actor_token)
+     SELECT $2, 'token.first-used', user_id, id, 'token', user_id, id FROM tokens
+     WHERE id = $1 AND (record::jsonb ->> 'lastUsedAt') IS NULL";
+
+/// Appends one event.
+const APPEND: &str = "INSERT INTO audit
+     (at, event, user_id, token_id, actor, actor_user, actor_token, address, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/// Appends `event` in the transaction `tx`.
+fn append(
+    tx: &mut impl postgres::GenericClient,
+    event: &NewEvent<'_>,
+) -> Result<(), postgres::Error> {
+    let origin = event.origin;
+    tx.execute(
+        APPEND,
+        &[
+            &origin.at,
+            &event.event.name(),
+            &event.user_id,
+            &event.token_id,
+            &origin.kind.as_str(),
+            &origin.user,
+            &origin.token_id,
+            &event.address(),
+            &event.detail,
+        ],
+    )?;
+    Ok(())
+}
+
+fn read_entry(row: postgres::Row) -> Entry {
+    Entry::from(Columns {
+        seq: row.get(0),
+        at: row.get(1),
+        event: row.get(2),
+        user_id: row.get(3),
+        token_id: row.get(4),
+        actor: row.get(5),
+        actor_user: row.get(6),
+        actor_token: row.get(7),
+        address: row.get(8),
+        detail: row.get(9),
+    })
+}
 
 /// Connections kept open for reuse.
 pub const POOL_SIZE: usize = 16;
@@ -136,6 +187,31 @@ const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER members_default_changed AFTER INSERT OR UPDATE ON settings FOR EACH ROW
          WHEN (NEW.key = 'members-can-create-tokens')
          EXECUTE FUNCTION tessera_standing_changed();",
+    // 6: the audit log, append-only: every token event and settings
+    // change, written in the transaction of the change it records.
+    "CREATE TABLE audit (
+         seq BIGSERIAL PRIMARY KEY,
+         at BIGINT NOT NULL,
+         event TEXT NOT NULL,
+         user_id TEXT,
+         token_id TEXT,
+         actor TEXT NOT NULL,
+         actor_user TEXT,
+         actor_token TEXT,
+         address TEXT,
+         detail TEXT
+     );
+     CREATE INDEX audit_by_user ON audit (user_id, seq);
+     CREATE INDEX audit_by_actor ON audit (actor_user, seq);
+     CREATE INDEX audit_by_token ON audit (token_id, seq);
+     CREATE FUNCTION tessera_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+         RAISE EXCEPTION 'the audit log is append-only';
+     END $$;
+     CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit FOR EACH ROW
+         EXECUTE FUNCTION tessera_audit_append_only();
+     CREATE TRIGGER audit_never_truncated BEFORE TRUNCATE ON audit
+         EXECUTE FUNCTION tessera_audit_append_only();",
 ];
 
 /// One connection and the statements prepared on it.
@@ -257,11 +333,17 @@ impl Postgres {
     }
 
     /// Applies writes in order, in one transaction: all or none.
-    pub fn apply_writes(&self, writes: &[TokenWrite]) -> Result<()> {
+    pub fn apply_writes(&self, writes: &[TokenWrite], origin: &Origin) -> Result<()> {
         self.with(|c| {
             let put = c.prepare(PUT_TOKEN)?;
             let delete = c.prepare("DELETE FROM tokens WHERE id = $1")?;
+            let select =
+                c.prepare("SELECT id, user_id, hash, record FROM tokens WHERE id = $1 FOR UPDATE")?;
             let mut tx = c.client.transaction()?;
+            let mut before = Vec::with_capacity(writes.len());
+            for write in writes {
+                before.push(tx.query_opt(&select, &[&write.id()])?.map(read_token));
+            }
             for write in writes {
                 match write {
                     TokenWrite::Put(token) => {
@@ -271,6 +353,9 @@ impl Postgres {
                         tx.execute(&delete, &[id])?;
                     }
                 }
+            }
+            for event in &audit::token_write_events(writes, &before, origin) {
+                append(&mut tx, event)?;
             }
             tx.commit()
         })
@@ -291,19 +376,18 @@ impl Postgres {
 
     /// Records a use of a token in its record's `lastUsedAt`.
     pub fn touch_token(&self, id: &str, at: i64) -> Result<()> {
-        self.with(|c| {
-            let statement = c.prepare(TOUCH_TOKEN)?;
-            c.client.execute(&statement, &[&id, &at])?;
-            Ok(())
-        })
+        self.touch_tokens(&[(id.to_owned(), at)])
     }
 
-    /// Records uses of several tokens in one transaction.
+    /// Records uses of several tokens in one transaction, with the audit
+    /// log's event for each token used for the first time.
     pub fn touch_tokens(&self, uses: &[(String, i64)]) -> Result<()> {
         self.with(|c| {
+            let first = c.prepare(FIRST_USE)?;
             let statement = c.prepare(TOUCH_TOKEN)?;
             let mut tx = c.client.transaction()?;
             for (id, at) in uses {
+                tx.execute(&first, &[id, at])?;
                 tx.execute(&statement, &[id, at])?;
             }
             tx.commit()
@@ -355,13 +439,31 @@ impl Postgres {
     }
 
     /// Adds a user; refuses a name that exists.
-    pub fn add_user(&self, name: &str, password_hash: &str, admin: bool) -> Result<()> {
+    pub fn add_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        admin: bool,
+        origin: &Origin,
+    ) -> Result<()> {
+        let event = NewEvent::about(
+            AuditEvent::UserAdded,
+            Some(name),
+            json!({ "admin": admin }),
+            origin,
+        );
         let added = self.with(|c| {
-            c.client.execute(
+            let mut tx = c.client.transaction()?;
+            let added = tx.execute(
                 "INSERT INTO users (name, password_hash, admin) VALUES ($1, $2, $3)
                  ON CONFLICT (name) DO NOTHING",
                 &[&name, &password_hash, &admin],
-            )
+            )?;
+            if added > 0 {
+                append(&mut tx, &event)?;
+                tx.commit()?;
+            }
+            Ok(added)
         })?;
         if added == 0 {
             bail!("a user named {name:?} already exists");
@@ -371,7 +473,9 @@ impl Postgres {
 
     /// Replaces a user's password hash and ends their sessions, in one
     /// transaction; false when there is no such user.
-    pub fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+    pub fn set_password(&self, name: &str, password_hash: &str, origin: &Origin) -> Result<bool> {
+        let detail = json!({ "sessionsEnded": true });
+        let event = NewEvent::about(AuditEvent::UserPassword, Some(name), detail, origin);
         let changed = self.with(|c| {
             let mut tx = c.client.transaction()?;
             let changed = tx.execute(
@@ -379,6 +483,9 @@ impl Postgres {
                 &[&name, &password_hash],
             )?;
             tx.execute("DELETE FROM sessions WHERE user_name = $1", &[&name])?;
+            if changed > 0 {
+                append(&mut tx, &event)?;
+            }
             tx.commit()?;
             Ok(changed)
         })?;
@@ -469,25 +576,50 @@ impl Postgres {
     }
 
     /// Makes a user an administrator, or a member.
-    pub fn set_user_admin(&self, name: &str, admin: bool) -> Result<bool> {
-        let changed = self.with(|c| {
-            c.client.execute(
-                "UPDATE users SET admin = $2 WHERE name = $1",
-                &[&name, &admin],
-            )
-        })?;
-        Ok(changed == 1)
+    pub fn set_user_admin(&self, name: &str, admin: bool, origin: &Origin) -> Result<bool> {
+        let event = NewEvent::about(
+            AuditEvent::UserAdmin,
+            Some(name),
+            json!({ "admin": admin }),
+            origin,
+        );
+        self.update_user(
+            "UPDATE users SET admin = $2 WHERE name = $1",
+            &admin,
+            &event,
+        )
     }
 
     /// Sets whether a user may generate and use tokens.
-    pub fn set_user_tokens(&self, name: &str, tokens: Enablement) -> Result<bool> {
-        let changed = self.with(|c| {
-            c.client.execute(
-                "UPDATE users SET tokens = $2 WHERE name = $1",
-                &[&name, &tokens.as_str()],
-            )
-        })?;
-        Ok(changed == 1)
+    pub fn set_user_tokens(&self, name: &str, tokens: Enablement, origin: &Origin) -> Result<bool> {
+        let detail = json!({ "tokens": tokens.as_str() });
+        let event = NewEvent::about(AuditEvent::UserTokens, Some(name), detail, origin);
+        self.update_user(
+            "UPDATE users SET tokens = $2 WHERE name = $1",
+            &tokens.as_str(),
+            &event,
+        )
+    }
+
+    /// Runs an update of one user (`$1` the name, `$2` the value) and
+    /// appends its event, in one transaction; false (and no event) when
+    /// there is no such user.
+    fn update_user(
+        &self,
+        sql: &str,
+        value: &(dyn postgres::types::ToSql + Sync),
+        event: &NewEvent<'_>,
+    ) -> Result<bool> {
+        let name = event.user_id.as_deref().unwrap_or_default();
+        self.with(|c| {
+            let mut tx = c.client.transaction()?;
+            let changed = tx.execute(sql, &[&name, value])? == 1;
+            if changed {
+                append(&mut tx, event)?;
+            }
+            tx.commit()?;
+            Ok(changed)
+        })
     }
 
     /// How many users exist.
@@ -511,17 +643,75 @@ impl Postgres {
     }
 
     /// Sets a setting.
-    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+    pub fn set_setting(&self, key: &str, value: &str, origin: &Origin) -> Result<()> {
+        let detail = json!({ "key": key, "value": value });
+        let event = NewEvent::about(AuditEvent::SettingChanged, None, detail, origin);
         self.with(|c| {
-            c.client.execute(
+            let mut tx = c.client.transaction()?;
+            tx.execute(
                 "INSERT INTO settings (key, value) VALUES ($1, $2)
                  ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                 &[&key, &value],
             )?;
-            Ok(())
+            append(&mut tx, &event)?;
+            tx.commit()
         })
     }
+
+    /// Appends an event that records no change of its own.
+    pub fn record_event(&self, event: &NewEvent<'_>) -> Result<()> {
+        self.with(|c| append(&mut c.client, event))
+    }
+
+    /// A page of the audit log, newest first.
+    pub fn audit(&self, query: &Query) -> Result<Page> {
+        let limit = i64::try_from(query.limit)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1);
+        let rows = self.with(|c| {
+            let statement = c.prepare(AUDIT_PAGE)?;
+            c.client.query(
+                &statement,
+                &[
+                    &query.user,
+                    &query.token_id,
+                    &query.event.map(AuditEvent::name),
+                    &query.since,
+                    &query.before,
+                    &limit,
+                ],
+            )
+        })?;
+        Ok(Page::of(
+            rows.into_iter().map(read_entry).collect(),
+            query.limit,
+        ))
+    }
+
+    /// At most `limit` events after `after`, oldest first.
+    pub fn audit_after(&self, after: i64, limit: usize) -> Result<Vec<Entry>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.with(|c| {
+            let statement = c.prepare(AUDIT_AFTER)?;
+            c.client.query(&statement, &[&after, &limit])
+        })?;
+        Ok(rows.into_iter().map(read_entry).collect())
+    }
 }
+
+/// A page of the audit log (see [`Postgres::audit`]).
+const AUDIT_PAGE: &str =
+    "SELECT seq, at, event, user_id, token_id, actor, actor_user, actor_token, address, detail
+     FROM audit
+     WHERE ($1::TEXT IS NULL OR user_id = $1 OR actor_user = $1)
+         AND ($2::TEXT IS NULL OR token_id = $2) AND ($3::TEXT IS NULL OR event = $3)
+         AND ($4::BIGINT IS NULL OR at >= $4) AND ($5::BIGINT IS NULL OR seq < $5)
+     ORDER BY seq DESC LIMIT $6";
+
+/// Events after a sequence number, oldest first.
+const AUDIT_AFTER: &str =
+    "SELECT seq, at, event, user_id, token_id, actor, actor_user, actor_token, address, detail
+     FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2";
 
 fn read_user(row: postgres::Row) -> User {
     let tokens: String = row.get(3);

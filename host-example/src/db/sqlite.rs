@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+use tessera_core::AuditEvent;
 
 /// Each migration brings the schema from its index to the next version.
 const MIGRATIONS: &[&str] = &[
@@ -97,8 +99,30 @@ const MIGRATIONS: &[&str] = &[
              WHERE u.tokens = 'inherit' AND NOT u.admin;
          DELETE FROM token_changes WHERE seq <= (SELECT max(seq) FROM token_changes) - 100000;
      END;",
+    // 6: the audit log, append-only: every token event and settings
+    // change, written in the transaction of the change it records.
+    "CREATE TABLE audit (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         at INTEGER NOT NULL,
+         event TEXT NOT NULL,
+         user_id TEXT,
+         token_id TEXT,
+         actor TEXT NOT NULL,
+         actor_user TEXT,
+         actor_token TEXT,
+         address TEXT,
+         detail TEXT
+     ) STRICT;
+     CREATE INDEX audit_by_user ON audit (user_id, seq);
+     CREATE INDEX audit_by_actor ON audit (actor_user, seq);
+     CREATE INDEX audit_by_token ON audit (token_id, seq);
+     CREATE TRIGGER audit_kept_as_written BEFORE UPDATE ON audit
+     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+     CREATE TRIGGER audit_never_deleted BEFORE DELETE ON audit
+     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 ];
 
+use super::audit::{self, Columns, Entry, NewEvent, Origin, Page, Query};
 use super::{Changes, FoundToken, Session, StoredToken, TokenWrite, User};
 use tessera_core::Enablement;
 
@@ -120,6 +144,51 @@ const PUT_TOKEN: &str = "INSERT INTO tokens (id, user_id, hash, record)
 const TOUCH_TOKEN: &str = "UPDATE tokens SET record = json_set(record, '$.lastUsedAt', ?2)
      WHERE id = ?1 AND json_valid(record)
          AND coalesce(json_extract(record, '$.lastUsedAt'), 0) < ?2";
+
+/// The audit log's first use of a token: written with the use, when the
+/// record has none yet. The token acts; its address is not kept with the
+/// batched use.
+const FIRST_USE: &str =
+    "INSERT INTO audit (at, event, user_id, token_id, actor, actor_user, actor_token)
+     SELECT ?2, 'token.first-used', user_id, id, 'token', user_id, id FROM tokens
+     WHERE id = ?1 AND json_valid(record) AND json_extract(record, '$.lastUsedAt') IS NULL";
+
+/// Appends one event.
+const APPEND: &str = "INSERT INTO audit
+     (at, event, user_id, token_id, actor, actor_user, actor_token, address, detail)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+/// Appends `event` in the transaction `tx`.
+fn append(tx: &Connection, event: &NewEvent<'_>) -> Result<()> {
+    let origin = event.origin;
+    tx.prepare_cached(APPEND)?.execute(params![
+        origin.at,
+        event.event.name(),
+        event.user_id,
+        event.token_id,
+        origin.kind.as_str(),
+        origin.user,
+        origin.token_id,
+        event.address(),
+        event.detail,
+    ])?;
+    Ok(())
+}
+
+fn read_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry::from(Columns {
+        seq: row.get(0)?,
+        at: row.get(1)?,
+        event: row.get(2)?,
+        user_id: row.get(3)?,
+        token_id: row.get(4)?,
+        actor: row.get(5)?,
+        actor_user: row.get(6)?,
+        actor_token: row.get(7)?,
+        address: row.get(8)?,
+        detail: row.get(9)?,
+    }))
+}
 
 /// A SQLite database.
 pub struct Sqlite {
@@ -191,9 +260,17 @@ impl Sqlite {
     }
 
     /// Applies writes in order, in one transaction: all or none.
-    pub fn apply_writes(&self, writes: &[TokenWrite]) -> Result<()> {
+    pub fn apply_writes(&self, writes: &[TokenWrite], origin: &Origin) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        let mut before = Vec::with_capacity(writes.len());
+        for write in writes {
+            before.push(
+                tx.prepare_cached("SELECT id, user_id, hash, record FROM tokens WHERE id = ?1")?
+                    .query_row([write.id()], read_token)
+                    .optional()?,
+            );
+        }
         for write in writes {
             match write {
                 TokenWrite::Put(token) => {
@@ -210,6 +287,9 @@ impl Sqlite {
                 }
             }
         }
+        for event in audit::token_write_events(writes, &before, origin) {
+            append(&tx, &event)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -223,19 +303,19 @@ impl Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records a use of a token in its record's `lastUsedAt`.
+    /// Records a use of a token in its record's `lastUsedAt` (see
+    /// [`Sqlite::touch_tokens`]).
     pub fn touch_token(&self, id: &str, at: i64) -> Result<()> {
-        self.conn()
-            .prepare_cached(TOUCH_TOKEN)?
-            .execute(params![id, at])?;
-        Ok(())
+        self.touch_tokens(&[(id.to_owned(), at)])
     }
 
-    /// Records uses of several tokens in one transaction.
+    /// Records uses of several tokens in one transaction, with the audit
+    /// log's event for each token used for the first time.
     pub fn touch_tokens(&self, uses: &[(String, i64)]) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for (id, at) in uses {
+            tx.prepare_cached(FIRST_USE)?.execute(params![id, at])?;
             tx.prepare_cached(TOUCH_TOKEN)?.execute(params![id, at])?;
         }
         tx.commit()?;
@@ -282,9 +362,16 @@ impl Sqlite {
     }
 
     /// Adds a user; refuses a name that exists.
-    pub fn add_user(&self, name: &str, password_hash: &str, admin: bool) -> Result<()> {
-        let added = self
-            .conn()
+    pub fn add_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        admin: bool,
+        origin: &Origin,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let added = tx
             .execute(
                 "INSERT INTO users (name, password_hash, admin) VALUES (?1, ?2, ?3)
                  ON CONFLICT (name) DO NOTHING",
@@ -294,12 +381,18 @@ impl Sqlite {
         if added == 0 {
             bail!("a user named {name:?} already exists");
         }
+        let detail = json!({ "admin": admin });
+        append(
+            &tx,
+            &NewEvent::about(AuditEvent::UserAdded, Some(name), detail, origin),
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
     /// Replaces a user's password hash and ends their sessions, in one
     /// transaction; false when there is no such user.
-    pub fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+    pub fn set_password(&self, name: &str, password_hash: &str, origin: &Origin) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let changed = tx.execute(
@@ -307,6 +400,13 @@ impl Sqlite {
             params![name, password_hash],
         )?;
         tx.execute("DELETE FROM sessions WHERE user_name = ?1", [name])?;
+        if changed > 0 {
+            let detail = json!({ "sessionsEnded": true });
+            append(
+                &tx,
+                &NewEvent::about(AuditEvent::UserPassword, Some(name), detail, origin),
+            )?;
+        }
         tx.commit()?;
         Ok(changed > 0)
     }
@@ -392,21 +492,43 @@ impl Sqlite {
     }
 
     /// Makes a user an administrator, or a member.
-    pub fn set_user_admin(&self, name: &str, admin: bool) -> Result<bool> {
-        let changed = self.conn().execute(
+    pub fn set_user_admin(&self, name: &str, admin: bool, origin: &Origin) -> Result<bool> {
+        let detail = json!({ "admin": admin });
+        let event = NewEvent::about(AuditEvent::UserAdmin, Some(name), detail, origin);
+        self.update_user(
             "UPDATE users SET admin = ?2 WHERE name = ?1",
             params![name, admin],
-        )?;
-        Ok(changed == 1)
+            &event,
+        )
     }
 
     /// Sets whether a user may generate and use tokens.
-    pub fn set_user_tokens(&self, name: &str, tokens: Enablement) -> Result<bool> {
-        let changed = self.conn().execute(
+    pub fn set_user_tokens(&self, name: &str, tokens: Enablement, origin: &Origin) -> Result<bool> {
+        let detail = json!({ "tokens": tokens.as_str() });
+        let event = NewEvent::about(AuditEvent::UserTokens, Some(name), detail, origin);
+        self.update_user(
             "UPDATE users SET tokens = ?2 WHERE name = ?1",
             params![name, tokens.as_str()],
-        )?;
-        Ok(changed == 1)
+            &event,
+        )
+    }
+
+    /// Runs an update of one user and appends its event, in one
+    /// transaction; false (and no event) when there is no such user.
+    fn update_user(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        event: &NewEvent<'_>,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(sql, params)? == 1;
+        if changed {
+            append(&tx, event)?;
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// How many users exist.
@@ -426,13 +548,66 @@ impl Sqlite {
     }
 
     /// Sets a setting.
-    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        self.conn().execute(
+    pub fn set_setting(&self, key: &str, value: &str, origin: &Origin) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = ?2",
             params![key, value],
         )?;
+        let detail = json!({ "key": key, "value": value });
+        append(
+            &tx,
+            &NewEvent::about(AuditEvent::SettingChanged, None, detail, origin),
+        )?;
+        tx.commit()?;
         Ok(())
+    }
+
+    /// Appends an event that records no change of its own.
+    pub fn record_event(&self, event: &NewEvent<'_>) -> Result<()> {
+        append(&self.conn(), event)
+    }
+
+    /// A page of the audit log, newest first.
+    pub fn audit(&self, query: &Query) -> Result<Page> {
+        let conn = self.conn();
+        let sql = format!(
+            "{} WHERE (?1 IS NULL OR user_id = ?1 OR actor_user = ?1)
+                 AND (?2 IS NULL OR token_id = ?2) AND (?3 IS NULL OR event = ?3)
+                 AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR seq < ?5)
+             ORDER BY seq DESC LIMIT ?6",
+            audit::SELECT_ENTRY
+        );
+        let mut statement = conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(
+            params![
+                query.user,
+                query.token_id,
+                query.event.map(AuditEvent::name),
+                query.since,
+                query.before,
+                i64::try_from(query.limit)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(1),
+            ],
+            read_entry,
+        )?;
+        Ok(Page::of(rows.collect::<Result<_, _>>()?, query.limit))
+    }
+
+    /// At most `limit` events after `after`, oldest first.
+    pub fn audit_after(&self, after: i64, limit: usize) -> Result<Vec<Entry>> {
+        let conn = self.conn();
+        let sql = format!(
+            "{} WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            audit::SELECT_ENTRY
+        );
+        let mut statement = conn.prepare_cached(&sql)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement.query_map(params![after, limit], read_entry)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 
@@ -513,6 +688,92 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn op() -> Origin {
+        Origin::operator(7)
+    }
+
+    fn events(db: &Sqlite) -> Vec<Entry> {
+        db.audit_after(0, 100).unwrap()
+    }
+
+    #[test]
+    fn the_audit_log_refuses_changes_and_deletions() {
+        let db = Sqlite::in_memory().unwrap();
+        db.add_user("ann", "h", true, &op()).unwrap();
+        assert_eq!(events(&db).len(), 1);
+        let conn = db.conn();
+        for sql in ["UPDATE audit SET event = 'x'", "DELETE FROM audit"] {
+            let error = conn.execute(sql, []).unwrap_err();
+            assert!(error.to_string().contains("append-only"), "{sql}: {error}");
+        }
+        drop(conn);
+        assert_eq!(events(&db)[0].event, "user.added");
+    }
+
+    #[test]
+    fn a_change_whose_event_cannot_be_written_is_not_made() {
+        let db = Sqlite::in_memory().unwrap();
+        db.apply_writes(&[TokenWrite::Put(token("a", "u1"))], &op())
+            .unwrap();
+        // The store fails half-way: after the token write, at its event.
+        db.conn()
+            .execute_batch(
+                "CREATE TRIGGER audit_broken BEFORE INSERT ON audit
+                 BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            )
+            .unwrap();
+        assert!(
+            db.apply_writes(&[TokenWrite::Put(token("b", "u1"))], &op())
+                .is_err()
+        );
+        assert!(
+            db.apply_writes(&[TokenWrite::Delete("a".into())], &op())
+                .is_err()
+        );
+        assert!(db.add_user("ann", "h", true, &op()).is_err());
+        assert!(db.set_setting("k", "v", &op()).is_err());
+        db.touch_token("a", 42).unwrap_err();
+        assert!(
+            db.token_by_id("b").unwrap().is_none(),
+            "a write without its event"
+        );
+        assert!(
+            db.token_by_id("a").unwrap().is_some(),
+            "a deletion without its event"
+        );
+        assert!(db.user("ann").unwrap().is_none());
+        assert_eq!(db.setting("k").unwrap(), None);
+        assert_eq!(
+            db.token_by_id("a").unwrap().unwrap().json,
+            r#"{"lastUsedAt":null}"#
+        );
+        db.conn()
+            .execute_batch("DROP TRIGGER audit_broken")
+            .unwrap();
+        db.apply_writes(&[TokenWrite::Delete("a".into())], &op())
+            .unwrap();
+        let names: Vec<String> = events(&db).into_iter().map(|e| e.event).collect();
+        // Records that are not the core's still get an event.
+        assert_eq!(names, ["token.created", "token.deleted"]);
+    }
+
+    #[test]
+    fn a_first_use_is_an_event_and_later_uses_are_not() {
+        let db = Sqlite::in_memory().unwrap();
+        db.apply_writes(&[TokenWrite::Put(token("a", "u1"))], &op())
+            .unwrap();
+        db.touch_tokens(&[("a".into(), 10), ("missing".into(), 10)])
+            .unwrap();
+        db.touch_token("a", 20).unwrap();
+        let used: Vec<Entry> = events(&db)
+            .into_iter()
+            .filter(|e| e.event == "token.first-used")
+            .collect();
+        assert_eq!(used.len(), 1);
+        assert_eq!((used[0].at, used[0].user_id.as_deref()), (10, Some("u1")));
+        assert_eq!(used[0].actor.token_id.as_deref(), Some("a"));
+    }
+
     fn token(id: &str, user: &str) -> StoredToken {
         StoredToken {
             id: id.into(),
@@ -526,8 +787,8 @@ mod tests {
     fn tokens_round_trip_and_touch_updates_the_record() {
         let db = Sqlite::in_memory().unwrap();
         let puts = ["a", "b"].map(|id| TokenWrite::Put(token(id, "u1")));
-        db.apply_writes(&puts).unwrap();
-        db.apply_writes(&[TokenWrite::Put(token("c", "u2"))])
+        db.apply_writes(&puts, &op()).unwrap();
+        db.apply_writes(&[TokenWrite::Put(token("c", "u2"))], &op())
             .unwrap();
         assert_eq!(db.tokens_of("u1").unwrap().len(), 2);
         assert_eq!(
@@ -537,21 +798,23 @@ mod tests {
         db.touch_token("a", 42).unwrap();
         let touched = db.token_by_id("a").unwrap().unwrap();
         assert_eq!(touched.json, r#"{"lastUsedAt":42}"#);
-        db.apply_writes(&[TokenWrite::Delete("a".into())]).unwrap();
+        db.apply_writes(&[TokenWrite::Delete("a".into())], &op())
+            .unwrap();
         // Deleting what is not there is no error and changes nothing.
-        db.apply_writes(&[TokenWrite::Delete("a".into())]).unwrap();
+        db.apply_writes(&[TokenWrite::Delete("a".into())], &op())
+            .unwrap();
         assert_eq!(db.tokens_of("u1").unwrap().len(), 1);
     }
 
     #[test]
     fn users_are_unique() {
         let db = Sqlite::in_memory().unwrap();
-        db.add_user("ann", "h", true).unwrap();
-        assert!(db.add_user("ann", "h", false).is_err());
+        db.add_user("ann", "h", true, &op()).unwrap();
+        assert!(db.add_user("ann", "h", false, &op()).is_err());
         let ann = db.user("ann").unwrap().unwrap();
         assert_eq!((ann.admin, ann.tokens), (true, Enablement::Inherit));
-        assert!(db.set_password("ann", "h2").unwrap());
-        assert!(!db.set_password("bob", "h2").unwrap());
+        assert!(db.set_password("ann", "h2", &op()).unwrap());
+        assert!(!db.set_password("bob", "h2", &op()).unwrap());
     }
 
     #[test]
@@ -571,10 +834,13 @@ mod tests {
         let db = Sqlite::open(&path).unwrap();
         let token = db.token_by_hash("h").unwrap().expect("kept").token;
         assert_eq!((token.id.as_str(), token.json.as_str()), ("a", "{}"));
-        db.apply_writes(&[TokenWrite::Put(StoredToken {
-            hash: "h2".into(),
-            ..token
-        })])
+        db.apply_writes(
+            &[TokenWrite::Put(StoredToken {
+                hash: "h2".into(),
+                ..token
+            })],
+            &op(),
+        )
         .unwrap();
         assert_eq!(db.tokens_of("u1").unwrap().len(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
@@ -585,7 +851,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tessera-db-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.db");
-        Sqlite::open(&path).unwrap().set_setting("k", "v").unwrap();
+        Sqlite::open(&path)
+            .unwrap()
+            .set_setting("k", "v", &op())
+            .unwrap();
         assert_eq!(
             Sqlite::open(&path)
                 .unwrap()

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::body::JsonBody;
-use super::caller::{Accept, Credentials, Via, authenticate};
+use super::caller::{Accept, Caller, Credentials, Via, authenticate};
 use super::{ApiError, App, session};
 use crate::db::User;
 use crate::{auth, settings};
@@ -24,10 +24,10 @@ struct SettingsBody {
     members_can_create_tokens: bool,
 }
 
-async fn admin(app: &Arc<App>, credentials: &Credentials) -> Result<(), ApiError> {
+async fn admin(app: &Arc<App>, credentials: &Credentials) -> Result<Caller, ApiError> {
     let caller = authenticate(app, credentials, Accept::Password).await?;
     match caller.via {
-        Via::Password { admin: true, .. } => Ok(()),
+        Via::Password { admin: true, .. } => Ok(caller),
         _ => Err(ApiError::forbidden(
             "only administrators may change settings",
         )),
@@ -87,12 +87,13 @@ pub async fn set_user_tokens(
     Path(name): Path<String>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    admin(&app, &credentials).await?;
+    let caller = admin(&app, &credentials).await?;
     let body: UserTokensBody = body.parse()?;
     let Some(tokens) = Enablement::parse(&body.tokens) else {
         return Err(ApiError::bad_request("tokens is inherit, on or off"));
     };
-    let changed = app.db.set_user_tokens(&name, tokens);
+    let origin = caller.origin(true, app.clock.now());
+    let changed = app.db.set_user_tokens(&name, tokens, &origin);
     // Whatever the outcome (a failed commit may still have committed), no
     // record cached with the old standing is served again.
     app.plugin.records().forget_all();
@@ -127,9 +128,11 @@ pub async fn update_settings(
     credentials: Credentials,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    admin(&app, &credentials).await?;
+    let caller = admin(&app, &credentials).await?;
     let body: SettingsBody = body.parse()?;
-    let set = settings::set_members_can_create_tokens(&app.db, body.members_can_create_tokens);
+    let origin = caller.origin(true, app.clock.now());
+    let set =
+        settings::set_members_can_create_tokens(&app.db, body.members_can_create_tokens, &origin);
     app.plugin.records().forget_all();
     set?;
     Ok(
@@ -169,7 +172,8 @@ pub async fn change_password(
         .pool
         .run(move || auth::hash_password(&body.password))
         .await??;
-    app.db.set_password(&caller.user, &hash)?;
+    let origin = caller.origin(false, app.clock.now());
+    app.db.set_password(&caller.user, &hash, &origin)?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     session::renew(&app, &credentials, &caller.via, &caller.user, &mut response)?;
     Ok(response)

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, header};
 
 use super::{ApiError, App, session};
 use crate::auth;
+use crate::db::{ActorKind, Origin};
 use crate::plugin::Request;
 
 /// What a request presents: its headers (credentials among them) and the
@@ -57,8 +58,32 @@ impl FromRequestParts<Arc<App>> for Credentials {
 pub struct Caller {
     /// The user the request acts for.
     pub user: String,
+    /// The client's address (see [`Credentials::client`]).
+    pub client: IpAddr,
     /// How the caller authenticated.
     pub via: Via,
+}
+
+impl Caller {
+    /// The caller as the audit log's origin of a change made at `at`:
+    /// `admin` when they act as an administrator on another user's tokens
+    /// or on settings.
+    pub fn origin(&self, admin: bool, at: i64) -> Origin {
+        let (kind, token_id) = match &self.via {
+            _ if admin => (ActorKind::Admin, None),
+            Via::Password { .. } => (ActorKind::Password, None),
+            Via::Token { token_id, .. } => (ActorKind::Token, Some(token_id.clone())),
+        };
+        Origin {
+            kind,
+            user: Some(self.user.clone()),
+            token_id,
+            address: Some(self.client),
+            at,
+            cascade_of: None,
+            detail: None,
+        }
+    }
 }
 
 /// How a caller authenticated.
@@ -116,6 +141,7 @@ pub async fn authenticate(
                 let user = session::resolve(app, &secret, headers)?;
                 Ok(Caller {
                     user: user.name,
+                    client: credentials.client,
                     via: Via::Password {
                         admin: user.admin,
                         session: true,
@@ -150,19 +176,23 @@ pub async fn authenticate(
         action: action.into(),
         resource: None,
     });
-    let principal =
-        app.verify(value, request, app.clock.now())
-            .await?
-            .map_err(|error| match action {
-                Some(action) if error.code == tessera_core::code::SCOPE_DENIED => ApiError::new(
-                    axum::http::StatusCode::FORBIDDEN,
-                    tessera_core::code::SCOPE_DENIED,
-                    format!("the token's scope does not allow {action}"),
-                ),
-                _ => ApiError::from_auth(error),
-            })?;
+    let verified = app.verify(value, request, app.clock.now()).await?;
+    if let Err(error) = &verified
+        && error.code == tessera_core::code::TOKENS_DISABLED
+    {
+        note_refusal(app, value, &error.code, credentials.client).await;
+    }
+    let principal = verified.map_err(|error| match action {
+        Some(action) if error.code == tessera_core::code::SCOPE_DENIED => ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            tessera_core::code::SCOPE_DENIED,
+            format!("the token's scope does not allow {action}"),
+        ),
+        _ => ApiError::from_auth(error),
+    })?;
     Ok(Caller {
         user: principal.user_id,
+        client: credentials.client,
         via: Via::Token {
             token_id: principal.token_id,
             scope: principal.scope,
@@ -170,6 +200,23 @@ pub async fn authenticate(
             header: value.into(),
         },
     })
+}
+
+/// Notes in the audit log that the token in `value` was refused with
+/// `code`, with its owner as its record says.
+async fn note_refusal(app: &Arc<App>, value: &str, code: &str, client: IpAddr) {
+    let Ok(presented) = tessera_core::Presented::parse_any(value) else {
+        return;
+    };
+    let id = presented.id();
+    let code = code.to_owned();
+    let _ = app
+        .blocking(move |app| {
+            if let Ok(Some(token)) = app.db.token_by_id(&id) {
+                app.note_refusal(&id, &token.user_id, &code, Some(client));
+            }
+        })
+        .await;
 }
 
 async fn password(app: &App, value: &str, credentials: &Credentials) -> Result<Caller, ApiError> {
@@ -182,6 +229,7 @@ async fn password(app: &App, value: &str, credentials: &Credentials) -> Result<C
         .await?;
     Ok(Caller {
         user: user.name,
+        client: credentials.client,
         via: Via::Password {
             admin: user.admin,
             session: false,

@@ -82,7 +82,7 @@ pub async fn list(
         return Err(ApiError::bad_request(FILTERS));
     }
     let acting = acting(&app, &credentials, name).await?;
-    let listed = tokens::operate_as(&app, acting, move |app, actor| match window {
+    let listed = tokens::operate_as(&app, acting, move |app, actor, _| match window {
         Some(window) => app.plugin.expiring_within(actor, window, app.clock.now()),
         None => app.plugin.list(actor, app.clock.now()),
     })

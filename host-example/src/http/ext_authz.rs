@@ -90,6 +90,11 @@ pub async fn check(
             let record = found.as_ref().map(|(record, _)| record);
             let owner = found.as_ref().map_or(Standing::OWNER, |(_, owner)| *owner);
             let reply = decide::finish(settings, &lookup, record, owner, now);
+            if let (Some(record), Reply::Deny(denied)) = (record, &reply)
+                && denied.reason == tessera_core::code::TOKENS_DISABLED
+            {
+                app.note_refusal(record.id(), record.user_id(), denied.reason, None);
+            }
             if let (Some(record), Reply::Forward { .. }) = (record, &reply)
                 && record.touch_due(now)
             {

@@ -12,12 +12,13 @@
 //! "label" }]`, `true_positive` for a real token of this deployment.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -28,8 +29,10 @@ use serde::{Deserialize, Serialize};
 use tessera_core::Presented;
 
 use super::body::JsonBody;
+use super::caller::Credentials;
 use super::tokens::one_at_a_time;
 use super::{ApiError, App};
+use crate::db::{ActorKind, Origin};
 use crate::log;
 use crate::plugin::{Actor, Edit, Status};
 
@@ -134,9 +137,10 @@ struct Verdict<'a> {
 /// `POST /api/github/secret-scanning`.
 pub async fn alert(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
+    let headers = &credentials.headers;
     let Some(keys) = &app.github else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -171,7 +175,7 @@ pub async fn alert(
         if labels.contains_key(entry.token.as_str()) {
             continue;
         }
-        let label = judge(&app, &entry.token, &entry.url)?;
+        let label = judge(&app, &entry.token, &entry.url, credentials.client)?;
         labels.insert(entry.token.as_str(), label);
     }
     let verdicts: Vec<Verdict<'_>> = reported
@@ -190,7 +194,7 @@ pub async fn alert(
 /// `true_positive` for a real token of this deployment (deactivated now if
 /// it was active), else `false_positive`. Only a string with a token's
 /// shape and checksum reaches the store.
-fn judge(app: &App, token: &str, url: &str) -> Result<&'static str, ApiError> {
+fn judge(app: &App, token: &str, url: &str, client: IpAddr) -> Result<&'static str, ApiError> {
     let Ok(presented) = Presented::parse_any(token) else {
         return Ok("false_positive");
     };
@@ -206,9 +210,18 @@ fn judge(app: &App, token: &str, url: &str) -> Result<&'static str, ApiError> {
         status: Some(Status::Inactive),
     };
     let url: String = url.chars().take(200).collect();
+    let origin = Origin {
+        kind: ActorKind::Scanner,
+        user: None,
+        token_id: None,
+        address: Some(client),
+        at: app.clock.now(),
+        cascade_of: None,
+        detail: Some(serde_json::json!({ "leakedAt": url })),
+    };
     let mut updated = one_at_a_time(app, || {
         app.plugin
-            .update(&actor, &id, &edit, false, app.clock.now())
+            .update(&origin, &actor, &id, &edit, false, app.clock.now())
     })?;
     // A token whose user's tokens are disabled cannot act, even on itself;
     // it is deactivated for its user, as an administrator would, so that
@@ -220,7 +233,7 @@ fn judge(app: &App, token: &str, url: &str) -> Result<&'static str, ApiError> {
         let owner = Actor::user(&stored.user_id, crate::settings::OPERATOR);
         updated = one_at_a_time(app, || {
             app.plugin
-                .update(&owner, &id, &edit, false, app.clock.now())
+                .update(&origin, &owner, &id, &edit, false, app.clock.now())
         })?;
     }
     match updated {

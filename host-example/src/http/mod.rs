@@ -2,6 +2,7 @@
 //! whose routes map to catalog actions, and administration.
 
 mod admin;
+mod audit;
 mod body;
 mod caller;
 mod console;
@@ -76,6 +77,8 @@ pub struct App {
     /// Turns on the blocking pool for verifications that must read a
     /// database server, as many as it has pooled connections.
     pub database_turns: tokio::sync::Semaphore,
+    /// Which refusals of disabled users' tokens the audit log has noted.
+    pub refusals: audit::Refusals,
 }
 
 impl App {
@@ -140,6 +143,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(sample::healthz))
         .route("/api/whoami", get(sample::whoami))
         .route("/api/catalog", get(sample::catalog))
+        .route("/api/audit", get(audit::list))
         .route("/api/apps", get(sample::list_apps).post(sample::create_app))
         .route("/api/deploys", post(sample::deploy))
         .route(

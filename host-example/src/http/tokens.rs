@@ -17,6 +17,7 @@ use super::body::JsonBody;
 use super::caller::{Accept, Caller, Credentials, Via, authenticate};
 use super::{ApiError, App};
 use crate::clock::entropy;
+use crate::db::Origin;
 use crate::plugin::{Actor, Edit, Expiry, IssueRequest, Issued, Outcome, Status};
 use crate::{requests, settings};
 
@@ -92,6 +93,16 @@ pub(super) enum Acting {
     },
 }
 
+impl Acting {
+    /// Who the audit log says made a change at `at`.
+    fn origin(&self, at: i64) -> Origin {
+        match self {
+            Self::Caller(caller) => caller.origin(false, at),
+            Self::Administrator { caller, .. } => caller.origin(true, at),
+        }
+    }
+}
+
 /// The plugin's actor: a user (by password or session) with their standing
 /// as the database holds it now; a token (its `Authorization` value), whose
 /// owner's standing the plugin reads with its record; or an administrator
@@ -134,20 +145,22 @@ async fn caller(app: &Arc<App>, credentials: &Credentials) -> Result<Caller, Api
 async fn operate<T: Send + 'static>(
     app: &Arc<App>,
     caller: Caller,
-    operation: impl FnOnce(&App, &Actor) -> Outcome<T> + Send + 'static,
+    operation: impl FnOnce(&App, &Actor, &Origin) -> Outcome<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     operate_as(app, Acting::Caller(caller), operation).await
 }
 
-/// [`operate`] as whoever `acting` names.
+/// [`operate`] as whoever `acting` names; `operation` also gets the
+/// origin the audit log records for its writes.
 pub(super) async fn operate_as<T: Send + 'static>(
     app: &Arc<App>,
     acting: Acting,
-    operation: impl FnOnce(&App, &Actor) -> Outcome<T> + Send + 'static,
+    operation: impl FnOnce(&App, &Actor, &Origin) -> Outcome<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     app.blocking(move |app| {
         let actor = actor(app, &acting)?;
-        operation(app, &actor)?.map_err(ApiError::from_operation)
+        let origin = acting.origin(app.clock.now());
+        operation(app, &actor, &origin)?.map_err(ApiError::from_operation)
     })
     .await
     .map_err(|e| ApiError::internal(&e))?
@@ -168,9 +181,10 @@ pub async fn create(
         scope: body.scope,
     };
     let entropy = entropy()?;
-    let issued = operate(&app, caller, move |app, actor| {
+    let issued = operate(&app, caller, move |app, actor, origin| {
         one_at_a_time(app, || {
-            app.plugin.issue(actor, &request, app.clock.now(), &entropy)
+            app.plugin
+                .issue(origin, actor, &request, app.clock.now(), &entropy)
         })
     })
     .await?;
@@ -184,7 +198,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let caller = caller(&app, &credentials).await?;
     json_list(
-        operate(&app, caller, |app, actor| {
+        operate(&app, caller, |app, actor, _| {
             app.plugin.list(actor, app.clock.now())
         })
         .await?,
@@ -206,7 +220,7 @@ pub async fn expiring(
         .checked_mul(86_400_000)
         .filter(|w| *w >= 0)
         .ok_or_else(|| ApiError::bad_request("days must be a whole number of at least 0"))?;
-    let found = operate(&app, caller, move |app, actor| {
+    let found = operate(&app, caller, move |app, actor, _| {
         app.plugin.expiring_within(actor, window, app.clock.now())
     })
     .await?;
@@ -221,7 +235,7 @@ pub async fn detail(
 ) -> Result<Response, ApiError> {
     let caller = caller(&app, &credentials).await?;
     json_record(
-        operate(&app, caller, move |app, actor| {
+        operate(&app, caller, move |app, actor, _| {
             app.plugin.get(actor, &id, app.clock.now())
         })
         .await?,
@@ -260,10 +274,15 @@ pub(super) async fn update_as(
             requests::Status::Inactive => Status::Inactive,
         }),
     };
-    let updated = operate_as(app, acting, move |app, actor| {
+    let updated = operate_as(app, acting, move |app, actor, origin| {
+        let origin = if cascade {
+            origin.cascading_from(&id)
+        } else {
+            origin.clone()
+        };
         one_at_a_time(app, || {
             app.plugin
-                .update(actor, &id, &edit, cascade, app.clock.now())
+                .update(&origin, actor, &id, &edit, cascade, app.clock.now())
         })
     })
     .await?;
@@ -289,10 +308,10 @@ pub async fn rotate(
     let caller = caller(&app, &credentials).await?;
     let grace_ms = requests::rotate(&body.0)?;
     let entropy = entropy()?;
-    let issued = operate(&app, caller, move |app, actor| {
+    let issued = operate(&app, caller, move |app, actor, origin| {
         one_at_a_time(app, || {
             app.plugin
-                .rotate(actor, &id, grace_ms, app.clock.now(), &entropy)
+                .rotate(origin, actor, &id, grace_ms, app.clock.now(), &entropy)
         })
     })
     .await?;
@@ -319,9 +338,15 @@ pub(super) async fn delete_as(
     id: String,
     cascade: bool,
 ) -> Result<Response, ApiError> {
-    let deleted = operate_as(app, acting, move |app, actor| {
+    let deleted = operate_as(app, acting, move |app, actor, origin| {
+        let origin = if cascade {
+            origin.cascading_from(&id)
+        } else {
+            origin.clone()
+        };
         one_at_a_time(app, || {
-            app.plugin.delete(actor, &id, cascade, app.clock.now())
+            app.plugin
+                .delete(&origin, actor, &id, cascade, app.clock.now())
         })
     })
     .await?;
@@ -347,8 +372,10 @@ pub(super) async fn deactivate_all_as(
     app: &Arc<App>,
     acting: Acting,
 ) -> Result<Response, ApiError> {
-    let deactivated = operate_as(app, acting, |app, actor| {
-        one_at_a_time(app, || app.plugin.deactivate_all(actor, app.clock.now()))
+    let deactivated = operate_as(app, acting, |app, actor, origin| {
+        one_at_a_time(app, || {
+            app.plugin.deactivate_all(origin, actor, app.clock.now())
+        })
     })
     .await?;
     Ok(axum::Json(serde_json::json!({ "deactivated": deactivated })).into_response())

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::db::{Db, FoundToken, StoredToken, TokenWrite};
+use crate::db::{Db, FoundToken, Origin, StoredToken, TokenWrite};
 
 pub use self::cache::Cache;
 use self::touches::Touches;
@@ -154,8 +154,10 @@ impl Records {
     /// Applies an operation's writes in one transaction, and evicts every
     /// written token from the cache before returning, whatever the outcome
     /// (a failed commit may still have committed).
-    pub fn apply(&self, writes: &[TokenWrite]) -> Result<()> {
-        let result = self.db.apply_writes(writes);
+    /// The audit log's events for them, made by `origin`, share the
+    /// transaction.
+    pub fn apply(&self, writes: &[TokenWrite], origin: &Origin) -> Result<()> {
+        let result = self.db.apply_writes(writes, origin);
         if let Some(cached) = &self.cached {
             for write in writes {
                 match write {
@@ -293,21 +295,32 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.db");
         let records = Records::cached(Arc::new(Db::open(&path).unwrap()), 100);
-        records.apply(&[TokenWrite::Put(token("a", "{}"))]).unwrap();
+        records
+            .apply(
+                &[TokenWrite::Put(token("a", "{}"))],
+                &crate::db::Origin::operator(0),
+            )
+            .unwrap();
         assert!(found(&records, "hash-a").is_some());
         assert_eq!(records.cached_len(), 1);
         // Another connection (as another process would) changes the record,
         // then deletes it: each is visible at once.
         let other = Sqlite::open(&path).unwrap();
         other
-            .apply_writes(&[TokenWrite::Put(token("a", r#"{"status":"inactive"}"#))])
+            .apply_writes(
+                &[TokenWrite::Put(token("a", r#"{"status":"inactive"}"#))],
+                &crate::db::Origin::operator(0),
+            )
             .unwrap();
         assert_eq!(
             found(&records, "hash-a").unwrap().json,
             r#"{"status":"inactive"}"#
         );
         other
-            .apply_writes(&[TokenWrite::Delete("a".into())])
+            .apply_writes(
+                &[TokenWrite::Delete("a".into())],
+                &crate::db::Origin::operator(0),
+            )
             .unwrap();
         assert_eq!(found(&records, "hash-a"), None);
         drop(records);
@@ -326,29 +339,48 @@ mod tests {
         let path = dir.join("t.db");
         let db = Arc::new(Db::open(&path).unwrap());
         let records = Records::cached(db.clone(), 100);
-        records.apply(&[TokenWrite::Put(token("a", "{}"))]).unwrap();
+        records
+            .apply(
+                &[TokenWrite::Put(token("a", "{}"))],
+                &crate::db::Origin::operator(0),
+            )
+            .unwrap();
         // A user id that is no user of the host is enabled.
         assert_eq!(owner(&records).tokens, Enablement::On);
         assert_eq!(records.cached_len(), 1);
         // Another connection adds the user, a member who inherits the
         // default (off): seen at once.
         let other = Sqlite::open(&path).unwrap();
-        other.add_user("u", "x", false).unwrap();
+        other
+            .add_user("u", "x", false, &crate::db::Origin::operator(0))
+            .unwrap();
         assert!(!owner(&records).tokens_enabled());
         // Another connection turns the default on: seen at once.
         other
-            .set_setting("members-can-create-tokens", "true")
+            .set_setting(
+                "members-can-create-tokens",
+                "true",
+                &crate::db::Origin::operator(0),
+            )
             .unwrap();
         assert!(owner(&records).tokens_enabled());
         // This process switches the user off; it forgets what it cached.
-        assert!(db.set_user_tokens("u", Enablement::Off).unwrap());
+        assert!(
+            db.set_user_tokens("u", Enablement::Off, &crate::db::Origin::operator(0))
+                .unwrap()
+        );
         records.forget_all();
         assert_eq!(owner(&records).tokens, Enablement::Off);
         assert!(!owner(&records).tokens_enabled());
         // Another connection switches them on again.
-        other.set_user_tokens("u", Enablement::On).unwrap();
+        other
+            .set_user_tokens("u", Enablement::On, &crate::db::Origin::operator(0))
+            .unwrap();
         assert!(owner(&records).tokens_enabled());
-        assert!(!db.set_user_tokens("nobody", Enablement::On).unwrap());
+        assert!(
+            !db.set_user_tokens("nobody", Enablement::On, &crate::db::Origin::operator(0))
+                .unwrap()
+        );
         drop(records);
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -358,7 +390,10 @@ mod tests {
         let db = Arc::new(Db::in_memory().unwrap());
         let records = Records::cached(db.clone(), 100);
         records
-            .apply(&[TokenWrite::Put(token("a", r#"{"lastUsedAt":null}"#))])
+            .apply(
+                &[TokenWrite::Put(token("a", r#"{"lastUsedAt":null}"#))],
+                &crate::db::Origin::operator(0),
+            )
             .unwrap();
         assert!(found(&records, "hash-a").is_some());
         records.touch("a", 42).unwrap();
@@ -376,7 +411,12 @@ mod tests {
             found(&records, "hash-a").unwrap().json,
             r#"{"lastUsedAt":42}"#
         );
-        records.apply(&[TokenWrite::Delete("a".into())]).unwrap();
+        records
+            .apply(
+                &[TokenWrite::Delete("a".into())],
+                &crate::db::Origin::operator(0),
+            )
+            .unwrap();
         assert_eq!(found(&records, "hash-a"), None);
     }
 
@@ -385,7 +425,10 @@ mod tests {
         let db = Arc::new(Db::in_memory().unwrap());
         let records = Records::cached(db.clone(), 100);
         records
-            .apply(&[TokenWrite::Put(token("a", r#"{"lastUsedAt":null}"#))])
+            .apply(
+                &[TokenWrite::Put(token("a", r#"{"lastUsedAt":null}"#))],
+                &crate::db::Origin::operator(0),
+            )
             .unwrap();
         records.touch("a", 7).unwrap();
         drop(records);

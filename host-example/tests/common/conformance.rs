@@ -52,7 +52,8 @@ fn standing(db: &Db) {
     assert!(owner("h-s1").tokens_enabled());
     assert!(changed(start).is_empty());
     // Stan becomes a member who inherits the default (off).
-    db.add_user("stan", "x", false).unwrap();
+    db.add_user("stan", "x", false, &tessera_host::db::Origin::operator(0))
+        .unwrap();
     let expected = Standing {
         admin: false,
         tokens: Enablement::Inherit,
@@ -62,16 +63,31 @@ fn standing(db: &Db) {
     assert_eq!(changed(start), ["h-s1", "h-s2"]);
     let after_add = db.changes(Some(start), 1000).unwrap().cursor;
     // The default on: his tokens change, Olga's (no user) do not.
-    db.set_setting("members-can-create-tokens", "true").unwrap();
+    db.set_setting(
+        "members-can-create-tokens",
+        "true",
+        &tessera_host::db::Origin::operator(0),
+    )
+    .unwrap();
     assert!(owner("h-s2").tokens_enabled());
     assert_eq!(changed(after_add), ["h-s1", "h-s2"]);
     let after_default = db.changes(Some(after_add), 1000).unwrap().cursor;
     // Switched off, then made an administrator: both are changes.
-    assert!(db.set_user_tokens("stan", Enablement::Off).unwrap());
+    assert!(
+        db.set_user_tokens(
+            "stan",
+            Enablement::Off,
+            &tessera_host::db::Origin::operator(0)
+        )
+        .unwrap()
+    );
     assert_eq!(owner("h-s1").tokens, Enablement::Off);
     assert!(!owner("h-s1").tokens_enabled());
     assert_eq!(changed(after_default), ["h-s1", "h-s2"]);
-    assert!(db.set_user_admin("stan", true).unwrap());
+    assert!(
+        db.set_user_admin("stan", true, &tessera_host::db::Origin::operator(0))
+            .unwrap()
+    );
     assert!(owner("h-s1").tokens_enabled());
     let user = db.user("stan").unwrap().expect("stan");
     assert_eq!((user.admin, user.tokens), (true, Enablement::Off));
@@ -79,36 +95,66 @@ fn standing(db: &Db) {
     // Setting what is already set changes nothing; unknown users are no
     // error, and false.
     let quiet = db.changes(Some(after_default), 1000).unwrap().cursor;
-    assert!(db.set_user_tokens("stan", Enablement::Off).unwrap());
+    assert!(
+        db.set_user_tokens(
+            "stan",
+            Enablement::Off,
+            &tessera_host::db::Origin::operator(0)
+        )
+        .unwrap()
+    );
     assert!(changed(quiet).is_empty());
-    assert!(!db.set_user_tokens("nobody", Enablement::On).unwrap());
-    assert!(!db.set_user_admin("nobody", true).unwrap());
+    assert!(
+        !db.set_user_tokens(
+            "nobody",
+            Enablement::On,
+            &tessera_host::db::Origin::operator(0)
+        )
+        .unwrap()
+    );
+    assert!(
+        !db.set_user_admin("nobody", true, &tessera_host::db::Origin::operator(0))
+            .unwrap()
+    );
     assert_eq!(owner("h-o1").tokens, Enablement::On);
-    db.apply_writes(&[
-        TokenWrite::Delete("s1".into()),
-        TokenWrite::Delete("s2".into()),
-        TokenWrite::Delete("o1".into()),
-    ])
+    db.apply_writes(
+        &[
+            TokenWrite::Delete("s1".into()),
+            TokenWrite::Delete("s2".into()),
+            TokenWrite::Delete("o1".into()),
+        ],
+        &tessera_host::db::Origin::operator(0),
+    )
     .unwrap();
-    db.set_setting("members-can-create-tokens", "false")
-        .unwrap();
+    db.set_setting(
+        "members-can-create-tokens",
+        "false",
+        &tessera_host::db::Origin::operator(0),
+    )
+    .unwrap();
 }
 
 /// An operation's writes land together or not at all.
 fn writes_are_atomic(db: &Db) {
-    db.apply_writes(&[
-        TokenWrite::Put(token("w1", "u3", "h-w1")),
-        TokenWrite::Put(token("w2", "u3", "h-w2")),
-    ])
+    db.apply_writes(
+        &[
+            TokenWrite::Put(token("w1", "u3", "h-w1")),
+            TokenWrite::Put(token("w2", "u3", "h-w2")),
+        ],
+        &tessera_host::db::Origin::operator(0),
+    )
     .unwrap();
     assert_eq!(db.tokens_of("u3").unwrap().len(), 2);
     // The second put collides with w1's hash (unique): neither the delete
     // before it nor the put after it may take effect.
-    let failed = db.apply_writes(&[
-        TokenWrite::Delete("w2".into()),
-        TokenWrite::Put(token("w3", "u3", "h-w1")),
-        TokenWrite::Put(token("w4", "u3", "h-w4")),
-    ]);
+    let failed = db.apply_writes(
+        &[
+            TokenWrite::Delete("w2".into()),
+            TokenWrite::Put(token("w3", "u3", "h-w1")),
+            TokenWrite::Put(token("w4", "u3", "h-w4")),
+        ],
+        &tessera_host::db::Origin::operator(0),
+    );
     assert!(failed.is_err());
     let mut ids: Vec<String> = db
         .tokens_of("u3")
@@ -118,17 +164,24 @@ fn writes_are_atomic(db: &Db) {
         .collect();
     ids.sort();
     assert_eq!(ids, ["w1", "w2"]);
-    db.apply_writes(&[
-        TokenWrite::Delete("w1".into()),
-        TokenWrite::Delete("w2".into()),
-    ])
+    db.apply_writes(
+        &[
+            TokenWrite::Delete("w1".into()),
+            TokenWrite::Delete("w2".into()),
+        ],
+        &tessera_host::db::Origin::operator(0),
+    )
     .unwrap();
     assert_eq!(db.tokens_of("u3").unwrap().len(), 0);
 }
 
 /// Stores one record, as an operation of one write.
 fn put(db: &Db, token: StoredToken) {
-    db.apply_writes(&[TokenWrite::Put(token)]).unwrap();
+    db.apply_writes(
+        &[TokenWrite::Put(token)],
+        &tessera_host::db::Origin::operator(0),
+    )
+    .unwrap();
 }
 
 fn storage(db: &Db) {
@@ -173,34 +226,64 @@ fn storage(db: &Db) {
     assert_eq!(touched["name"], "n…");
     db.touch_token("missing", 1).unwrap();
     let delete_a = [TokenWrite::Delete("a".into())];
-    db.apply_writes(&delete_a).unwrap();
+    db.apply_writes(&delete_a, &tessera_host::db::Origin::operator(0))
+        .unwrap();
     assert_eq!(db.token_by_id("a").unwrap(), None);
     // Deleting what is not there is no error and changes nothing.
-    db.apply_writes(&delete_a).unwrap();
+    db.apply_writes(&delete_a, &tessera_host::db::Origin::operator(0))
+        .unwrap();
     assert_eq!(db.token_by_hash("h-a2").unwrap(), None);
     assert_eq!(db.tokens_of("u1").unwrap().len(), 1);
 }
 
 fn users_and_settings(db: &Db) {
     assert_eq!(db.user_count().unwrap(), 0);
-    db.add_user("ann", "hash-1", true).unwrap();
-    db.add_user("bob", "hash-2", false).unwrap();
-    assert!(db.add_user("ann", "other", false).is_err());
+    db.add_user(
+        "ann",
+        "hash-1",
+        true,
+        &tessera_host::db::Origin::operator(0),
+    )
+    .unwrap();
+    db.add_user(
+        "bob",
+        "hash-2",
+        false,
+        &tessera_host::db::Origin::operator(0),
+    )
+    .unwrap();
+    assert!(
+        db.add_user(
+            "ann",
+            "other",
+            false,
+            &tessera_host::db::Origin::operator(0)
+        )
+        .is_err()
+    );
     let ann = db.user("ann").unwrap().expect("ann");
     assert!(ann.admin);
     assert_eq!(ann.password_hash, "hash-1");
     assert!(!db.user("bob").unwrap().expect("bob").admin);
     assert!(db.user("carol").unwrap().is_none());
-    assert!(db.set_password("ann", "hash-3").unwrap());
-    assert!(!db.set_password("carol", "x").unwrap());
+    assert!(
+        db.set_password("ann", "hash-3", &tessera_host::db::Origin::operator(0))
+            .unwrap()
+    );
+    assert!(
+        !db.set_password("carol", "x", &tessera_host::db::Origin::operator(0))
+            .unwrap()
+    );
     assert_eq!(
         db.user("ann").unwrap().expect("ann").password_hash,
         "hash-3"
     );
     assert_eq!(db.user_count().unwrap(), 2);
     assert_eq!(db.setting("k").unwrap(), None);
-    db.set_setting("k", "v1").unwrap();
-    db.set_setting("k", "v2").unwrap();
+    db.set_setting("k", "v1", &tessera_host::db::Origin::operator(0))
+        .unwrap();
+    db.set_setting("k", "v2", &tessera_host::db::Origin::operator(0))
+        .unwrap();
     assert_eq!(db.setting("k").unwrap().as_deref(), Some("v2"));
 }
 
@@ -211,8 +294,20 @@ fn sessions(db: &Db) {
         created_at: at,
         last_seen_at: at,
     };
-    db.add_user("dee", "hash-d", false).unwrap();
-    db.add_user("eve", "hash-e", false).unwrap();
+    db.add_user(
+        "dee",
+        "hash-d",
+        false,
+        &tessera_host::db::Origin::operator(0),
+    )
+    .unwrap();
+    db.add_user(
+        "eve",
+        "hash-e",
+        false,
+        &tessera_host::db::Origin::operator(0),
+    )
+    .unwrap();
     db.create_session(&session("s1", "dee", 100), 0, 0).unwrap();
     db.create_session(&session("s2", "dee", 100), 0, 0).unwrap();
     db.create_session(&session("s3", "eve", 100), 0, 0).unwrap();
@@ -224,7 +319,10 @@ fn sessions(db: &Db) {
     assert!(!db.delete_session("s1").unwrap());
     assert_eq!(db.session("s1").unwrap(), None);
     // A password change ends every session of that user, no one else's.
-    assert!(db.set_password("dee", "hash-d2").unwrap());
+    assert!(
+        db.set_password("dee", "hash-d2", &tessera_host::db::Origin::operator(0))
+            .unwrap()
+    );
     assert_eq!(db.session("s2").unwrap(), None);
     assert!(db.session("s3").unwrap().is_some());
     // Creating a session forgets the ones that ended.
@@ -251,7 +349,13 @@ fn service(db: Arc<Db>) {
             scope: r#"{"preset":"read"}"#.into(),
         };
         plugin
-            .issue(&svc, &request, now, &[entropy; 32])
+            .issue(
+                &tessera_host::db::Origin::operator(0),
+                &svc,
+                &request,
+                now,
+                &[entropy; 32],
+            )
             .unwrap()
             .expect("issued")
     };
@@ -277,7 +381,14 @@ fn service(db: Arc<Db>) {
         status: Some(Status::Inactive),
     };
     plugin
-        .update(&svc, &id, &off, false, now)
+        .update(
+            &tessera_host::db::Origin::operator(0),
+            &svc,
+            &id,
+            &off,
+            false,
+            now,
+        )
         .unwrap()
         .expect("updated");
     let refused = plugin.verify(&first.token, Some(&read), now).unwrap();
@@ -287,11 +398,25 @@ fn service(db: Arc<Db>) {
         ..off
     };
     plugin
-        .update(&svc, &id, &on, false, now)
+        .update(
+            &tessera_host::db::Origin::operator(0),
+            &svc,
+            &id,
+            &on,
+            false,
+            now,
+        )
         .unwrap()
         .expect("updated");
     let rotated = plugin
-        .rotate(&svc, &id, 0, now, &[2; 32])
+        .rotate(
+            &tessera_host::db::Origin::operator(0),
+            &svc,
+            &id,
+            0,
+            now,
+            &[2; 32],
+        )
         .unwrap()
         .expect("rotated");
     let old = plugin.verify(&first.token, Some(&read), now).unwrap();
@@ -304,7 +429,13 @@ fn service(db: Arc<Db>) {
     );
     assert_eq!(plugin.list(&svc, now).unwrap().expect("list").len(), 2);
     plugin
-        .delete(&svc, &id, false, now)
+        .delete(
+            &tessera_host::db::Origin::operator(0),
+            &svc,
+            &id,
+            false,
+            now,
+        )
         .unwrap()
         .expect("deleted");
     assert_eq!(plugin.list(&svc, now).unwrap().expect("list").len(), 1);

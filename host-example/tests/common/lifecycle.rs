@@ -60,19 +60,34 @@ fn actor(db: &Db, value: &Value, users: &BTreeSet<String>) -> Actor {
         _ => {
             for user in users {
                 if db.user(user).expect("user").is_none() {
-                    db.add_user(user, "not-a-password-hash", false)
-                        .expect("add");
+                    db.add_user(
+                        user,
+                        "not-a-password-hash",
+                        false,
+                        &tessera_host::db::Origin::operator(0),
+                    )
+                    .expect("add");
                 }
-                db.set_user_admin(user, standing.admin).expect("admin");
-                db.set_user_tokens(user, standing.tokens).expect("tokens");
+                db.set_user_admin(user, standing.admin, &tessera_host::db::Origin::operator(0))
+                    .expect("admin");
+                db.set_user_tokens(
+                    user,
+                    standing.tokens,
+                    &tessera_host::db::Origin::operator(0),
+                )
+                .expect("tokens");
             }
             let default = if standing.members_enabled {
                 "true"
             } else {
                 "false"
             };
-            db.set_setting("members-can-create-tokens", default)
-                .expect("default");
+            db.set_setting(
+                "members-can-create-tokens",
+                default,
+                &tessera_host::db::Origin::operator(0),
+            )
+            .expect("default");
             Actor::token(value["token"].as_str().expect("token"))
         }
     }
@@ -137,7 +152,8 @@ pub fn replay(db: Arc<Db>) {
             .map(|r| TokenWrite::Delete(r["id"].as_str().expect("id").into()))
             .chain(records.iter().map(|r| TokenWrite::Put(stored(r))))
             .collect();
-        db.apply_writes(&reset).expect("reset");
+        db.apply_writes(&reset, &tessera_host::db::Origin::operator(0))
+            .expect("reset");
         let config =
             file["deployments"][case["deployment"].as_str().expect("deployment")].to_string();
         let plugin = Plugin::new(db.clone(), config).expect("plugin");
@@ -155,13 +171,20 @@ pub fn replay(db: Arc<Db>) {
                     scope: request["scope"].to_string(),
                 };
                 plugin
-                    .issue(&actor, &request, now, &entropy(&op["entropy"]))
+                    .issue(
+                        &tessera_host::db::Origin::operator(0),
+                        &actor,
+                        &request,
+                        now,
+                        &entropy(&op["entropy"]),
+                    )
                     .expect("no trap")
                     .map(|issued| json!({ "token": issued.token }))
                     .map_err(|e| e.code)
             }
             "rotate" => plugin
                 .rotate(
+                    &tessera_host::db::Origin::operator(0),
                     &actor,
                     id,
                     op["graceMs"].as_i64().expect("grace"),
@@ -186,6 +209,7 @@ pub fn replay(db: Arc<Db>) {
                 };
                 plugin
                     .update(
+                        &tessera_host::db::Origin::operator(0),
                         &actor,
                         id,
                         &edit,
@@ -197,12 +221,18 @@ pub fn replay(db: Arc<Db>) {
                     .map_err(|e| e.code)
             }
             "delete" => plugin
-                .delete(&actor, id, op["cascade"].as_bool().expect("cascade"), now)
+                .delete(
+                    &tessera_host::db::Origin::operator(0),
+                    &actor,
+                    id,
+                    op["cascade"].as_bool().expect("cascade"),
+                    now,
+                )
                 .expect("no trap")
                 .map(|deleted| json!({ "affected": deleted }))
                 .map_err(|e| e.code),
             "deactivateAll" => plugin
-                .deactivate_all(&actor, now)
+                .deactivate_all(&tessera_host::db::Origin::operator(0), &actor, now)
                 .expect("no trap")
                 .map(|deactivated| json!({ "affected": deactivated }))
                 .map_err(|e| e.code),
