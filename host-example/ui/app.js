@@ -38,6 +38,17 @@
 /** @typedef {{ user: string, admin: boolean, csrfToken: string }} Session */
 /** @typedef {{ name: string, admin: boolean, tokens: "inherit" | "on" | "off", tokensEnabled: boolean }} UserInfo */
 /** @typedef {"never" | { days: number } | { at: string }} ExpiryRequest */
+/** @typedef {{ kind: string, userId?: string, tokenId?: string }} AuditActor */
+/**
+ * @typedef {object} AuditEntry
+ * @property {number} seq
+ * @property {number} at
+ * @property {string} event
+ * @property {string | null} userId
+ * @property {string | null} tokenId
+ * @property {AuditActor} actor
+ * @property {string | null} address
+ */
 
 const DAY_MS = 86_400_000;
 /** Expiry dates closer than this are highlighted. */
@@ -111,6 +122,12 @@ const ui = {
   usersBody: byId("users-body", HTMLTableSectionElement),
   usersError: byId("users-error", HTMLElement),
 
+  activityError: byId("activity-error", HTMLElement),
+  activityEmpty: byId("activity-empty", HTMLElement),
+  activityTable: byId("activity-table", HTMLTableElement),
+  activityBody: byId("activity-body", HTMLTableSectionElement),
+  activityMore: byId("activity-more", HTMLButtonElement),
+
   tokensTitle: byId("tokens-title", HTMLElement),
   tokensError: byId("tokens-error", HTMLElement),
   tokensEmpty: byId("tokens-empty", HTMLElement),
@@ -163,6 +180,8 @@ let shown = null;
 let downloadUrl = null;
 /** The token the delete dialog asks about. @type {TokenInfo | null} */
 let deleting = null;
+/** Where the next (older) page of the activity starts. @type {string | null} */
+let activityCursor = null;
 
 // ---------------------------------------------------------------- the API
 
@@ -348,6 +367,93 @@ async function loadTokens() {
     fieldError(ui.tokensError, null, `Your tokens could not be loaded: ${messageOf(error)}`);
   }
   renderTokens();
+  await loadActivity(false);
+}
+
+// ---------------------------------------------------------------- activity
+
+/** @type {Record<string, string>} */
+const eventNames = {
+  "token.created": "Token created",
+  "token.rotated": "Token rotated",
+  "token.renamed": "Token renamed",
+  "token.described": "Description changed",
+  "token.deactivated": "Token deactivated",
+  "token.reactivated": "Token activated again",
+  "token.first-used": "Token first used",
+  "token.deleted": "Token deleted",
+  "token.refused": "Token refused: tokens disabled",
+  "token.changed": "Token changed",
+  "user.added": "User added",
+  "user.tokens": "Token setting changed",
+  "user.admin": "Administrator role changed",
+  "user.password": "Password changed",
+  "setting.changed": "Setting changed",
+};
+
+/** @param {string | null | undefined} id a token's name where known */
+function tokenLabel(id) {
+  if (!id) return "—";
+  const token = tokens.find((t) => t.id === id);
+  return token ? token.name : `${id.slice(0, 8)}…`;
+}
+
+/** @param {AuditActor} actor */
+function actorText(actor) {
+  switch (actor.kind) {
+    case "password":
+      return actor.userId ?? "a user";
+    case "token":
+      return `Token ${tokenLabel(actor.tokenId)}`;
+    case "admin":
+      return `${actor.userId ?? "?"} (administrator)`;
+    case "operator":
+      return "The operator (command line)";
+    case "scanner":
+      return "GitHub secret scanning";
+    default:
+      return actor.kind;
+  }
+}
+
+/** @param {AuditEntry} entry */
+function activityRow(entry) {
+  const row = make("tr");
+  const when = make("td");
+  when.append(timeElement(entry.at, true));
+  row.append(
+    when,
+    make("td", undefined, eventNames[entry.event] ?? entry.event),
+    make("td", undefined, entry.userId ?? "—"),
+    make("td", undefined, tokenLabel(entry.tokenId)),
+    make("td", undefined, actorText(entry.actor)),
+    make("td", undefined, entry.address ?? "—"),
+  );
+  return row;
+}
+
+/**
+ * Loads the newest events (or, with `older`, the page after those shown).
+ * @param {boolean} older
+ */
+async function loadActivity(older) {
+  const cursor = older && activityCursor ? `&cursor=${encodeURIComponent(activityCursor)}` : "";
+  try {
+    const page = /** @type {{ events: AuditEntry[], next: string | null }} */ (
+      await signedIn(() => api("GET", `/api/audit?limit=20${cursor}`))
+    );
+    const rows = page.events.map(activityRow);
+    if (older) ui.activityBody.append(...rows);
+    else ui.activityBody.replaceChildren(...rows);
+    activityCursor = page.next;
+    ui.activityMore.hidden = !page.next;
+    const empty = ui.activityBody.childElementCount === 0;
+    ui.activityTable.hidden = empty;
+    ui.activityEmpty.hidden = !empty;
+    fieldError(ui.activityError, null, null);
+  } catch (error) {
+    fieldError(ui.activityError, null, `The activity could not be loaded: ${messageOf(error)}`);
+  }
 }
 
 function renderTokens() {
@@ -839,6 +945,7 @@ async function enter(signedInAs) {
   ui.admin.hidden = !admin;
   ui.membersCanCreate.checked = admin?.membersCanCreateTokens ?? false;
   if (admin) await loadUsers();
+  await loadActivity(false);
   renderCatalog();
   resetForm();
   renderTokens();
@@ -896,6 +1003,10 @@ function leave(reason) {
   if (ui.deleteDialog.open) ui.deleteDialog.close();
   ui.tokensBody.replaceChildren();
   ui.usersBody.replaceChildren();
+  ui.activityBody.replaceChildren();
+  ui.activityTable.hidden = true;
+  ui.activityMore.hidden = true;
+  activityCursor = null;
   ui.catalog.replaceChildren();
   ui.generateForm.reset();
   ui.signInPassword.value = "";
@@ -1080,5 +1191,6 @@ ui.created.addEventListener("close", () => {
 
 ui.deleteCancel.addEventListener("click", () => ui.deleteDialog.close("cancel"));
 ui.deleteConfirm.addEventListener("click", () => void confirmDelete());
+ui.activityMore.addEventListener("click", () => void loadActivity(true));
 
 void resume();

@@ -289,7 +289,7 @@ test("sign in, generate a custom token, show it once, use, deactivate and delete
   await dialog.getByLabel("I have copied my token to a safe place").check();
   await dialog.getByRole("button", { name: "Close" }).click();
   await dialog.waitFor({ state: "hidden" });
-  const row = page.getByRole("row", { name: /ci deploys/ });
+  const row = page.locator("#tokens-table").getByRole("row", { name: /ci deploys/ });
   await row.waitFor();
   assert.match((await row.textContent()) ?? "", /you/);
   assert.equal(await row.locator(".soon").count(), 1, "an expiry within 7 days is highlighted");
@@ -376,6 +376,21 @@ test("sign in, generate a custom token, show it once, use, deactivate and delete
   assert.deepEqual((await call("GET", "/api/usertokens", { user: ADMIN, password: ADMIN_PASSWORD })).body, []);
   assert.equal((await call("GET", "/api/apps", { token })).status, 401);
 
+  // 12. The activity: what happened to the token, newest first, by whom
+  // and from where; never the token.
+  await page.locator("#activity-body tr", { hasText: "Token deleted" }).first().waitFor();
+  const newest = (await page.locator("#activity-body tr").first().locator("td").allTextContents()).map((t) => t.trim());
+  assert.equal(newest[1], "Token deleted");
+  assert.equal(newest[2], ADMIN);
+  assert.equal(newest[4], ADMIN);
+  assert.equal(newest[5], "127.0.0.1");
+  const whats = (await page.locator("#activity-body tr td:nth-child(2)").allTextContents()).map((t) => t.trim());
+  for (const what of ["Token created", "Token first used", "Token deactivated", "Token activated again"]) {
+    assert.ok(whats.includes(what), `${what} in ${whats.join(", ")}`);
+  }
+  assert.ok(!(await page.locator("#activity-table").innerText()).includes(token));
+  await shot(page, "12-activity");
+
   assert.deepEqual(problems, [], "no script errors or CSP violations");
   assert.ok(!serverOutput.includes(token), "the server never logged the token");
   assert.ok(!serverOutput.includes(ADMIN_PASSWORD), "the server never logged the password");
@@ -396,14 +411,14 @@ test("a member sees no administration and the creator of each token", async () =
 
   const page = await signIn(MEMBER, MEMBER_PASSWORD);
   assert.equal(await page.getByRole("heading", { name: "Administration" }).count(), 0);
-  const childRow = page.getByRole("row", { name: /^child/ });
+  const childRow = page.locator("#tokens-table").getByRole("row", { name: /^child/ });
   assert.match((await childRow.textContent()) ?? "", /token “parent”/);
   assert.match((await childRow.textContent()) ?? "", /Read only/);
   await shot(page, "12-member-creators");
 
-  await page.getByRole("row", { name: /^parent/ }).getByRole("button", { name: "Delete parent" }).click();
+  await page.locator("#tokens-table").getByRole("row", { name: /^parent/ }).getByRole("button", { name: "Delete parent" }).click();
   await page.getByRole("dialog", { name: "Delete token?" }).getByRole("button", { name: "Delete token" }).click();
-  await page.getByRole("row", { name: /^parent/ }).waitFor({ state: "detached" });
+  await page.locator("#tokens-table").getByRole("row", { name: /^parent/ }).waitFor({ state: "detached" });
   assert.match((await childRow.textContent()) ?? "", /a deleted token/);
   await shot(page, "13-member-parent-deleted");
 
@@ -423,7 +438,7 @@ test("an administrator switches a member's tokens off and on again in the page",
   assert.equal(await whoami(), 200);
 
   const page = await signIn(ADMIN, ADMIN_PASSWORD);
-  const row = page.getByRole("row", { name: new RegExp(`^${MEMBER}`) });
+  const row = page.locator("#users-table").getByRole("row", { name: new RegExp(`^${MEMBER}`) });
   await row.waitFor();
   const setting = page.getByLabel(`Tokens for ${MEMBER}`);
   assert.equal(await setting.inputValue(), "inherit");
@@ -454,7 +469,7 @@ test("an administrator switches a member's tokens off and on again in the page",
   const after = await call("GET", "/api/usertokens", { user: MEMBER, password: MEMBER_PASSWORD });
   assert.ok(after.body.every((/** @type {{ status: string }} */ t) => t.status === "inactive"), "every token of theirs");
   // The administrator's own row: always enabled.
-  const own = page.getByRole("row", { name: new RegExp(`^${ADMIN}`) });
+  const own = page.locator("#users-table").getByRole("row", { name: new RegExp(`^${ADMIN}`) });
   assert.match((await own.textContent()) ?? "", /Enabled \(administrator\)/);
   await page.setViewportSize({ width: 360, height: 800 });
   // Usable at 360 px: a wide table scrolls in its own box, the page does not.
