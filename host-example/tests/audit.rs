@@ -9,18 +9,8 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Server, add_user_db, basic, bearer, cli_db, create, temp_dir};
+use common::{Server, add_user_db, basic, bearer, cli_ok, create, temp_dir};
 use serde_json::{Value, json};
-
-fn cli_ok(db: &str, args: &[&str]) -> String {
-    let out = cli_db(db, args, "");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
 
 /// Every event `auth` may read with `query`, following the cursor.
 fn read_all(server: &Server, auth: &str, query: &str) -> Vec<Value> {

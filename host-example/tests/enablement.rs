@@ -11,7 +11,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Server, add_user_db, basic, bearer, cli_db, create, temp_dir};
+use common::{Server, add_user_db, basic, bearer, cli_db, cli_ok, create, temp_dir};
 use serde_json::{Value, json};
 
 const SERVICE: Option<&str> = Some("Service a-long-service-credential");
@@ -26,16 +26,6 @@ fn gate(server: &Server, token: &str) -> u16 {
     server
         .send("GET", "/ext_authz/api/apps", Some(&bearer(token)), None)
         .status
-}
-
-fn cli_ok(db: &str, args: &[&str]) -> String {
-    let out = cli_db(db, args, "");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 /// Starts a host on `db` serving gateways (introspection, the feed,

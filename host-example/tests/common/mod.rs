@@ -63,6 +63,17 @@ pub fn cli_db(db: &str, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
+/// Runs the CLI on `db`, asserting that it succeeds; its standard output.
+pub fn cli_ok(db: &str, args: &[&str]) -> String {
+    let out = cli_db(db, args, "");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
 /// Adds a user through the CLI.
 pub fn add_user(dir: &Path, name: &str, password: &str, admin: bool) {
     add_user_db(&sqlite(dir), name, password, admin);
