@@ -152,6 +152,30 @@ def check_verify_owner():
                   f"{case['name']}: a disabled owner's known token is TOKENS_DISABLED")
 
 
+def check_issuer(name, actor, op, expect):
+    """An issuer (an administrator or a service key) only creates, only when
+    the deployment allows it, for a user who exists with tokens enabled; the
+    record names the issuer and belongs to the user."""
+    by = actor["issuer"]
+    admin = "serviceKey" in by or by["administrator"]["standing"]["admin"]
+    if op["op"] != "create" or not actor["allowed"] or not admin:
+        check(expect.get("error") == "FORBIDDEN", f"{name}: an issuer only creates, when allowed")
+        return
+    if actor["owner"] is None:
+        check(expect.get("error") == "NOT_FOUND", f"{name}: no token for a user the host lacks")
+        return
+    if not tokens_enabled(actor["owner"]):
+        check(expect.get("error") == "FORBIDDEN", f"{name}: no token for a disabled user")
+        return
+    if "error" in expect:
+        return
+    record = expect["writes"][0]["put"]
+    want = ({"kind": "service", "keyId": by["serviceKey"]} if "serviceKey" in by
+            else {"kind": "admin", "userId": by["administrator"]["adminId"]})
+    check(record["createdBy"] == want, f"{name}: the record names its issuer")
+    check(record["userId"] == actor["userId"], f"{name}: the token is the user's")
+
+
 def check_lifecycle():
     """The actor rule, recomputed from the records alone: ownership, the
     cascade's reach, a token actor's limits on what it obtains."""
@@ -174,6 +198,9 @@ def check_lifecycle():
     for case in v["cases"]:
         name, actor, op, expect = case["name"], case["actor"], case["operation"], case["expect"]
         acting = None
+        if actor["kind"] == "issuer":
+            check_issuer(name, actor, op, expect)
+            continue
         enabled = tokens_enabled(actor["standing"])
         if actor["kind"] == "administrator":
             edits_text = op["op"] == "update" and ("name" in op["edit"] or "description" in op["edit"])

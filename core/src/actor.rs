@@ -82,6 +82,31 @@ impl Standing {
     }
 }
 
+/// Who issues a token for another user ([`Actor::Issuer`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Issuer<'r> {
+    /// An administrator the host authenticated by password or session (the
+    /// core checks `admin`).
+    Administrator {
+        /// The administrator.
+        admin_id: &'r str,
+        /// The administrator's rights.
+        standing: Standing,
+    },
+    /// A service key the host holds and the caller presented, by its name.
+    ServiceKey {
+        /// The key's name.
+        key_id: &'r str,
+    },
+}
+
+/// The standing of a user the host does not have: no rights at all.
+const NOBODY: Standing = Standing {
+    admin: false,
+    tokens: Enablement::Off,
+    members_enabled: false,
+};
+
 /// The actor of a lifecycle operation.
 #[derive(Clone, Copy, Debug)]
 pub enum Actor<'r> {
@@ -111,6 +136,21 @@ pub enum Actor<'r> {
         /// The user whose tokens they act on.
         user_id: &'r str,
     },
+    /// An administrator or a service key creating a token for a user
+    /// (Workbench's user tokens). It may only create, and only when the
+    /// deployment allows it, for a user who exists and whose tokens are
+    /// enabled; the record names the issuer.
+    Issuer {
+        /// Who issues.
+        issuer: Issuer<'r>,
+        /// The user the token is for.
+        user_id: &'r str,
+        /// That user's standing, or `None` when the host has no such user.
+        owner: Option<Standing>,
+        /// Whether the deployment lets tokens be issued for users (off by
+        /// default).
+        allowed: bool,
+    },
 }
 
 impl<'r> Actor<'r> {
@@ -133,10 +173,27 @@ impl<'r> Actor<'r> {
         }
     }
 
+    /// An issuer creating a token for `user_id` (see [`Actor::Issuer`]).
+    pub fn issuer(
+        issuer: Issuer<'r>,
+        user_id: &'r str,
+        owner: Option<Standing>,
+        allowed: bool,
+    ) -> Self {
+        Self::Issuer {
+            issuer,
+            user_id,
+            owner,
+            allowed,
+        }
+    }
+
     /// The user whose tokens the actor acts on.
     pub fn user_id(&self) -> &'r str {
         match self {
-            Self::User { user_id, .. } | Self::Administrator { user_id, .. } => user_id,
+            Self::User { user_id, .. }
+            | Self::Administrator { user_id, .. }
+            | Self::Issuer { user_id, .. } => user_id,
             Self::Token { token, .. } => token.record().user_id(),
         }
     }
@@ -144,16 +201,19 @@ impl<'r> Actor<'r> {
     /// The acting token's record, when a token acts.
     pub fn token_record(&self) -> Option<&'r TokenRecord> {
         match self {
-            Self::User { .. } | Self::Administrator { .. } => None,
+            Self::User { .. } | Self::Administrator { .. } | Self::Issuer { .. } => None,
             Self::Token { token, .. } => Some(token.record()),
         }
     }
 
-    /// The acting user's rights over tokens (an administrator's own).
+    /// The acting user's rights over tokens (an administrator's own; for
+    /// an issuer, the rights of the user the token is for, none when there
+    /// is no such user).
     pub fn standing(&self) -> Standing {
         match self {
             Self::User { standing, .. } | Self::Administrator { standing, .. } => *standing,
             Self::Token { token } => token.owner(),
+            Self::Issuer { owner, .. } => owner.unwrap_or(NOBODY),
         }
     }
 

@@ -21,6 +21,10 @@ pub enum Creator<'a> {
     /// Another token of the same user, authenticated with
     /// [`Deployment::authenticate`]. The new token may not exceed it.
     Token(Authenticated<'a>),
+    /// An administrator (this user id), for the user.
+    Administrator(&'a str),
+    /// A service key the host holds (this name), for the user.
+    ServiceKey(&'a str),
 }
 
 /// What to issue.
@@ -187,6 +191,21 @@ impl Deployment {
                     token_id: parent.id.clone(),
                 };
                 (created_by, Some(parent.expires_at))
+            }
+            Creator::Administrator(admin_id) if check_user_id(admin_id) => (
+                CreatedBy::Admin {
+                    user_id: admin_id.into(),
+                },
+                None,
+            ),
+            Creator::ServiceKey(key_id) if check_user_id(key_id) => (
+                CreatedBy::Service {
+                    key_id: key_id.into(),
+                },
+                None,
+            ),
+            Creator::Administrator(_) | Creator::ServiceKey(_) => {
+                return Err(IssueError::UserInvalid);
             }
         };
         let expires_at = expiry::resolve(request.expires, now, self.policy(), parent_expiry)?;

@@ -76,7 +76,7 @@ mod scope;
 mod token;
 mod verify;
 
-pub use actor::{Actor, Enablement, Standing};
+pub use actor::{Actor, Enablement, Issuer, Standing};
 pub use audit::{AuditEvent, token_events};
 pub use catalog::{Catalog, CatalogEntry, CatalogError, KIND_CLI, KIND_READ};
 pub use config::{ConfigError, DeploymentConfig};

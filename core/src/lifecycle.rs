@@ -30,13 +30,18 @@
 //!   get, deactivate, re-activate and delete them (cascades included) and
 //!   deactivate all of them at once; never create, rotate, rename or
 //!   describe them (`FORBIDDEN`).
+//! - An issuer creating a token for a user ([`Actor::Issuer`]: an
+//!   administrator or a service key) may do nothing else (`FORBIDDEN`), and
+//!   only when the deployment allows it and an issuing administrator is one
+//!   (`FORBIDDEN`), for a user the host has (`NOT_FOUND`) whose tokens are
+//!   enabled (`FORBIDDEN`). The policy holds as for the user's own tokens.
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::actor::Actor;
+use crate::actor::{Actor, Issuer};
 use crate::code;
 use crate::deployment::Deployment;
 use crate::expiry::Expiry;
@@ -275,6 +280,9 @@ impl<'a> Lifecycle<'a> {
     /// and that an acting administrator is one and stays within what an
     /// administrator may do to another user's tokens.
     fn permit(&self, need: Need) -> Result<(), LifecycleError> {
+        if let Actor::Issuer { .. } = self.actor {
+            return Err(LifecycleError::Forbidden);
+        }
         if self.actor.is_administrator() {
             return match need {
                 Need::Read | Need::Write if self.actor.standing().admin => Ok(()),
@@ -355,10 +363,12 @@ impl<'a> Lifecycle<'a> {
         found
     }
 
-    /// Refuses an acting administrator who is not one, before anything
-    /// about the target is revealed.
+    /// Refuses an acting administrator who is not one, and an issuer
+    /// (which may only create), before anything about the target is
+    /// revealed.
     fn permit_administrator(&self) -> Result<(), LifecycleError> {
-        if self.actor.is_administrator() && !self.actor.standing().admin {
+        let issuer = matches!(self.actor, Actor::Issuer { .. });
+        if issuer || (self.actor.is_administrator() && !self.actor.standing().admin) {
             return Err(LifecycleError::Forbidden);
         }
         Ok(())
@@ -411,18 +421,44 @@ impl<'a> Lifecycle<'a> {
     }
 
     /// Creates a token for the actor's user; a token actor becomes its
-    /// parent, which it may not exceed.
+    /// parent, which it may not exceed; an issuer is named in the record.
     pub fn create(
         &self,
         request: &CreateRequest<'_>,
         entropy: &[u8; 32],
     ) -> Result<Minted, LifecycleError> {
+        if let Actor::Issuer {
+            issuer,
+            owner,
+            allowed,
+            ..
+        } = self.actor
+        {
+            let admin = match issuer {
+                Issuer::Administrator { standing, .. } => standing.admin,
+                Issuer::ServiceKey { .. } => true,
+            };
+            if !allowed || !admin {
+                return Err(LifecycleError::Forbidden);
+            }
+            if owner.is_none() {
+                return Err(LifecycleError::NotFound);
+            }
+        }
         if !self.actor.standing().tokens_enabled() {
             return Err(LifecycleError::Forbidden);
         }
         let creator = match self.actor {
             Actor::User { .. } => Creator::User,
             Actor::Token { token, .. } => Creator::Token(token),
+            Actor::Issuer {
+                issuer: Issuer::Administrator { admin_id, .. },
+                ..
+            } => Creator::Administrator(admin_id),
+            Actor::Issuer {
+                issuer: Issuer::ServiceKey { key_id },
+                ..
+            } => Creator::ServiceKey(key_id),
             Actor::Administrator { .. } => return Err(LifecycleError::Forbidden),
         };
         let issued = self.deployment.issue(

@@ -33,9 +33,10 @@ pub enum Status {
     Inactive,
 }
 
-/// Who created a token. JSON: `{ "kind": "user" }` or `{ "kind": "token",
-/// "tokenId": "…" }`, and nothing else (read by [`CreatedBy`]'s own
-/// `Deserialize`).
+/// Who created a token. JSON: `{ "kind": "user" }`, `{ "kind": "token",
+/// "tokenId": "…" }`, `{ "kind": "admin", "userId": "…" }` or
+/// `{ "kind": "service", "keyId": "…" }`, and nothing else (read by
+/// [`CreatedBy`]'s own `Deserialize`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(
     tag = "kind",
@@ -50,6 +51,18 @@ pub enum CreatedBy {
         /// The parent token's id.
         token_id: String,
     },
+    /// An administrator, for the user (when the deployment lets tokens be
+    /// issued for users).
+    Admin {
+        /// The administrator's user id.
+        user_id: String,
+    },
+    /// A service key the host holds, for the user (when the deployment lets
+    /// tokens be issued for users).
+    Service {
+        /// The key's name.
+        key_id: String,
+    },
 }
 
 /// The members of a `createdBy` object.
@@ -58,6 +71,8 @@ pub enum CreatedBy {
 enum CreatorField {
     Kind,
     TokenId,
+    UserId,
+    KeyId,
 }
 
 /// The kinds of creator.
@@ -66,6 +81,8 @@ enum CreatorField {
 enum CreatorKind {
     User,
     Token,
+    Admin,
+    Service,
 }
 
 /// Reads a `createdBy` object member by member, in any order. Written out
@@ -80,7 +97,7 @@ impl<'de> Deserialize<'de> for CreatedBy {
             type Value = CreatedBy;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("{\"kind\": \"user\"} or {\"kind\": \"token\", \"tokenId\": …}")
+                f.write_str("a createdBy object: user, token, admin or service")
             }
 
             fn visit_map<A: serde::de::MapAccess<'de>>(
@@ -89,27 +106,38 @@ impl<'de> Deserialize<'de> for CreatedBy {
             ) -> Result<CreatedBy, A::Error> {
                 use serde::de::Error;
                 let mut kind = None;
-                let mut token_id = None;
+                // The one member beside `kind`, with its name.
+                let mut id: Option<(CreatorField, String)> = None;
                 while let Some(field) = map.next_key()? {
                     match field {
                         CreatorField::Kind if kind.is_some() => {
                             return Err(A::Error::duplicate_field("kind"));
                         }
                         CreatorField::Kind => kind = Some(map.next_value::<CreatorKind>()?),
-                        CreatorField::TokenId if token_id.is_some() => {
-                            return Err(A::Error::duplicate_field("tokenId"));
+                        _ if id.is_some() => {
+                            return Err(A::Error::custom("createdBy has one id at most"));
                         }
-                        CreatorField::TokenId => token_id = Some(map.next_value::<String>()?),
+                        field => id = Some((field, map.next_value::<String>()?)),
                     }
                 }
-                match (kind, token_id) {
+                match (kind, id) {
                     (None, _) => Err(A::Error::missing_field("kind")),
                     (Some(CreatorKind::User), None) => Ok(CreatedBy::User),
-                    (Some(CreatorKind::User), Some(_)) => Err(A::Error::custom(
-                        "a token created by its user has no tokenId",
-                    )),
-                    (Some(CreatorKind::Token), Some(token_id)) => Ok(CreatedBy::Token { token_id }),
-                    (Some(CreatorKind::Token), None) => Err(A::Error::missing_field("tokenId")),
+                    (Some(CreatorKind::Token), Some((CreatorField::TokenId, token_id))) => {
+                        Ok(CreatedBy::Token { token_id })
+                    }
+                    (Some(CreatorKind::Admin), Some((CreatorField::UserId, user_id))) => {
+                        Ok(CreatedBy::Admin { user_id })
+                    }
+                    (Some(CreatorKind::Service), Some((CreatorField::KeyId, key_id))) => {
+                        Ok(CreatedBy::Service { key_id })
+                    }
+                    (Some(CreatorKind::User), Some(_)) => {
+                        Err(A::Error::custom("a token created by its user has no id"))
+                    }
+                    (Some(CreatorKind::Token), _) => Err(A::Error::missing_field("tokenId")),
+                    (Some(CreatorKind::Admin), _) => Err(A::Error::missing_field("userId")),
+                    (Some(CreatorKind::Service), _) => Err(A::Error::missing_field("keyId")),
                 }
             }
         }
@@ -169,7 +197,7 @@ pub const RECORD_FIELDS: &[Field] = &[
     Field {
         name: "createdBy",
         kind: "createdBy",
-        doc: "Who created the token: the user, or another token of the same user.",
+        doc: "Who created the token: the user, another token of the same user, an administrator or a service key.",
     },
     Field {
         name: "createdAt",
@@ -629,7 +657,7 @@ mod tests {
     }
 
     #[test]
-    fn created_by_reads_exactly_its_two_forms() {
+    fn created_by_reads_exactly_its_four_forms() {
         let read = |text: &str| serde_json::from_str::<CreatedBy>(text);
         assert_eq!(read(r#"{"kind":"user"}"#).unwrap(), CreatedBy::User);
         let token = CreatedBy::Token {
@@ -637,11 +665,28 @@ mod tests {
         };
         assert_eq!(read(r#"{"kind":"token","tokenId":"abc"}"#).unwrap(), token);
         assert_eq!(read(r#"{"tokenId":"abc","kind":"token"}"#).unwrap(), token);
+        let admin = CreatedBy::Admin {
+            user_id: "root".into(),
+        };
+        assert_eq!(read(r#"{"kind":"admin","userId":"root"}"#).unwrap(), admin);
+        let service = CreatedBy::Service {
+            key_id: "workbench".into(),
+        };
+        assert_eq!(
+            read(r#"{"keyId":"workbench","kind":"service"}"#).unwrap(),
+            service
+        );
         for bad in [
             r#"{}"#,
             r#"{"kind":"admin"}"#,
+            r#"{"kind":"admin","tokenId":"abc"}"#,
+            r#"{"kind":"service","userId":"abc"}"#,
+            r#"{"kind":"service","keyId":"a","userId":"b"}"#,
+            r#"{"kind":"token","userId":"abc"}"#,
+            r#"{"kind":"robot","keyId":"abc"}"#,
             r#"{"kind":"token"}"#,
             r#"{"kind":"user","tokenId":"abc"}"#,
+            r#"{"kind":"user","userId":"abc"}"#,
             r#"{"kind":"user","kind":"user"}"#,
             r#"{"kind":"token","tokenId":"a","tokenId":"b"}"#,
             r#"{"kind":"user","extra":1}"#,
@@ -655,6 +700,14 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&token).unwrap(),
             r#"{"kind":"token","tokenId":"abc"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&admin).unwrap(),
+            r#"{"kind":"admin","userId":"root"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&service).unwrap(),
+            r#"{"kind":"service","keyId":"workbench"}"#
         );
     }
 }

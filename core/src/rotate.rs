@@ -103,7 +103,9 @@ impl Deployment {
                 let renewed = now.saturating_add(lifetime).min(MAX_EXPIRES_AT);
                 Some(match old.created_by {
                     CreatedBy::Token { .. } => renewed.min(at),
-                    CreatedBy::User => renewed,
+                    CreatedBy::User | CreatedBy::Admin { .. } | CreatedBy::Service { .. } => {
+                        renewed
+                    }
                 })
             }
         };

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 use tessera_core::{
     Actor, Catalog, CreateRequest, Creator, Deployment, DeploymentConfig, Edit, Enablement, Expiry,
-    IssueRequest, Request, Scope, ScopeSpec, Standing, TokenRecord, Write, code, hash, token_id,
+    IssueRequest, Issuer, Request, Scope, ScopeSpec, Standing, TokenRecord, Write, code, hash,
+    token_id,
 };
 
 fn load(name: &str) -> Value {
@@ -306,8 +307,17 @@ fn actor<'r>(
     records: &'r [TokenRecord],
     now: i64,
 ) -> Result<Actor<'r>, &'static str> {
+    let kind = actor["kind"].as_str().expect("kind");
+    if kind == "issuer" {
+        return Ok(Actor::issuer(
+            issuer(&actor["issuer"]),
+            actor["userId"].as_str().expect("userId"),
+            (!actor["owner"].is_null()).then(|| standing(&actor["owner"])),
+            actor["allowed"].as_bool().expect("allowed"),
+        ));
+    }
     let standing = standing(&actor["standing"]);
-    match actor["kind"].as_str().expect("kind") {
+    match kind {
         "user" => Ok(Actor::user(
             actor["userId"].as_str().expect("userId"),
             standing,
@@ -326,6 +336,23 @@ fn actor<'r>(
             d.authenticate(&hash, record, standing, now)
                 .map(Actor::token)
                 .map_err(|denial| denial.code())
+        }
+    }
+}
+
+/// An issuer as the vectors write it: `{"administrator": {adminId,
+/// standing}}` or `{"serviceKey": name}`.
+fn issuer(value: &Value) -> Issuer<'_> {
+    match value.get("serviceKey") {
+        Some(key) => Issuer::ServiceKey {
+            key_id: key.as_str().expect("serviceKey"),
+        },
+        None => {
+            let admin = &value["administrator"];
+            Issuer::Administrator {
+                admin_id: admin["adminId"].as_str().expect("adminId"),
+                standing: standing(&admin["standing"]),
+            }
         }
     }
 }

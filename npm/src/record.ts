@@ -50,6 +50,25 @@ export function scopeMembers(
 }
 
 /**
+ * The member that names a creator of this kind: none for the user
+ * (`undefined`), `null` for a kind that does not exist.
+ */
+function creatorIdMember(kind: unknown): string | undefined | null {
+  switch (kind) {
+    case "user":
+      return undefined;
+    case "token":
+      return "tokenId";
+    case "admin":
+      return "userId";
+    case "service":
+      return "keyId";
+    default:
+      return null;
+  }
+}
+
+/**
  * A stored record as the core's `Record`, checked as strictly as the core
  * reads its JSON form: unknown members, wrong types, a malformed hash or
  * scope are `RECORD_INVALID`. Free it with `free()` after use.
@@ -62,15 +81,15 @@ export function toRecord(stored: unknown): Record {
   }
   const createdBy = r.createdBy as { [key: string]: unknown } | null;
   if (typeof createdBy !== "object" || createdBy === null) throw invalid("createdBy is not an object");
-  let parent: string | undefined;
+  const creatorKind = createdBy.kind;
+  const creatorMember = creatorIdMember(creatorKind);
   const creatorKeys = Object.keys(createdBy).sort().join(",");
-  if (createdBy.kind === "user" && creatorKeys === "kind") {
-    parent = undefined;
-  } else if (createdBy.kind === "token" && creatorKeys === "kind,tokenId") {
-    parent = text(createdBy.tokenId, "createdBy.tokenId");
-  } else {
-    throw invalid("createdBy is neither a user nor a token");
+  const wanted = creatorMember === undefined ? "kind" : ["kind", creatorMember].sort().join(",");
+  if (creatorMember === null || creatorKeys !== wanted) {
+    throw invalid("createdBy is not a user, a token, an administrator or a service key");
   }
+  const creatorId =
+    creatorMember === undefined ? undefined : text(createdBy[creatorMember], `createdBy.${creatorMember}`);
   const [preset, actions, resources] = scopeMembers(r.scope, (why) => invalid(why));
   return call(
     () =>
@@ -81,7 +100,8 @@ export function toRecord(stored: unknown): Record {
         optionalText(r.description, "description"),
         text(r.hash, "hash"),
         text(r.hint, "hint"),
-        parent,
+        creatorKind as string,
+        creatorId,
         time(r.createdAt, "createdAt"),
         optionalTime(r.expiresAt, "expiresAt"),
         preset,

@@ -35,8 +35,16 @@ export type ScopeSpec =
  */
 export type ExpiryChoice = "never" | { days: number } | { at: Date | number | string | null };
 
-/** Who created a token: the user, or another token of the same user. */
-export type CreatedBy = { kind: "user" } | { kind: "token"; tokenId: string };
+/**
+ * Who created a token: the user, another token of the same user, or (in a
+ * host that lets tokens be issued for users) an administrator or a service
+ * key.
+ */
+export type CreatedBy =
+  | { kind: "user" }
+  | { kind: "token"; tokenId: string }
+  | { kind: "admin"; userId: string }
+  | { kind: "service"; keyId: string };
 
 /**
  * What a store that knows users says of a record's user (see

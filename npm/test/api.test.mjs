@@ -390,6 +390,41 @@ describe("a failing store fails closed", () => {
     await assert.rejects(new MemoryStore().put({ ...record, hash: "zz" }), { code: "RECORD_INVALID" });
   });
 
+  test("tokens an administrator or a service key issued are read; malformed creators are refused", async () => {
+    for (const createdBy of [
+      { kind: "admin", userId: "root" },
+      { kind: "service", keyId: "workbench" },
+    ]) {
+      const store = new MapStore();
+      const tokens = service(store, manualClock());
+      const { token, record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
+      store.records.get(record.id).createdBy = createdBy;
+      assert.equal((await tokens.verify(`Bearer ${token}`, { action: "apps.read" })).userId, "u1");
+      assert.deepEqual((await tokens.list("u1"))[0].createdBy, createdBy);
+      await new MemoryStore().put({ ...store.records.get(record.id) });
+    }
+    for (const createdBy of [
+      { kind: "admin" },
+      { kind: "admin", tokenId: "a" },
+      { kind: "service", userId: "a" },
+      { kind: "admin", userId: "a", keyId: "b" },
+      { kind: "admin", userId: 7 },
+      { kind: "user", userId: "a" },
+      { kind: "toString" },
+      { kind: "__proto__", tokenId: "a" },
+    ]) {
+      const store = new MapStore();
+      const tokens = service(store, manualClock());
+      const { token, record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
+      store.records.get(record.id).createdBy = createdBy;
+      assert.deepEqual(
+        await tokens.check(token, { action: "apps.read" }),
+        { ok: false, code: "RECORD_INVALID" },
+        JSON.stringify(createdBy),
+      );
+    }
+  });
+
   test("a MemoryStore subclass goes through its own methods", async () => {
     class Failing extends MemoryStore {
       async getByHash() {

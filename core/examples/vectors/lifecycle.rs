@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use tessera_core::{
-    Actor, CreateRequest, Deployment, DeploymentConfig, Edit, Enablement, Expiry, LifecycleError,
-    Minted, ScopeSpec, Standing, Status, TokenRecord, Write,
+    Actor, CreateRequest, Deployment, DeploymentConfig, Edit, Enablement, Expiry, Issuer,
+    LifecycleError, Minted, ScopeSpec, Standing, Status, TokenRecord, Write,
 };
 
 use crate::{DAY, NOW, base_catalog, entropy, hex};
@@ -279,6 +279,9 @@ enum Who<'a> {
     /// An administrator (by name, with their standing) acting on another
     /// user's tokens.
     Administrator(&'a str, Standing, &'a str),
+    /// An issuer creating a token for a user (by name, with their standing
+    /// or `None` for no such user), when the deployment allows it or not.
+    Issuer(Issuer<'a>, &'a str, Option<Standing>, bool),
 }
 
 /// A standing as the vectors write it.
@@ -370,6 +373,22 @@ fn run(f: &Fixture, case: &Case<'_>, label: &str) -> (Value, Value, Result<Value
             let mut json = json!({ "kind": "administrator", "adminId": admin, "userId": user });
             json["standing"] = standing_json(standing);
             (json, Ok(Actor::administrator(admin, standing, user)))
+        }
+        Who::Issuer(issuer, user, owner, allowed) => {
+            let by = match issuer {
+                Issuer::Administrator { admin_id, standing } => {
+                    json!({ "administrator": { "adminId": admin_id, "standing": standing_json(standing) } })
+                }
+                Issuer::ServiceKey { key_id } => json!({ "serviceKey": key_id }),
+            };
+            let json = json!({
+                "kind": "issuer",
+                "issuer": by,
+                "userId": user,
+                "owner": owner.map(standing_json),
+                "allowed": allowed,
+            });
+            (json, Ok(Actor::issuer(issuer, user, owner, allowed)))
         }
     };
     let actor = match actor {
@@ -466,6 +485,16 @@ fn cases() -> Vec<Case<'static>> {
     let member_on = |user| Who::User(user, standing(false, Enablement::On, false));
     let console =
         |user| Who::Administrator("root", standing(true, Enablement::Inherit, false), user);
+    let root = Issuer::Administrator {
+        admin_id: "root",
+        standing: standing(true, Enablement::Inherit, false),
+    };
+    let issuing = |issuer, owner, allowed| Who::Issuer(issuer, "dave", owner, allowed);
+    let planted = || Op::Create {
+        name: "for you",
+        expires: json!({ "days": 30 }),
+        scope: json!({ "preset": "read" }),
+    };
     let active = json!({ "status": "active" });
     let inactive = json!({ "status": "inactive" });
     let case = |name, deployment, who, op, expect| Case {
@@ -977,6 +1006,91 @@ fn cases() -> Vec<Case<'static>> {
                 scope: json!({"preset": "read"}),
             },
             Some("EXPIRY_INVALID"),
+        ),
+        // Issuing a token for a user (Workbench's user tokens).
+        case(
+            "an administrator issues a token for a user, and the record names them",
+            "open",
+            issuing(root, Some(standing(false, Enablement::On, false)), true),
+            planted(),
+            None,
+        ),
+        case(
+            "a service key issues a token for a user, and the record names it",
+            "open",
+            Who::Issuer(
+                Issuer::ServiceKey {
+                    key_id: "workbench",
+                },
+                "ann",
+                Some(standing(false, Enablement::Inherit, true)),
+                true,
+            ),
+            planted(),
+            None,
+        ),
+        case(
+            "nobody issues tokens for users unless the deployment allows it",
+            "open",
+            issuing(root, Some(Standing::OWNER), false),
+            planted(),
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "a member is no issuer",
+            "open",
+            issuing(
+                Issuer::Administrator {
+                    admin_id: "bob",
+                    standing: Standing::OWNER,
+                },
+                Some(Standing::OWNER),
+                true,
+            ),
+            planted(),
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "a token is issued only for a user the host has",
+            "open",
+            issuing(root, None, true),
+            planted(),
+            Some("NOT_FOUND"),
+        ),
+        case(
+            "no token is issued for a user whose tokens are disabled",
+            "open",
+            issuing(root, Some(standing(false, Enablement::Off, true)), true),
+            planted(),
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "the policy's limit holds for tokens issued for a user",
+            "limited",
+            Who::Issuer(root, "carol", Some(Standing::OWNER), true),
+            planted(),
+            Some("LIMIT_REACHED"),
+        ),
+        case(
+            "an issuer may not list the user's tokens",
+            "open",
+            issuing(root, Some(Standing::OWNER), true),
+            Op::List,
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "an issuer may not delete the user's tokens",
+            "open",
+            issuing(root, Some(Standing::OWNER), true),
+            Op::Delete("dave-1", false),
+            Some("FORBIDDEN"),
+        ),
+        case(
+            "an issuer may not rotate the user's tokens",
+            "open",
+            issuing(root, Some(Standing::OWNER), true),
+            Op::Rotate("dave-1", 0),
+            Some("FORBIDDEN"),
         ),
     ]
 }

@@ -176,6 +176,14 @@ impl Json {
                 self.key("kind").string("token");
                 self.key("tokenId").string(token_id);
             }
+            CreatedBy::Admin { user_id } => {
+                self.key("kind").string("admin");
+                self.key("userId").string(user_id);
+            }
+            CreatedBy::Service { key_id } => {
+                self.key("kind").string("service");
+                self.key("keyId").string(key_id);
+            }
         }
         self.close();
         self.key("createdAt").integer(record.created_at());

@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use tessera_core::{
-    Actor, CreateRequest, Deployment, DeploymentConfig, Edit, Expiry, Minted, Request, ScopeSpec,
-    Standing, Status, TokenRecord, code,
+    Actor, CreateRequest, Deployment, DeploymentConfig, Edit, Expiry, Issuer, Minted, Request,
+    ScopeSpec, Standing, Status, TokenRecord, code,
 };
 
 use crate::bindings::exports::tessera::tokens::service::{
@@ -61,13 +61,30 @@ fn public_list(records: &[&TokenRecord]) -> Result<Vec<String>, TokenError> {
 /// its user's standing.
 type Looked = (tessera_core::TokenHash, Option<(TokenRecord, Standing)>);
 
+/// Who acts beside a token: a user, an administrator on another user's
+/// tokens, or an issuer creating a token for a user.
+enum Role {
+    User,
+    Administrator(String),
+    Issuer {
+        by: By,
+        owner: Option<Standing>,
+        allowed: bool,
+    },
+}
+
+/// The issuer of [`Role::Issuer`], owned.
+enum By {
+    Administrator(String, Standing),
+    ServiceKey(String),
+}
+
 /// The actor, resolved: a token actor's record (looked up by its hash) and
 /// the actor's user's records, which every operation decides over.
 struct Resolved {
     token: Option<Looked>,
     user_id: Option<String>,
-    /// The administrator acting on `user_id`'s tokens, if one acts.
-    admin_id: Option<String>,
+    role: Role,
     standing: Standing,
     records: Vec<TokenRecord>,
 }
@@ -76,21 +93,35 @@ impl Resolved {
     /// Looks up what the actor's operations need: for a token, its record;
     /// then every record of the user.
     fn load(d: &Deployment, actor: &wit::Actor) -> Result<Self, TokenError> {
-        let admin_id = match actor {
-            wit::Actor::Administrator(admin) => Some(admin.admin_id.clone()),
-            _ => None,
-        };
+        let mut role = Role::User;
         let (token, user_id, standing) = match actor {
             wit::Actor::User(user) => (
                 None,
                 Some(user.user_id.clone()),
                 records::standing(user.standing),
             ),
-            wit::Actor::Administrator(admin) => (
-                None,
-                Some(admin.user_id.clone()),
-                records::standing(admin.standing),
-            ),
+            wit::Actor::Administrator(admin) => {
+                role = Role::Administrator(admin.admin_id.clone());
+                (
+                    None,
+                    Some(admin.user_id.clone()),
+                    records::standing(admin.standing),
+                )
+            }
+            wit::Actor::Issuer(issuer) => {
+                let by = match &issuer.issuer {
+                    wit::Issuer::Administrator(admin) => {
+                        By::Administrator(admin.user_id.clone(), records::standing(admin.standing))
+                    }
+                    wit::Issuer::ServiceKey(key) => By::ServiceKey(key.clone()),
+                };
+                role = Role::Issuer {
+                    by,
+                    owner: issuer.owner.map(records::standing),
+                    allowed: issuer.allowed,
+                };
+                (None, Some(issuer.user_id.clone()), Standing::OWNER)
+            }
             wit::Actor::Token(token) => {
                 let presented = d.parse(&token.credential).map_err(coded)?;
                 let hash = d.hash(&presented);
@@ -107,7 +138,7 @@ impl Resolved {
         Ok(Self {
             token,
             user_id,
-            admin_id,
+            role,
             standing,
             records,
         })
@@ -117,17 +148,27 @@ impl Resolved {
     /// is refused with its denial.
     fn actor(&self, d: &Deployment, now: i64) -> Result<Actor<'_>, TokenError> {
         let user_id = self.user_id.as_deref().unwrap_or_default();
-        match (&self.token, &self.admin_id) {
-            (None, Some(admin_id)) => Ok(Actor::administrator(admin_id, self.standing, user_id)),
-            (None, None) => Ok(Actor::user(user_id, self.standing)),
-            (Some((hash, found)), _) => {
-                let record = found.as_ref().map(|(record, _)| record);
-                let token = d
-                    .authenticate(hash, record, self.standing, now)
-                    .map_err(coded)?;
-                Ok(Actor::token(token))
-            }
+        if let Some((hash, found)) = &self.token {
+            let record = found.as_ref().map(|(record, _)| record);
+            let token = d
+                .authenticate(hash, record, self.standing, now)
+                .map_err(coded)?;
+            return Ok(Actor::token(token));
         }
+        Ok(match &self.role {
+            Role::User => Actor::user(user_id, self.standing),
+            Role::Administrator(admin_id) => Actor::administrator(admin_id, self.standing, user_id),
+            Role::Issuer { by, owner, allowed } => {
+                let issuer = match by {
+                    By::Administrator(admin_id, standing) => Issuer::Administrator {
+                        admin_id,
+                        standing: *standing,
+                    },
+                    By::ServiceKey(key_id) => Issuer::ServiceKey { key_id },
+                };
+                Actor::issuer(issuer, user_id, *owner, *allowed)
+            }
+        })
     }
 }
 

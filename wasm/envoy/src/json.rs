@@ -767,6 +767,10 @@ mod tests {
             r#"{"kind":"user"}"#,
             r#"{"kind":"token"}"#,
             r#"{"kind":"admin"}"#,
+            r#"{"kind":"admin","userId":"root"}"#,
+            r#"{"userId":"root","kind":"admin"}"#,
+            r#"{"kind":"service","keyId":"workbench"}"#,
+            r#"{"kind":"service","userId":"workbench"}"#,
         ] {
             let text = text.replace(
                 r#"{"kind":"token","tokenId":"fedcba9876543210fedcba9876543210"}"#,
