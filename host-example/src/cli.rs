@@ -13,6 +13,7 @@ use crate::clock::{Clock, entropy};
 use crate::db::{self, Db, Origin};
 use crate::plugin::{Actor, Expiry, IssueRequest, Plugin, Request};
 use crate::records::Records;
+use crate::service_keys::ServiceKeys;
 use crate::{auth, client, config, http, settings};
 
 /// A token service: personal access tokens issued and checked by the Tessera
@@ -62,6 +63,13 @@ enum Command {
         /// `POST /api/github/secret-scanning` deactivates leaked tokens.
         #[arg(long)]
         github_keys: Option<PathBuf>,
+        /// A file of service keys, one `NAME SECRET` per line (secrets of
+        /// at least 32 characters): each may issue tokens for users with
+        /// `POST /api/usertokens` and a `userId`, presented as
+        /// `Authorization: Service SECRET`, when the `issue-for-users`
+        /// setting is on.
+        #[arg(long)]
+        service_keys: Option<PathBuf>,
         /// The Envoy filter's plugin configuration (JSON): with it,
         /// `ANY /ext_authz/...` answers Envoy's ext_authz HTTP checks with
         /// the filter's rules and replies. Its deployment must be this
@@ -211,7 +219,9 @@ enum AuditCommand {
 enum SettingsCommand {
     /// Sets a setting: `members-can-create-tokens true|false`, the default
     /// for members whose own setting is `inherit` (whether they may
-    /// generate and use tokens).
+    /// generate and use tokens); `issue-for-users true|false`, whether
+    /// administrators and service keys may create tokens for users (off by
+    /// default).
     Set {
         /// The setting's name.
         name: String,
@@ -300,6 +310,7 @@ pub fn run(cli: Cli) -> Result<()> {
             introspection_secret_file,
             introspection_cache_seconds,
             github_keys,
+            service_keys,
             ext_authz_config,
             token_cache,
             sign_in,
@@ -325,6 +336,15 @@ pub fn run(cli: Cli) -> Result<()> {
                     })
                 }
             };
+            let service_keys = match service_keys {
+                Some(path) => ServiceKeys::load(&path)?,
+                None => ServiceKeys::default(),
+            };
+            if let Some(introspection) = &introspection
+                && service_keys.find(&introspection.secret).is_some()
+            {
+                bail!("a service key has the introspection credential's secret: give each its own");
+            }
             let db = db()?;
             // Read once: the plugin and the catalog route see the same file.
             let deployment = config()?;
@@ -352,6 +372,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     .map(http::GithubKeys::load)
                     .transpose()?,
                 gate,
+                service_keys,
                 database_turns: tokio::sync::Semaphore::new(db::POSTGRES_POOL_SIZE),
                 refusals: Default::default(),
             });

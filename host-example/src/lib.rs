@@ -19,5 +19,6 @@ pub mod proxies;
 pub mod records;
 pub mod requests;
 pub mod scan;
+pub mod service_keys;
 pub mod settings;
 pub mod throttle;

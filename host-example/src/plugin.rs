@@ -37,8 +37,8 @@ pub mod bindings {
 use bindings::exports::tessera::tokens::service;
 pub use bindings::tessera::tokens::types::{Enablement, Standing};
 pub use service::{
-    Actor, AdministratorActor, Edit, Expiry, IssueRequest, Issued, Principal, Request, Status,
-    TokenActor, TokenError, Updated, UserActor,
+    Actor, AdministratorActor, Edit, Expiry, IssueRequest, Issued, Issuer, IssuerActor, Principal,
+    Request, Status, TokenActor, TokenError, Updated, UserActor,
 };
 
 /// What the plugin's storage callbacks can reach.
@@ -416,6 +416,49 @@ impl Actor {
             admin_id: admin_id.into(),
             standing: standing(admin),
             user_id: user_id.into(),
+        })
+    }
+
+    /// An administrator (`admin_id`, with their standing as the host
+    /// looked it up) issuing a token for `user_id`, whose standing the host
+    /// looked up too (`None`: no such user); `allowed` is the deployment's
+    /// setting.
+    pub fn administrator_issuing(
+        admin_id: &str,
+        admin: tessera_core::Standing,
+        user_id: &str,
+        owner: Option<tessera_core::Standing>,
+        allowed: bool,
+    ) -> Self {
+        let issuer = Issuer::Administrator(UserActor {
+            user_id: admin_id.into(),
+            standing: standing(admin),
+        });
+        Self::issuing(issuer, user_id, owner, allowed)
+    }
+
+    /// A service key (its name) issuing a token for `user_id`, as
+    /// [`Actor::administrator_issuing`].
+    pub fn service_key_issuing(
+        key_id: &str,
+        user_id: &str,
+        owner: Option<tessera_core::Standing>,
+        allowed: bool,
+    ) -> Self {
+        Self::issuing(Issuer::ServiceKey(key_id.into()), user_id, owner, allowed)
+    }
+
+    fn issuing(
+        issuer: Issuer,
+        user_id: &str,
+        owner: Option<tessera_core::Standing>,
+        allowed: bool,
+    ) -> Self {
+        Self::Issuer(IssuerActor {
+            issuer,
+            user_id: user_id.into(),
+            owner: owner.map(standing),
+            allowed,
         })
     }
 

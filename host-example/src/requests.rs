@@ -74,6 +74,8 @@ struct CreateBody {
     #[serde(default)]
     expires: Option<Value>,
     scope: Value,
+    #[serde(default, rename = "userId")]
+    user_id: Option<String>,
 }
 
 /// A creation request as the API received it; the core checks its values.
@@ -87,9 +89,12 @@ pub struct Create {
     pub expires: tessera_core::Expiry,
     /// Its scope, as JSON text.
     pub scope: String,
+    /// The user it is for, when an administrator or a service key issues it
+    /// for someone else.
+    pub user_id: Option<String>,
 }
 
-/// Reads `{ "name", "description"?, "expires"?, "scope" }`; the expiry in
+/// Reads `{ "name", "description"?, "expires"?, "scope", "userId"? }`; the expiry in
 /// the core's one grammar: `"never"`, `{ "days": n }` or `{ "at": RFC 3339
 /// | null }`, absent meaning never.
 pub fn create(bytes: &[u8]) -> Result<Create, BodyError> {
@@ -107,6 +112,7 @@ pub fn create(bytes: &[u8]) -> Result<Create, BodyError> {
         description: body.description,
         expires,
         scope: body.scope.to_string(),
+        user_id: body.user_id,
     })
 }
 

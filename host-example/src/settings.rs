@@ -4,12 +4,46 @@
 use anyhow::{Result, bail};
 use tessera_core::{Enablement, Standing};
 
-use crate::db::{Db, MEMBERS_DEFAULT_KEY, Origin};
+use crate::db::{Db, ISSUE_FOR_USERS_KEY, MEMBERS_DEFAULT_KEY, Origin};
 
 /// The deployment's default for members: whether a member whose own
 /// setting is `inherit` may generate and use tokens. The name predates
 /// per-user settings, when it governed creation only; it keeps working.
 pub const MEMBERS_CAN_CREATE_TOKENS: &str = MEMBERS_DEFAULT_KEY;
+
+/// Whether administrators (by password or session) and service keys may
+/// issue tokens for users (Workbench's user tokens). Off by default: a
+/// token made without the user's own credentials is a choice the
+/// deployment makes.
+pub const ISSUE_FOR_USERS: &str = ISSUE_FOR_USERS_KEY;
+
+/// Whether tokens may be issued for users (default: off).
+pub fn issue_for_users(db: &Db) -> Result<bool> {
+    Ok(db.setting(ISSUE_FOR_USERS)?.as_deref() == Some("true"))
+}
+
+/// Lets tokens be issued for users, or stops it.
+pub fn set_issue_for_users(db: &Db, allowed: bool, origin: &Origin) -> Result<()> {
+    db.set_setting(
+        ISSUE_FOR_USERS,
+        if allowed { "true" } else { "false" },
+        origin,
+    )
+}
+
+/// The standing of a user of the host, or `None` when there is no such
+/// user (unlike [`standing`], which treats any id as a service principal).
+pub fn user_standing(db: &Db, user: &str) -> Result<Option<Standing>> {
+    let Some(row) = db.user(user)? else {
+        return Ok(None);
+    };
+    let default = db.setting(MEMBERS_CAN_CREATE_TOKENS)?;
+    Ok(Some(crate::db::standing(
+        row.admin,
+        Some(row.tokens.as_str()),
+        default.as_deref(),
+    )))
+}
 
 /// The deployment's default for members (default: off).
 pub fn members_can_create_tokens(db: &Db) -> Result<bool> {
@@ -52,7 +86,10 @@ pub fn set_by_name(db: &Db, name: &str, value: &str, origin: &Origin) -> Result<
         (MEMBERS_CAN_CREATE_TOKENS, "true" | "false") => {
             set_members_can_create_tokens(db, value == "true", origin)
         }
-        (MEMBERS_CAN_CREATE_TOKENS, _) => bail!("{name} is true or false"),
-        _ => bail!("unknown setting {name:?}; known: {MEMBERS_CAN_CREATE_TOKENS}"),
+        (ISSUE_FOR_USERS, "true" | "false") => set_issue_for_users(db, value == "true", origin),
+        (MEMBERS_CAN_CREATE_TOKENS | ISSUE_FOR_USERS, _) => bail!("{name} is true or false"),
+        _ => {
+            bail!("unknown setting {name:?}; known: {MEMBERS_CAN_CREATE_TOKENS}, {ISSUE_FOR_USERS}")
+        }
     }
 }

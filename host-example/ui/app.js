@@ -15,7 +15,10 @@
  * after the acknowledgement box is ticked) clears both.
  */
 
-/** @typedef {{ kind: "user" } | { kind: "token", tokenId: string }} Creator */
+/**
+ * @typedef {{ kind: "user" } | { kind: "token", tokenId: string }
+ *   | { kind: "admin", userId: string } | { kind: "service", keyId: string }} Creator
+ */
 /** @typedef {{ preset?: string, actions?: string[], resources?: string[] }} Scope */
 /**
  * A token's metadata as the API lists it (never the token or its hash).
@@ -315,10 +318,15 @@ function timeElement(ms, withTime) {
   return time;
 }
 
-/** @param {TokenInfo} token who made it: you, a token by name, or a deleted token */
+/**
+ * @param {TokenInfo} token who made it: you, a token by name, a deleted
+ * token, or the administrator or service key that issued it for you
+ */
 function creatorText(token) {
   const by = token.createdBy;
   if (by.kind === "user") return "you";
+  if (by.kind === "admin") return `administrator ${by.userId}`;
+  if (by.kind === "service") return `service key “${by.keyId}”`;
   const parent = tokens.find((t) => t.id === by.tokenId);
   return parent ? `token “${parent.name}”` : "a deleted token";
 }

@@ -26,6 +26,8 @@ pub enum ActorKind {
     Operator,
     /// GitHub's secret scanning, reporting leaked tokens.
     Scanner,
+    /// A service key the host holds, issuing a token for a user.
+    Service,
 }
 
 impl ActorKind {
@@ -37,6 +39,7 @@ impl ActorKind {
             Self::Admin => "admin",
             Self::Operator => "operator",
             Self::Scanner => "scanner",
+            Self::Service => "service",
         }
     }
 }

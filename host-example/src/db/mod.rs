@@ -50,6 +50,9 @@ pub struct FoundToken {
 /// members whose own setting is `inherit` may generate and use tokens. Its
 /// name predates per-user settings, when it governed creation only.
 pub const MEMBERS_DEFAULT_KEY: &str = "members-can-create-tokens";
+/// The setting that lets administrators and service keys issue tokens for
+/// users.
+pub const ISSUE_FOR_USERS_KEY: &str = "issue-for-users";
 
 /// A standing from its stored columns: the user's admin flag and setting
 /// (absent for a user id that is no user of the host: enabled) and the

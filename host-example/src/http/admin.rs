@@ -1,7 +1,8 @@
-//! Administration and account routes: the deployment's default for
-//! members (`membersCanCreateTokens`, which now governs whether members who
-//! inherit it may generate *and use* tokens), each user's own token
-//! setting, and changing one's own password.
+//! Administration and account routes: the deployment's settings (the
+//! default for members, `membersCanCreateTokens`, which governs whether
+//! members who inherit it may generate *and use* tokens; `issueForUsers`,
+//! whether administrators and service keys may create tokens for users),
+//! each user's own token setting, and changing one's own password.
 
 use std::sync::Arc;
 
@@ -18,10 +19,22 @@ use crate::db::User;
 use crate::{auth, settings};
 use tessera_core::{Enablement, Standing};
 
+/// A change of settings: each member present is set.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SettingsBody {
-    members_can_create_tokens: bool,
+    #[serde(default)]
+    members_can_create_tokens: Option<bool>,
+    #[serde(default)]
+    issue_for_users: Option<bool>,
+}
+
+/// The deployment's settings as the API shows them.
+fn settings_json(db: &crate::db::Db) -> Result<serde_json::Value, ApiError> {
+    Ok(json!({
+        "membersCanCreateTokens": settings::members_can_create_tokens(db)?,
+        "issueForUsers": settings::issue_for_users(db)?,
+    }))
 }
 
 async fn admin(app: &Arc<App>, credentials: &Credentials) -> Result<Caller, ApiError> {
@@ -118,11 +131,12 @@ pub async fn settings(
     credentials: Credentials,
 ) -> Result<Response, ApiError> {
     admin(&app, &credentials).await?;
-    let allowed = settings::members_can_create_tokens(&app.db)?;
-    Ok(axum::Json(json!({ "membersCanCreateTokens": allowed })).into_response())
+    Ok(axum::Json(settings_json(&app.db)?).into_response())
 }
 
-/// `PUT /api/settings` with `{ "membersCanCreateTokens": bool }`.
+/// `PUT /api/settings` with `{ "membersCanCreateTokens"?: bool,
+/// "issueForUsers"?: bool }` (at least one): answers every setting after
+/// the change.
 pub async fn update_settings(
     State(app): State<Arc<App>>,
     credentials: Credentials,
@@ -130,15 +144,21 @@ pub async fn update_settings(
 ) -> Result<Response, ApiError> {
     let caller = admin(&app, &credentials).await?;
     let body: SettingsBody = body.parse()?;
+    if body.members_can_create_tokens.is_none() && body.issue_for_users.is_none() {
+        return Err(ApiError::bad_request(
+            "name a setting: membersCanCreateTokens or issueForUsers",
+        ));
+    }
     let origin = caller.origin(true, app.clock.now());
-    let set =
-        settings::set_members_can_create_tokens(&app.db, body.members_can_create_tokens, &origin);
-    app.plugin.records().forget_all();
-    set?;
-    Ok(
-        axum::Json(json!({ "membersCanCreateTokens": body.members_can_create_tokens }))
-            .into_response(),
-    )
+    if let Some(allowed) = body.issue_for_users {
+        settings::set_issue_for_users(&app.db, allowed, &origin)?;
+    }
+    if let Some(allowed) = body.members_can_create_tokens {
+        let set = settings::set_members_can_create_tokens(&app.db, allowed, &origin);
+        app.plugin.records().forget_all();
+        set?;
+    }
+    Ok(axum::Json(settings_json(&app.db)?).into_response())
 }
 
 #[derive(Deserialize)]

@@ -74,6 +74,8 @@ pub struct App {
     pub github: Option<GithubKeys>,
     /// Envoy ext_authz checks with the filter's rules, when configured.
     pub gate: Option<Gate>,
+    /// The keys with which other systems issue tokens for users.
+    pub service_keys: crate::service_keys::ServiceKeys,
     /// Turns on the blocking pool for verifications that must read a
     /// database server, as many as it has pooled connections.
     pub database_turns: tokio::sync::Semaphore,

@@ -79,8 +79,9 @@ fn json_record(record: String) -> Result<Response, ApiError> {
     Ok(axum::Json(record).into_response())
 }
 
-/// Whom an operation acts as: the caller on their own tokens, or an
-/// administrator (the caller, by password) on another user's.
+/// Whom an operation acts as: the caller on their own tokens, an
+/// administrator (the caller, by password) on another user's, or an issuer
+/// creating a token for a user.
 pub(super) enum Acting {
     /// The caller, by password, session or token.
     Caller(Caller),
@@ -91,6 +92,28 @@ pub(super) enum Acting {
         /// The user whose tokens they act on.
         user: String,
     },
+    /// An administrator (by password or session) or a service key,
+    /// creating a token for `user`.
+    Issuer {
+        /// Who issues.
+        by: IssuedBy,
+        /// The user the token is for.
+        user: String,
+    },
+}
+
+/// Who issues a token for a user.
+pub(super) enum IssuedBy {
+    /// An administrator, by password or session (the core checks they are
+    /// one).
+    Administrator(Caller),
+    /// A service key, by its name, presented from `client`.
+    ServiceKey {
+        /// The key's name.
+        name: String,
+        /// The client's address.
+        client: std::net::IpAddr,
+    },
 }
 
 impl Acting {
@@ -98,7 +121,23 @@ impl Acting {
     fn origin(&self, at: i64) -> Origin {
         match self {
             Self::Caller(caller) => caller.origin(false, at),
-            Self::Administrator { caller, .. } => caller.origin(true, at),
+            Self::Administrator { caller, .. }
+            | Self::Issuer {
+                by: IssuedBy::Administrator(caller),
+                ..
+            } => caller.origin(true, at),
+            Self::Issuer {
+                by: IssuedBy::ServiceKey { name, client },
+                ..
+            } => Origin {
+                kind: crate::db::ActorKind::Service,
+                user: None,
+                token_id: None,
+                address: Some(*client),
+                at,
+                cascade_of: None,
+                detail: Some(serde_json::json!({ "serviceKey": name })),
+            },
         }
     }
 }
@@ -122,6 +161,22 @@ fn actor(app: &App, acting: &Acting) -> Result<Actor, ApiError> {
             settings::standing(&app.db, &caller.user)?,
             user,
         ),
+        Acting::Issuer { by, user } => {
+            let owner = settings::user_standing(&app.db, user)?;
+            let allowed = settings::issue_for_users(&app.db)?;
+            match by {
+                IssuedBy::Administrator(caller) => Actor::administrator_issuing(
+                    &caller.user,
+                    settings::standing(&app.db, &caller.user)?,
+                    user,
+                    owner,
+                    allowed,
+                ),
+                IssuedBy::ServiceKey { name, .. } => {
+                    Actor::service_key_issuing(name, user, owner, allowed)
+                }
+            }
+        }
     })
 }
 
@@ -166,14 +221,73 @@ pub(super) async fn operate_as<T: Send + 'static>(
     .map_err(|e| ApiError::internal(&e))?
 }
 
-/// `POST /api/usertokens`.
+/// The name of the service key the request presents (`Authorization:
+/// Service <secret>`), `None` when it presents none; a key the host does
+/// not hold is 401, like any wrong credential.
+fn service_key(app: &App, credentials: &Credentials) -> Result<Option<String>, ApiError> {
+    let Some(secret) = credentials
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Service "))
+    else {
+        return Ok(None);
+    };
+    match app.service_keys.find(secret.trim()) {
+        Some(name) => Ok(Some(name.to_owned())),
+        None => Err(ApiError::unauthenticated("an unknown service key")),
+    }
+}
+
+/// Who creates a token: the caller for themselves; for another user
+/// (`userId`), an administrator by password or session, or a service key,
+/// which the core lets issue only when the deployment allows it. A token
+/// never issues for another user.
+async fn creator(
+    app: &Arc<App>,
+    credentials: &Credentials,
+    bytes: &[u8],
+) -> Result<(Acting, requests::Create), ApiError> {
+    if let Some(name) = service_key(app, credentials)? {
+        let body = requests::create(bytes)?;
+        let Some(user) = body.user_id.clone() else {
+            return Err(ApiError::bad_request(
+                "a service key issues tokens for users: userId is required",
+            ));
+        };
+        let by = IssuedBy::ServiceKey {
+            name,
+            client: credentials.client,
+        };
+        return Ok((Acting::Issuer { by, user }, body));
+    }
+    let caller = caller(app, credentials).await?;
+    let body = requests::create(bytes)?;
+    let acting = match &body.user_id {
+        Some(user) if *user != caller.user => {
+            if !matches!(caller.via, Via::Password { .. }) {
+                return Err(ApiError::forbidden(
+                    "a token cannot issue tokens for other users",
+                ));
+            }
+            Acting::Issuer {
+                user: user.clone(),
+                by: IssuedBy::Administrator(caller),
+            }
+        }
+        _ => Acting::Caller(caller),
+    };
+    Ok((acting, body))
+}
+
+/// `POST /api/usertokens`: a token for the caller, or, with `userId`, for
+/// that user (see [`creator`]).
 pub async fn create(
     State(app): State<Arc<App>>,
     credentials: Credentials,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&app, &credentials).await?;
-    let body = requests::create(&body.0)?;
+    let (acting, body) = creator(&app, &credentials, &body.0).await?;
     let request = IssueRequest {
         name: body.name,
         description: body.description,
@@ -181,7 +295,7 @@ pub async fn create(
         scope: body.scope,
     };
     let entropy = entropy()?;
-    let issued = operate(&app, caller, move |app, actor, origin| {
+    let issued = operate_as(&app, acting, move |app, actor, origin| {
         one_at_a_time(app, || {
             app.plugin
                 .issue(origin, actor, &request, app.clock.now(), &entropy)

@@ -49,6 +49,24 @@ fn standing(value: &Value) -> Standing {
 /// is given it first (every user of the file gets it, the owner among
 /// them).
 fn actor(db: &Db, value: &Value, users: &BTreeSet<String>) -> Actor {
+    if value["kind"] == "issuer" {
+        let user = value["userId"].as_str().expect("userId");
+        let owner = (!value["owner"].is_null()).then(|| standing(&value["owner"]));
+        let allowed = value["allowed"].as_bool().expect("allowed");
+        let by = &value["issuer"];
+        return match by.get("serviceKey") {
+            Some(key) => {
+                Actor::service_key_issuing(key.as_str().expect("key"), user, owner, allowed)
+            }
+            None => Actor::administrator_issuing(
+                by["administrator"]["adminId"].as_str().expect("adminId"),
+                standing(&by["administrator"]["standing"]),
+                user,
+                owner,
+                allowed,
+            ),
+        };
+    }
     let standing = standing(&value["standing"]);
     match value["kind"].as_str().expect("kind") {
         "user" => Actor::user(value["userId"].as_str().expect("userId"), standing),
