@@ -6,11 +6,14 @@ mod audit;
 mod body;
 mod caller;
 mod console;
+mod docs;
 mod error;
 mod ext_authz;
 mod github;
 mod guard;
 mod introspect;
+mod openapi;
+mod routes;
 mod sample;
 mod serve;
 mod session;
@@ -25,7 +28,7 @@ use anyhow::Result;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{any, get, patch, post, put};
+use axum::routing::MethodRouter;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
@@ -38,6 +41,7 @@ pub use error::ApiError;
 pub use ext_authz::Gate;
 pub use github::{GithubKeys, KEYS_URL as GITHUB_KEYS_URL};
 pub use introspect::Introspection;
+pub use openapi::{document as openapi_document, template as openapi_template};
 pub use serve::ConnectionOptions;
 pub use session::SessionOptions;
 pub use signin::{SignIn, SignInOptions};
@@ -135,63 +139,24 @@ impl App {
     }
 }
 
-/// The router with every route.
+/// The router with every route of the table in [`routes`], each path's
+/// methods merged.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route("/", get(ui::index))
-        .route("/ui/app.js", get(ui::script))
-        .route("/ui/app.css", get(ui::stylesheet))
-        .route("/ui/icon.svg", get(ui::icon))
-        .route("/healthz", get(sample::healthz))
-        .route("/api/whoami", get(sample::whoami))
-        .route("/api/catalog", get(sample::catalog))
-        .route("/api/audit", get(audit::list))
-        .route("/api/apps", get(sample::list_apps).post(sample::create_app))
-        .route("/api/deploys", post(sample::deploy))
-        .route(
-            "/api/settings",
-            get(admin::settings).put(admin::update_settings),
-        )
-        .route("/api/usertokens", get(tokens::list).post(tokens::create))
-        .route("/api/usertokens/expiring", get(tokens::expiring))
-        .route(
-            "/api/usertokens/{id}",
-            get(tokens::detail)
-                .patch(tokens::update)
-                .delete(tokens::delete),
-        )
-        .route("/api/usertokens/{id}/rotate", post(tokens::rotate))
-        .route("/api/password", put(admin::change_password))
-        .route("/api/usertokens/deactivate", post(tokens::deactivate_all))
-        .route("/api/admin/users/{name}/tokens", get(console::list))
-        .route(
-            "/api/admin/users/{name}/tokens/deactivate",
-            post(console::deactivate_all),
-        )
-        .route(
-            "/api/admin/users/{name}/tokens/{id}",
-            patch(console::update).delete(console::delete),
-        )
-        .route("/api/users", get(admin::users))
-        .route("/api/users/{name}/tokens", put(admin::set_user_tokens))
-        .route(
-            "/api/session",
-            get(session::current)
-                .post(session::sign_in)
-                .delete(session::sign_out),
-        )
-        .route("/api/introspect/{hash}", get(introspect::introspect))
-        .route("/api/revocations", get(introspect::changes))
-        .route(
-            "/api/last-used",
-            post(introspect::last_used).layer(DefaultBodyLimit::max(introspect::USES_BODY_LIMIT)),
-        )
-        .route(ext_authz::PREFIX, any(ext_authz::check))
-        .route("/ext_authz/{*path}", any(ext_authz::check))
-        .route(
-            "/api/github/secret-scanning",
-            post(github::alert).layer(DefaultBodyLimit::max(github::BODY_LIMIT)),
-        )
+    let mut paths: Vec<(&'static str, MethodRouter<Arc<App>>)> = Vec::new();
+    for route in routes::all() {
+        match paths.iter_mut().find(|(path, _)| *path == route.path) {
+            Some((_, methods)) => {
+                let merged = std::mem::take(methods).merge(route.handler);
+                *methods = merged;
+            }
+            None => paths.push((route.path, route.handler)),
+        }
+    }
+    let mut router = Router::new();
+    for (path, methods) in paths {
+        router = router.route(path, methods);
+    }
+    router
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(guard::api_rules))
         .with_state(app)

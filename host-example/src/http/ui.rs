@@ -48,7 +48,7 @@ pub async fn icon() -> Response {
 /// An embedded asset with its content type and the security headers. The
 /// assets change only with the binary, so browsers revalidate each time
 /// (`no-cache`) rather than keep a stale page after an upgrade.
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+pub(super) fn asset(content_type: &'static str, body: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     let fixed = [

@@ -10,24 +10,17 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { createServer } from "node:http";
-import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
+import { TOKEN_PATTERN, artifacts, hostCli, launchChromium, startHost } from "../harness.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../../..");
-const BIN = process.env.TESSERA_HOST_BIN ?? join(root, "target/debug/tessera-host");
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const ARTIFACTS = join(here, "../artifacts");
-const TOKEN_PATTERN = /^tsr_[0-9A-Za-z]{49}$/;
+/** Where this file's screenshots go. */
+let ARTIFACTS = "";
 
 const ADMIN = "ann";
 const MEMBER = "bob";
@@ -54,8 +47,7 @@ let context;
  * @param {string} input standard input
  */
 function cli(args, input) {
-  const out = spawnSync(BIN, ["--db", join(work, "tessera.db"), ...args], { input, encoding: "utf8" });
-  assert.equal(out.status, 0, `tessera-host ${args.join(" ")} failed: ${out.stderr}`);
+  hostCli(join(work, "tessera.db"), args, input);
 }
 
 /**
@@ -91,8 +83,7 @@ async function shot(page, name, { fullPage = true } = {}) {
 }
 
 before(async () => {
-  rmSync(ARTIFACTS, { recursive: true, force: true });
-  mkdirSync(ARTIFACTS, { recursive: true });
+  ARTIFACTS = artifacts("token-page");
   work = mkdtempSync(join(tmpdir(), "tessera-ui-"));
   // A lifetime cap, so the page's one-year default date meets the policy.
   config = join(work, "config.json");
@@ -113,18 +104,7 @@ before(async () => {
 
   ({ process: server, base } = await startServer([]));
 
-  context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-    acceptDownloads: true,
-    viewport: { width: 1280, height: 900 },
-    locale: "en-GB",
-    timezoneId: "UTC",
-  });
+  context = await launchChromium(join(work, "chromium-profile"));
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
 });
 
@@ -134,23 +114,9 @@ before(async () => {
  * @returns {Promise<{ process: import("node:child_process").ChildProcess, base: string }>}
  */
 async function startServer(extra) {
-  const child = spawn(BIN, ["--db", join(work, "tessera.db"), "--config", config, ...extra,
-    "serve", "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stderr?.on("data", (chunk) => { serverOutput += chunk; });
-  const url = await new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${serverOutput}`)), 30_000);
-    child.once("exit", (code) => reject(new Error(`the server exited (${code}): ${serverOutput}`)));
-    if (!child.stdout) return reject(new Error("no stdout"));
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      serverOutput += `${line}\n`;
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolvePromise(match[1]);
-      }
-    });
+  return startHost(["--db", join(work, "tessera.db"), "--config", config, ...extra], [], (text) => {
+    serverOutput += text;
   });
-  return { process: child, base: /** @type {string} */ (url) };
 }
 
 after(async () => {
@@ -219,7 +185,7 @@ test("sign in, generate a custom token, show it once, use, deactivate and delete
   await setting.check();
   await page.waitForFunction(() => !document.querySelector("#members-can-create")?.hasAttribute("disabled"));
   assert.deepEqual((await call("GET", "/api/settings", { user: ADMIN, password: ADMIN_PASSWORD })).body,
-    { membersCanCreateTokens: true });
+    { membersCanCreateTokens: true, issueForUsers: false });
   await shot(page, "03-signed-in");
 
   // 4. Errors next to their fields: a missing name (checked in the page), then
