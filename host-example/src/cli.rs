@@ -358,6 +358,7 @@ pub fn run(cli: Cli) -> Result<()> {
             });
             let app = Arc::new(http::App {
                 catalog: config::catalog(&deployment)?,
+                policy: config::policy(&deployment)?,
                 plugin: Plugin::with_records(records.clone(), deployment)?,
                 db,
                 clock,

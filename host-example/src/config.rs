@@ -53,6 +53,26 @@ pub fn load(path: Option<&Path>) -> Result<String> {
 
 /// The action catalog of a configuration, as JSON (`[{ "action", "kinds" }]`),
 /// for clients that offer its actions (the token page's custom scopes).
+/// The deployment's token policy as `GET /api/policy` shows it, every limit
+/// named (`null`: none), so clients can say what the limits are before they
+/// are reached.
+pub fn policy(config: &str) -> Result<String> {
+    let value: Value = serde_json::from_str(config).context("the configuration is not JSON")?;
+    let policy = value.get("policy").cloned().unwrap_or(Value::Null);
+    let member = |name: &str| policy.get(name).cloned().unwrap_or(Value::Null);
+    let allow_non_expiring = policy
+        .get("allowNonExpiring")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    Ok(serde_json::json!({
+        "allowNonExpiring": allow_non_expiring,
+        "maxLifetimeDays": member("maxLifetimeDays"),
+        "maxTokensPerUser": member("maxTokensPerUser"),
+    })
+    .to_string())
+}
+
+/// The deployment's action catalog as JSON.
 pub fn catalog(config: &str) -> Result<String> {
     let value: Value = serde_json::from_str(config).context("the configuration is not JSON")?;
     Ok(value

@@ -78,7 +78,7 @@ fn the_document_lists_exactly_what_the_server_serves() {
     for path in [
         "/api/nothing",
         "/api/usertokens/a/b/c",
-        "/ui/missing.js",
+        "/ui/a/b.js",
         "/docs",
     ] {
         for method in METHODS {
@@ -89,6 +89,12 @@ fn the_document_lists_exactly_what_the_server_serves() {
             );
         }
     }
+    // An asset the binary does not hold is the handler's 404.
+    let missing = server.send("GET", "/ui/missing.js", None, None);
+    assert_eq!(
+        (missing.status, missing.code()),
+        (404, "NOT_FOUND".to_string())
+    );
     // The operations the issue names are there, as the routes take them.
     let create = &doc["paths"]["/api/usertokens"]["post"];
     assert_eq!(create["operationId"], "createToken");
@@ -116,6 +122,8 @@ fn the_documentation_page_comes_from_the_binary_under_the_pages_policy() {
     for (path, media) in [
         ("/api/docs", "text/html; charset=utf-8"),
         ("/ui/docs.js", "text/javascript; charset=utf-8"),
+        ("/ui/api.js", "text/javascript; charset=utf-8"),
+        ("/ui/detail.js", "text/javascript; charset=utf-8"),
     ] {
         let page = server.send("GET", path, None, None);
         assert_eq!(page.status, 200, "{path}");

@@ -15,11 +15,17 @@
  * after the acknowledgement box is ticked) clears both.
  */
 
+import { ApiError, api, hooks, messageOf, send, signedIn, state } from "./api.js";
+import { DAY_MS, SOON_MS, announce, byId, fieldError, make, scopeText, timeElement } from "./dom.js";
+import { closeDetail, initDetail, openDetail, syncDetail } from "./detail.js";
+import { initAccount, resetAccount } from "./account.js";
+
 /**
  * @typedef {{ kind: "user" } | { kind: "token", tokenId: string }
  *   | { kind: "admin", userId: string } | { kind: "service", keyId: string }} Creator
  */
-/** @typedef {{ preset?: string, actions?: string[], resources?: string[] }} Scope */
+/** @typedef {import("./dom.js").Scope} Scope */
+/** @typedef {import("./api.js").Session} Session */
 /**
  * A token's metadata as the API lists it (never the token or its hash).
  * @typedef {object} TokenInfo
@@ -38,7 +44,6 @@
  * @property {string | null} replacedBy
  */
 /** @typedef {{ action: string, kinds?: string[] }} CatalogEntry */
-/** @typedef {{ user: string, admin: boolean, csrfToken: string }} Session */
 /** @typedef {{ name: string, admin: boolean, tokens: "inherit" | "on" | "off", tokensEnabled: boolean }} UserInfo */
 /** @typedef {"never" | { days: number } | { at: string }} ExpiryRequest */
 /** @typedef {{ kind: string, userId?: string, tokenId?: string }} AuditActor */
@@ -52,56 +57,6 @@
  * @property {AuditActor} actor
  * @property {string | null} address
  */
-
-const DAY_MS = 86_400_000;
-/** Expiry dates closer than this are highlighted. */
-const SOON_MS = 7 * DAY_MS;
-
-/** Preset scopes as the form and the list name them. */
-const PRESETS = /** @type {const} */ ({ all: "All permissions", read: "Read only", cli: "CLI developer" });
-
-/** An error answer from the API: its HTTP status and stable code. */
-class ApiError extends Error {
-  /**
-   * @param {number} status
-   * @param {string} code
-   * @param {string} message
-   */
-  constructor(status, code, message) {
-    super(message);
-    this.name = "ApiError";
-    this.status = status;
-    this.code = code;
-  }
-}
-
-/**
- * The element with this id, checked to be of the expected type.
- * @template {HTMLElement} T
- * @param {string} id
- * @param {{ new (): T }} type
- * @returns {T}
- */
-function byId(id, type) {
-  const element = document.getElementById(id);
-  if (!(element instanceof type)) throw new Error(`#${id} is missing or of the wrong type`);
-  return element;
-}
-
-/**
- * A new element with an optional class and text.
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag
- * @param {string} [className]
- * @param {string} [text]
- * @returns {HTMLElementTagNameMap[K]}
- */
-function make(tag, className, text) {
-  const element = document.createElement(tag);
-  if (className) element.className = className;
-  if (text !== undefined) element.textContent = text;
-  return element;
-}
 
 const ui = {
   account: byId("account", HTMLElement),
@@ -148,6 +103,8 @@ const ui = {
   expiryError: byId("expiry-error", HTMLElement),
   expiryDateField: byId("expiry-date-field", HTMLElement),
   expiryAt: byId("expiry-at", HTMLInputElement),
+  expiryTime: byId("expiry-time", HTMLInputElement),
+  generateLimit: byId("generate-limit", HTMLElement),
   expiryDaysField: byId("expiry-days-field", HTMLElement),
   expiryDays: byId("expiry-days-count", HTMLInputElement),
   scope: byId("scope", HTMLFieldSetElement),
@@ -171,12 +128,15 @@ const ui = {
   deleteConfirm: byId("delete-confirm", HTMLButtonElement),
 };
 
-/** Who is signed in, and the session's CSRF token, in memory only. @type {Session | null} */
-let session = null;
 /** The signed-in user's tokens, as last listed. @type {TokenInfo[]} */
 let tokens = [];
 /** The deployment's action catalog. @type {CatalogEntry[]} */
 let catalog = [];
+/**
+ * The deployment's limits on tokens.
+ * @type {{ allowNonExpiring: boolean, maxLifetimeDays: number | null, maxTokensPerUser: number | null }}
+ */
+let policy = { allowNonExpiring: true, maxLifetimeDays: null, maxTokensPerUser: null };
 /** The token in the show-once dialog, until it is closed. @type {{ value: string, name: string, id: string } | null} */
 let shown = null;
 /** A download link's object URL for the shown token, revoked on close. @type {string | null} */
@@ -185,138 +145,6 @@ let downloadUrl = null;
 let deleting = null;
 /** Where the next (older) page of the activity starts. @type {string | null} */
 let activityCursor = null;
-
-// ---------------------------------------------------------------- the API
-
-/**
- * Sends one request to the API and reads its JSON answer. The session
- * cookie goes along (same origin only); `headers` adds the CSRF token.
- * @param {string} method
- * @param {string} path
- * @param {Record<string, string>} headers
- * @param {unknown} [body]
- * @returns {Promise<unknown>} the parsed JSON body, or null for 204
- */
-async function send(method, path, headers, body) {
-  /** @type {Record<string, string>} */
-  const all = { Accept: "application/json", ...headers };
-  // The server takes writes only as JSON (which no cross-site form can send).
-  if (method === "POST" || method === "PUT" || method === "PATCH") all["Content-Type"] = "application/json";
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers: all,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-      cache: "no-store",
-      redirect: "error",
-    });
-  } catch {
-    throw new ApiError(0, "NETWORK", "The server could not be reached. Check your connection and try again.");
-  }
-  if (response.status === 204) return null;
-  /** @type {unknown} */
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const error = /** @type {{ code?: unknown, message?: unknown } | null} */ (data);
-    const code = typeof error?.code === "string" ? error.code : `HTTP_${response.status}`;
-    const message = typeof error?.message === "string" ? sentence(error.message) : `The server answered ${response.status}.`;
-    throw new ApiError(response.status, code, message);
-  }
-  return data;
-}
-
-/**
- * Calls the API as the signed-in user: the session cookie and its CSRF
- * token.
- * @param {string} method
- * @param {string} path
- * @param {unknown} [body]
- * @returns {Promise<unknown>} the parsed JSON body, or null for 204
- */
-async function api(method, path, body) {
-  if (!session) throw new ApiError(401, "UNAUTHENTICATED", "You are signed out.");
-  return send(method, path, { "X-CSRF-Token": session.csrfToken }, body);
-}
-
-/**
- * Runs an API call; an `UNAUTHENTICATED` answer after sign-in (the password
- * was changed elsewhere, the user removed) ends the session.
- * @template T
- * @param {() => Promise<T>} call
- * @returns {Promise<T>}
- */
-async function signedIn(call) {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof ApiError && error.code === "UNAUTHENTICATED" && session) {
-      leave("Your session has ended. Sign in again.");
-    }
-    throw error;
-  }
-}
-
-/**
- * A server message as a sentence: capitalised, with a full stop.
- * @param {string} text
- */
-function sentence(text) {
-  const trimmed = text.trim();
-  if (!trimmed) return trimmed;
-  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
-  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
-}
-
-/** @param {unknown} error */
-function messageOf(error) {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** @param {string} text a message for screen readers */
-function announce(text) {
-  ui.status.textContent = "";
-  // A fresh text node after a tick makes screen readers announce a repeat.
-  setTimeout(() => { ui.status.textContent = text; }, 50);
-}
-
-/**
- * Shows or clears an error next to a control.
- * @param {HTMLElement} message the error's element
- * @param {HTMLElement | null} control the control it concerns (gets aria-invalid)
- * @param {string | null} text
- */
-function fieldError(message, control, text) {
-  message.textContent = text ?? "";
-  message.hidden = !text;
-  if (control) {
-    if (text) control.setAttribute("aria-invalid", "true");
-    else control.removeAttribute("aria-invalid");
-  }
-}
-
-// ---------------------------------------------------------------- formatting
-
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-
-/**
- * A `<time>` element for a moment.
- * @param {number} ms
- * @param {boolean} withTime
- */
-function timeElement(ms, withTime) {
-  const time = make("time", undefined, (withTime ? dateTimeFormat : dateFormat).format(ms));
-  time.dateTime = new Date(ms).toISOString();
-  time.title = dateTimeFormat.format(ms);
-  return time;
-}
 
 /**
  * @param {TokenInfo} token who made it: you, a token by name, a deleted
@@ -329,15 +157,6 @@ function creatorText(token) {
   if (by.kind === "service") return `service key “${by.keyId}”`;
   const parent = tokens.find((t) => t.id === by.tokenId);
   return parent ? `token “${parent.name}”` : "a deleted token";
-}
-
-/** @param {Scope} scope */
-function scopeText(scope) {
-  let text;
-  if (scope.preset) text = PRESETS[/** @type {keyof typeof PRESETS} */ (scope.preset)] ?? scope.preset;
-  else text = (scope.actions ?? []).join(", ");
-  if (scope.resources?.length) text += ` on ${scope.resources.join(", ")}`;
-  return text;
 }
 
 /** @param {TokenInfo} token */
@@ -468,7 +287,32 @@ function renderTokens() {
   const sorted = [...tokens].sort((a, b) => b.createdAt - a.createdAt);
   ui.tokensBody.replaceChildren(...sorted.map(tokenRow));
   ui.tokensTable.hidden = sorted.length === 0;
-  ui.tokensEmpty.hidden = sorted.length !== 0 || !session;
+  ui.tokensEmpty.hidden = sorted.length !== 0 || !state.session;
+  syncDetail(tokens);
+  syncLimit();
+}
+
+/**
+ * Disables Generate, saying why, while the user holds as many tokens as the
+ * deployment allows: those not expired and not already replaced by a
+ * rotation, as the server counts them. Rotation stays possible.
+ */
+function syncLimit() {
+  const limit = policy.maxTokensPerUser;
+  const now = Date.now();
+  const live = tokens.filter((t) => (t.expiresAt === null || t.expiresAt > now)
+    && !(t.replacedBy && t.expiresAt !== null && t.expiresAt > now)).length;
+  const full = limit !== null && live >= limit;
+  ui.generateSubmit.disabled = full;
+  ui.generateLimit.hidden = !full;
+  if (full) {
+    ui.generateLimit.textContent = limit === 1
+      ? "You already have a token, and this deployment allows one per user. Delete it (or let it expire) to generate another, or rotate it to replace it."
+      : `You have ${live} tokens, the most this deployment allows. Delete one (or let one expire) to generate another, or rotate one to replace it.`;
+    ui.generateSubmit.setAttribute("aria-describedby", "generate-limit");
+  } else {
+    ui.generateSubmit.removeAttribute("aria-describedby");
+  }
 }
 
 /** @param {TokenInfo} token */
@@ -506,6 +350,11 @@ function tokenRow(token) {
   active.append(label);
 
   const actions = make("td");
+  const details = make("button", "link plain", "Details");
+  details.type = "button";
+  details.setAttribute("aria-label", `Details of ${token.name}`);
+  details.addEventListener("click", () => openDetail(token, details));
+  actions.append(details);
   const remove = make("button", "link", "Delete");
   remove.type = "button";
   remove.setAttribute("aria-label", `Delete ${token.name}`);
@@ -750,18 +599,21 @@ function readExpiry() {
       showGenerateError("EXPIRY_INVALID", "Choose the date the token expires.");
       return null;
     }
-    // The end of the chosen day, in the user's time zone.
-    const end = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]), 23, 59, 59, 999);
+    // The chosen time of that day, else its end, in the user's time zone.
+    const time = /^(\d{2}):(\d{2})$/.exec(ui.expiryTime.value);
+    const end = time
+      ? new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]), Number(time[1]), Number(time[2]), 0, 0)
+      : new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]), 23, 59, 59, 999);
     if (end.getTime() <= Date.now()) {
-      showGenerateError("EXPIRY_INVALID", "Choose a date in the future.");
+      showGenerateError("EXPIRY_INVALID", time ? "Choose a time in the future." : "Choose a date in the future.");
       return null;
     }
     return { at: end.toISOString() };
   }
   if (choice === "days") {
     const days = Number(ui.expiryDays.value);
-    if (!Number.isInteger(days) || days < 1) {
-      showGenerateError("EXPIRY_INVALID", "Enter a whole number of days, 1 or more.");
+    if (!Number.isInteger(days) || (days < 1 && days !== -1)) {
+      showGenerateError("EXPIRY_INVALID", "Enter a whole number of days, 1 or more, or −1 for never.");
       return null;
     }
     return { days };
@@ -817,6 +669,7 @@ async function generate(event) {
     else showGenerateError("", messageOf(error));
   } finally {
     ui.generateSubmit.disabled = false;
+    syncLimit();
   }
 }
 
@@ -923,7 +776,7 @@ async function signIn(event) {
     if (!isSession(answer)) throw new ApiError(500, "INTERNAL", "The server's answer could not be read.");
     await enter(answer);
   } catch (error) {
-    session = null;
+    state.session = null;
     const code = error instanceof ApiError ? error.code : "";
     fieldError(ui.signInError, ui.signInPassword,
       code === "UNAUTHENTICATED" ? "Wrong user name or password."
@@ -942,13 +795,15 @@ async function signIn(event) {
  * @param {Session} signedInAs
  */
 async function enter(signedInAs) {
-  session = signedInAs;
+  state.session = signedInAs;
   tokens = /** @type {TokenInfo[]} */ (await api("GET", "/api/usertokens"));
   catalog = /** @type {CatalogEntry[]} */ (await api("GET", "/api/catalog"));
-  const admin = session.admin
+  policy = /** @type {typeof policy} */ (await api("GET", "/api/policy"));
+  resetAccount();
+  const admin = state.session.admin
     ? /** @type {{ membersCanCreateTokens: boolean }} */ (await api("GET", "/api/settings"))
     : null;
-  ui.accountName.textContent = session.user;
+  ui.accountName.textContent = state.session.user;
   ui.accountRole.textContent = admin ? " (administrator)" : "";
   ui.admin.hidden = !admin;
   ui.membersCanCreate.checked = admin?.membersCanCreateTokens ?? false;
@@ -961,7 +816,7 @@ async function enter(signedInAs) {
   ui.account.hidden = false;
   ui.workspace.hidden = false;
   ui.main.focus();
-  announce(`Signed in as ${session.user}.`);
+  announce(`Signed in as ${state.session.user}.`);
 }
 
 /**
@@ -977,7 +832,7 @@ async function resume() {
   } catch {
     // Not signed in (or the server is away): show the form.
   }
-  session = null;
+  state.session = null;
   ui.signIn.hidden = false;
   ui.signInUser.focus();
 }
@@ -987,7 +842,7 @@ async function resume() {
  * forgets everything shown.
  */
 async function signOut() {
-  const ending = session;
+  const ending = state.session;
   if (ending) {
     try {
       await api("DELETE", "/api/session");
@@ -1003,7 +858,7 @@ async function signOut() {
  * @param {string} [reason] shown beside the form
  */
 function leave(reason) {
-  session = null;
+  state.session = null;
   tokens = [];
   catalog = [];
   forgetToken();
@@ -1017,6 +872,8 @@ function leave(reason) {
   activityCursor = null;
   ui.catalog.replaceChildren();
   ui.generateForm.reset();
+  closeDetail();
+  resetAccount();
   ui.signInPassword.value = "";
   ui.workspace.hidden = true;
   ui.account.hidden = true;
@@ -1154,7 +1011,7 @@ async function deactivateAllOf(user, button) {
     fieldError(ui.usersError, null, null);
     const count = answer.deactivated.length;
     announce(`${count} ${count === 1 ? "token" : "tokens"} of ${user.name} deactivated.`);
-    if (user.name === session?.user) {
+    if (user.name === state.session?.user) {
       tokens = /** @type {TokenInfo[]} */ (await api("GET", "/api/usertokens"));
       renderTokens();
     }
@@ -1167,6 +1024,10 @@ async function deactivateAllOf(user, button) {
 }
 
 // ---------------------------------------------------------------- wiring
+
+hooks.ended = leave;
+initDetail({ showToken, askDelete, reload: loadTokens, creatorText });
+initAccount();
 
 ui.signInForm.addEventListener("submit", (event) => void signIn(event));
 ui.signOut.addEventListener("click", () => void signOut());

@@ -235,7 +235,13 @@ function operation(doc, method, path, op) {
   const result = make("div", { "aria-live": "polite" });
   result.append(
     make("p", {}, ""),
-    make("pre", { class: "answer", id: `${id}-answer`, tabindex: "0", "aria-label": "Response body" }),
+    make("pre", {
+      class: "answer",
+      id: `${id}-answer`,
+      tabindex: "0",
+      role: "region",
+      "aria-label": `Response of ${method.toUpperCase()} ${path}`,
+    }),
   );
   const statusLine = /** @type {HTMLElement} */ (result.firstChild);
   statusLine.append("Response: ", make("strong", { id: `${id}-status` }, "not sent yet"));

@@ -13,8 +13,6 @@ use super::ui::asset;
 
 /// The documentation page's HTML.
 const DOCS_HTML: &str = include_str!("../../ui/docs.html");
-/// Its script (plain JavaScript, type-checked with `tsc --checkJs`).
-const DOCS_JS: &str = include_str!("../../ui/docs.js");
 
 /// The document as JSON text, made once: it depends on nothing but the
 /// code.
@@ -36,9 +34,4 @@ pub async fn openapi() -> Response {
 /// `GET /api/docs`.
 pub async fn page() -> Response {
     asset("text/html; charset=utf-8", DOCS_HTML)
-}
-
-/// `GET /ui/docs.js`.
-pub async fn script() -> Response {
-    asset("text/javascript; charset=utf-8", DOCS_JS)
 }

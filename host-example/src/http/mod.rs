@@ -63,6 +63,8 @@ pub struct App {
     pub introspection: Option<Introspection>,
     /// The deployment's action catalog as JSON, for `GET /api/catalog`.
     pub catalog: String,
+    /// The deployment's token policy as JSON, for `GET /api/policy`.
+    pub policy: String,
     /// Taken around each token write (create, update, rotate, delete): each
     /// reads the user's records, lets the core decide and writes, so two at
     /// once in this process could both pass a check only one may (two

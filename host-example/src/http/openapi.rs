@@ -28,6 +28,7 @@ fn path_param_doc(name: &str) -> &'static str {
         "name" => "A user's name.",
         "hash" => "A token's SHA-256 (or peppered HMAC) in 64 hex digits.",
         "path" => "The path of the request the gateway checks (several segments).",
+        "asset" => "An asset's file name, such as app.js.",
         _ => "A path segment.",
     }
 }
@@ -267,6 +268,11 @@ fn schemas() -> Value {
             "properties": { "userId": { "type": "string" }, "tokenId": { "type": "string" }, "scope": schema_ref("Scope") },
         },
         "Catalog": { "type": "array", "items": { "type": "object" } },
+        "Policy": object(json!({
+            "allowNonExpiring": { "type": "boolean" },
+            "maxLifetimeDays": { "type": ["integer", "null"] },
+            "maxTokensPerUser": { "type": ["integer", "null"] },
+        }), &["allowNonExpiring", "maxLifetimeDays", "maxTokensPerUser"]),
         "Apps": object(json!({ "apps": { "type": "array", "items": { "type": "string" } } }), &["apps"]),
         "NewApp": object(json!({ "name": { "type": "string", "minLength": 1, "maxLength": 100 } }), &["name"]),
         "App": object(json!({ "name": { "type": "string" }, "createdBy": { "type": "string" } }), &["name", "createdBy"]),

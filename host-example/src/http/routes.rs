@@ -382,6 +382,21 @@ pub fn all() -> Vec<Route> {
         ),
         route(
             Get,
+            "/api/policy",
+            get(sample::policy),
+            Doc {
+                id: "policy",
+                tag: "tokens",
+                summary: "The deployment's limits on tokens",
+                description: "Whether tokens may never expire, the longest lifetime in days and the most tokens a user may hold (null: no limit).",
+                auth: USER,
+                answer: (200, Some("Policy")),
+                errors: &[401],
+                ..DOC
+            },
+        ),
+        route(
+            Get,
             "/api/apps",
             get(sample::list_apps),
             Doc {
@@ -743,18 +758,6 @@ pub fn all() -> Vec<Route> {
         ),
         route(
             Get,
-            "/ui/docs.js",
-            get(docs::script),
-            Doc {
-                id: "docsScript",
-                tag: "documentation",
-                summary: "The documentation page's script",
-                media: Some("text/javascript"),
-                ..DOC
-            },
-        ),
-        route(
-            Get,
             "/",
             get(ui::index),
             Doc {
@@ -767,37 +770,15 @@ pub fn all() -> Vec<Route> {
         ),
         route(
             Get,
-            "/ui/app.js",
-            get(ui::script),
+            "/ui/{asset}",
+            get(ui::asset_named),
             Doc {
-                id: "pageScript",
+                id: "asset",
                 tag: "page",
-                summary: "The token page's script",
+                summary: "The pages' scripts, stylesheet and icon",
+                description: "app.js and the modules it imports, docs.js, app.css, icon.svg; anything else is 404.",
+                errors: &[404],
                 media: Some("text/javascript"),
-                ..DOC
-            },
-        ),
-        route(
-            Get,
-            "/ui/app.css",
-            get(ui::stylesheet),
-            Doc {
-                id: "pageStylesheet",
-                tag: "page",
-                summary: "The pages' stylesheet",
-                media: Some("text/css"),
-                ..DOC
-            },
-        ),
-        route(
-            Get,
-            "/ui/icon.svg",
-            get(ui::icon),
-            Doc {
-                id: "pageIcon",
-                tag: "page",
-                summary: "The pages' icon",
-                media: Some("image/svg+xml"),
                 ..DOC
             },
         ),

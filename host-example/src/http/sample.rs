@@ -48,6 +48,19 @@ pub async fn whoami(
     .into_response())
 }
 
+/// `GET /api/policy`: the deployment's limits on tokens (whether they may
+/// never expire, the longest lifetime, the most a user may hold), for any
+/// signed-in user or valid token.
+pub async fn policy(
+    State(app): State<Arc<App>>,
+    credentials: Credentials,
+) -> Result<Response, ApiError> {
+    authenticate(&app, &credentials, Accept::PasswordOrToken(None)).await?;
+    let policy =
+        RawValue::from_string(app.policy.clone()).map_err(|e| ApiError::internal(&e.into()))?;
+    Ok(axum::Json(policy).into_response())
+}
+
 /// `GET /api/catalog`: the deployment's actions and their kinds, for any
 /// signed-in user or valid token (clients offer them as custom scopes).
 pub async fn catalog(

@@ -8,17 +8,43 @@
 //! requests come from this origin alone, inline scripts and styles are
 //! refused, and no other site may frame the page.
 
-use axum::http::{HeaderValue, header};
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
+use super::ApiError;
 
 /// The page's HTML.
 const INDEX_HTML: &str = include_str!("../../ui/index.html");
-/// The page's script (plain JavaScript, type-checked with `tsc --checkJs`).
-const APP_JS: &str = include_str!("../../ui/app.js");
-/// The page's stylesheet.
-const APP_CSS: &str = include_str!("../../ui/app.css");
-/// The page's icon.
-const ICON_SVG: &str = include_str!("../../ui/icon.svg");
+
+/// Every asset the pages load from `/ui/`, by file name: the token page's
+/// ES modules (one per view, sharing `api.js` and `dom.js`), the
+/// documentation page's script, the stylesheet and the icon. The scripts
+/// are plain JavaScript, type-checked with `tsc --checkJs`.
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.js", JAVASCRIPT, include_str!("../../ui/app.js")),
+    ("api.js", JAVASCRIPT, include_str!("../../ui/api.js")),
+    ("dom.js", JAVASCRIPT, include_str!("../../ui/dom.js")),
+    ("detail.js", JAVASCRIPT, include_str!("../../ui/detail.js")),
+    (
+        "account.js",
+        JAVASCRIPT,
+        include_str!("../../ui/account.js"),
+    ),
+    ("docs.js", JAVASCRIPT, include_str!("../../ui/docs.js")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../ui/app.css"),
+    ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_str!("../../ui/icon.svg"),
+    ),
+];
+
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 
 /// Everything the page may load comes from its own origin; nothing inline.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -30,19 +56,17 @@ pub async fn index() -> Response {
     asset("text/html; charset=utf-8", INDEX_HTML)
 }
 
-/// `GET /ui/app.js`.
-pub async fn script() -> Response {
-    asset("text/javascript; charset=utf-8", APP_JS)
-}
-
-/// `GET /ui/app.css`.
-pub async fn stylesheet() -> Response {
-    asset("text/css; charset=utf-8", APP_CSS)
-}
-
-/// `GET /ui/icon.svg`.
-pub async fn icon() -> Response {
-    asset("image/svg+xml", ICON_SVG)
+/// `GET /ui/{asset}`: one of [`ASSETS`], or 404.
+pub async fn asset_named(Path(name): Path<String>) -> Response {
+    match ASSETS.iter().find(|(file, _, _)| *file == name) {
+        Some((_, content_type, body)) => asset(content_type, body),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            tessera_core::code::NOT_FOUND,
+            "no such asset",
+        )
+        .into_response(),
+    }
 }
 
 /// An embedded asset with its content type and the security headers. The

@@ -63,7 +63,11 @@ async function seriousViolations(page) {
   const found = await page.evaluate(async () => {
     // @ts-ignore: axe-core was injected above.
     const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((/** @type {any} */ v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+    return result.violations.map((/** @type {any} */ v) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: v.nodes.map((/** @type {any} */ n) => n.target.join(" ")),
+    }));
   });
   return found.filter((/** @type {{ impact: string }} */ v) => v.impact === "serious" || v.impact === "critical");
 }

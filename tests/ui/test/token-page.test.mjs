@@ -136,7 +136,7 @@ async function signIn(user, password) {
   const page = await context.newPage();
   await page.goto(base);
   await page.getByLabel("User name").fill(user);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "API tokens" }).waitFor();
   return page;
@@ -168,18 +168,18 @@ test("sign in, generate a custom token, show it once, use, deactivate and delete
 
   // 2. A wrong password: the error is next to the password field.
   await page.getByLabel("User name").fill(ADMIN);
-  await page.getByLabel("Password").fill("not the password");
-  await page.getByLabel("Password").press("Enter");
+  await page.getByLabel("Password", { exact: true }).fill("not the password");
+  await page.getByLabel("Password", { exact: true }).press("Enter");
   await page.getByText("Wrong user name or password.").waitFor();
-  assert.equal(await page.getByLabel("Password").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.getByLabel("Password", { exact: true }).getAttribute("aria-invalid"), "true");
   await shot(page, "02-wrong-password");
 
   // 3. Signed in as an administrator: the setting is there, no tokens yet.
-  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+  await page.getByLabel("Password", { exact: true }).fill(ADMIN_PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "API tokens" }).waitFor();
   await page.getByText("You have no tokens yet.").waitFor();
-  assert.equal(await page.getByLabel("Password").inputValue(), "", "the password field is emptied");
+  assert.equal(await page.getByLabel("Password", { exact: true }).inputValue(), "", "the password field is emptied");
   const setting = page.getByLabel("Members may create tokens");
   assert.equal(await setting.isChecked(), false);
   await setting.check();
@@ -194,7 +194,7 @@ test("sign in, generate a custom token, show it once, use, deactivate and delete
   await page.locator("#token-name-error").getByText("Enter a name").waitFor();
   assert.ok(await page.getByLabel(/^Name/).evaluate((el) => el === document.activeElement), "focus moves to the name");
   await page.getByLabel(/^Name/).fill("ci deploys");
-  await page.getByLabel("Description").fill("used by the deploy pipeline");
+  await page.getByLabel("Description", { exact: true }).fill("used by the deploy pipeline");
   await page.getByLabel("Expires on a date").check();
   const dateValue = await page.getByLabel("Date", { exact: true }).inputValue();
   const yearAhead = new Date();
