@@ -25,6 +25,12 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("app.js", JAVASCRIPT, include_str!("../../ui/app.js")),
     ("api.js", JAVASCRIPT, include_str!("../../ui/api.js")),
     ("dom.js", JAVASCRIPT, include_str!("../../ui/dom.js")),
+    ("page.js", JAVASCRIPT, include_str!("../../ui/page.js")),
+    ("list.js", JAVASCRIPT, include_str!("../../ui/list.js")),
+    ("create.js", JAVASCRIPT, include_str!("../../ui/create.js")),
+    ("shown.js", JAVASCRIPT, include_str!("../../ui/shown.js")),
+    ("admin.js", JAVASCRIPT, include_str!("../../ui/admin.js")),
+    ("audit.js", JAVASCRIPT, include_str!("../../ui/audit.js")),
     ("detail.js", JAVASCRIPT, include_str!("../../ui/detail.js")),
     (
         "account.js",
