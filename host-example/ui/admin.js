@@ -7,6 +7,7 @@
 import { api, messageOf, signedIn, state } from "./api.js";
 import { announce, fieldError, make } from "./dom.js";
 import { renderTokens } from "./list.js";
+import { openConsole } from "./console.js";
 import { data, ui } from "./page.js";
 
 /**
@@ -90,8 +91,12 @@ function renderUsers(users) {
       revoke.type = "button";
       revoke.setAttribute("aria-label", `Deactivate all tokens of ${user.name}`);
       revoke.addEventListener("click", () => void deactivateAllOf(user, revoke));
+      const list = /** @type {HTMLButtonElement} */ (make("button", "secondary", "Tokens"));
+      list.type = "button";
+      list.setAttribute("aria-label", `Tokens of ${user.name}`);
+      list.addEventListener("click", () => void openConsole(user.name, list));
       const actions = make("td");
-      actions.append(revoke);
+      actions.append(list, " ", revoke);
       row.append(actions);
       return row;
     }),

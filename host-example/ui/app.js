@@ -25,6 +25,7 @@ import { loadActivity, resetActivity } from "./audit.js";
 import { generate, renderCatalog, resetForm, syncForm } from "./create.js";
 import { forgetToken, initShown, showToken } from "./shown.js";
 import { loadUsers, saveSettings } from "./admin.js";
+import { closeConsole, initConsole, showAllow } from "./console.js";
 import { data, ui } from "./page.js";
 
 /**
@@ -91,12 +92,13 @@ async function enter(signedInAs) {
   data.policy = /** @type {typeof data.policy} */ (await api("GET", "/api/policy"));
   resetAccount();
   const admin = state.session.admin
-    ? /** @type {{ membersCanCreateTokens: boolean }} */ (await api("GET", "/api/settings"))
+    ? /** @type {{ membersCanCreateTokens: boolean, issueForUsers: boolean }} */ (await api("GET", "/api/settings"))
     : null;
   ui.accountName.textContent = state.session.user;
   ui.accountRole.textContent = admin ? " (administrator)" : "";
   ui.admin.hidden = !admin;
   ui.membersCanCreate.checked = admin?.membersCanCreateTokens ?? false;
+  showAllow(admin?.issueForUsers ?? false);
   if (admin) await loadUsers();
   await loadActivity(false);
   renderCatalog();
@@ -163,6 +165,7 @@ function leave(reason) {
   ui.catalog.replaceChildren();
   ui.generateForm.reset();
   closeDetail();
+  closeConsole();
   resetAccount();
   ui.signInPassword.value = "";
   ui.workspace.hidden = true;
@@ -189,6 +192,7 @@ ui.generateForm.addEventListener("change", (event) => {
 });
 
 initShown();
+initConsole();
 
 ui.deleteCancel.addEventListener("click", () => ui.deleteDialog.close("cancel"));
 ui.deleteConfirm.addEventListener("click", () => void confirmDelete());
