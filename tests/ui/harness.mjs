@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -22,6 +23,7 @@ const root = resolve(here, "../..");
 export const BIN = process.env.TESSERA_HOST_BIN ?? join(root, "target/debug/tessera-host");
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 export const TOKEN_PATTERN = /^tsr_[0-9A-Za-z]{49}$/;
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 /**
  * An empty directory for one test file's screenshots,
@@ -100,4 +102,53 @@ export async function launchChromium(profile, { bypassCSP = false } = {}) {
     timezoneId: "UTC",
     bypassCSP,
   });
+}
+
+/**
+ * The serious and critical accessibility violations axe-core finds on the
+ * page as it is now, each as "impact: rule at selectors". The context must
+ * bypass the page's CSP (see `launchChromium`) for axe-core to be injected.
+ * @param {import("playwright-core").Page} page
+ * @returns {Promise<string[]>}
+ */
+export async function seriousViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => {
+    // @ts-ignore: axe-core was injected above.
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((/** @type {any} */ v) =>
+      `${v.impact}: ${v.id} at ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ")}`);
+  });
+  return found.filter((/** @type {string} */ v) => v.startsWith("serious") || v.startsWith("critical"));
+}
+
+/**
+ * Calls the API from Node, as a client program would.
+ * @param {string} base the server's URL
+ * @param {string} method
+ * @param {string} path
+ * @param {{ authorization?: string, body?: unknown }} [options]
+ * @returns {Promise<{ status: number, body: any }>}
+ */
+export async function callApi(base, method, path, { authorization, body } = {}) {
+  /** @type {Record<string, string>} */
+  const headers = {};
+  if (authorization) headers.authorization = authorization;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * An `Authorization` value: a token, or a user name and password.
+ * @param {{ token?: string, user?: string, password?: string }} who
+ */
+export function authorization({ token, user, password }) {
+  if (token) return `Bearer ${token}`;
+  return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 }

@@ -11,15 +11,15 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { TOKEN_PATTERN, artifacts, hostCli, launchChromium, startHost } from "../harness.mjs";
+import {
+  TOKEN_PATTERN, artifacts, authorization, callApi, hostCli, launchChromium, seriousViolations, startHost,
+} from "../harness.mjs";
 
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const ADMIN = "ann";
 const MEMBER = "bob";
 const ADMIN_PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
@@ -39,34 +39,13 @@ let context;
  * @param {string} path
  * @param {{ token?: string, body?: unknown }} [options]
  */
-async function call(method, path, { token, body } = {}) {
-  /** @type {Record<string, string>} */
-  const headers = {
-    authorization: token
-      ? `Bearer ${token}`
-      : `Basic ${Buffer.from(`${MEMBER}:${MEMBER_PASSWORD}`).toString("base64")}`,
-  };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+function call(method, path, { token, body } = {}) {
+  return callApi(base, method, path, {
+    authorization: authorization({ token, user: MEMBER, password: MEMBER_PASSWORD }),
+    body,
   });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
-/** @param {import("playwright-core").Page} page */
-async function seriousViolations(page) {
-  await page.addScriptTag({ path: AXE });
-  const found = await page.evaluate(async () => {
-    // @ts-ignore: axe-core was injected above.
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((/** @type {any} */ v) =>
-      `${v.impact}: ${v.id} at ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ")}`);
-  });
-  return found.filter((/** @type {string} */ v) => v.startsWith("serious") || v.startsWith("critical"));
-}
 
 before(async () => {
   ARTIFACTS = artifacts("admin-console");

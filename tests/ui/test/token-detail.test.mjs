@@ -12,15 +12,15 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { TOKEN_PATTERN, artifacts, hostCli, launchChromium, startHost } from "../harness.mjs";
+import {
+  TOKEN_PATTERN, artifacts, authorization, callApi, hostCli, launchChromium, seriousViolations, startHost,
+} from "../harness.mjs";
 
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const USER = "bob";
 const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
 const NEW_PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
@@ -41,13 +41,8 @@ let context;
  * @param {string} path
  * @param {{ token?: string, password?: string }} [options]
  */
-async function call(method, path, { token, password = PASSWORD } = {}) {
-  const authorization = token
-    ? `Bearer ${token}`
-    : `Basic ${Buffer.from(`${USER}:${password}`).toString("base64")}`;
-  const response = await fetch(`${base}${path}`, { method, headers: { authorization } });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
+function call(method, path, { token, password = PASSWORD } = {}) {
+  return callApi(base, method, path, { authorization: authorization({ token, user: USER, password }) });
 }
 
 /** @param {import("playwright-core").Page} page @param {string} name */
@@ -70,17 +65,6 @@ async function takeShownToken(page) {
   return token;
 }
 
-/** @param {import("playwright-core").Page} page */
-async function seriousViolations(page) {
-  await page.addScriptTag({ path: AXE });
-  const found = await page.evaluate(async () => {
-    // @ts-ignore: axe-core was injected above.
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((/** @type {any} */ v) =>
-      `${v.impact}: ${v.id} at ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ")}`);
-  });
-  return found.filter((/** @type {string} */ v) => v.startsWith("serious") || v.startsWith("critical"));
-}
 
 before(async () => {
   ARTIFACTS = artifacts("token-detail");
@@ -118,6 +102,8 @@ test("detail view: edit, rotate with grace, delete; expiry by time and −1; the
   const problems = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   await page.goto(base);
+  await page.getByLabel("User name").waitFor();
+  assert.deepEqual(await seriousViolations(page), [], "the sign-in view");
   await page.getByLabel("User name").fill(USER);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();

@@ -17,7 +17,9 @@ import { join } from "node:path";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 
-import { TOKEN_PATTERN, artifacts, hostCli, launchChromium, startHost } from "../harness.mjs";
+import {
+  TOKEN_PATTERN, artifacts, authorization, callApi, hostCli, launchChromium, startHost,
+} from "../harness.mjs";
 
 /** Where this file's screenshots go. */
 let ARTIFACTS = "";
@@ -56,19 +58,9 @@ function cli(args, input) {
  * @param {string} path
  * @param {{ token?: string, user?: string, password?: string, body?: unknown }} options
  */
-async function call(method, path, { token, user, password, body }) {
-  /** @type {Record<string, string>} */
-  const headers = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (user) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
+function call(method, path, { token, user, password, body }) {
+  const who = token || user ? authorization({ token, user, password }) : undefined;
+  return callApi(base, method, path, { authorization: who, body });
 }
 
 /**
