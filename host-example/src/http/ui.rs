@@ -30,7 +30,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("create.js", JAVASCRIPT, include_str!("../../ui/create.js")),
     ("shown.js", JAVASCRIPT, include_str!("../../ui/shown.js")),
     ("admin.js", JAVASCRIPT, include_str!("../../ui/admin.js")),
-    ("console.js", JAVASCRIPT, include_str!("../../ui/console.js")),
+    (
+        "console.js",
+        JAVASCRIPT,
+        include_str!("../../ui/console.js"),
+    ),
     ("audit.js", JAVASCRIPT, include_str!("../../ui/audit.js")),
     ("detail.js", JAVASCRIPT, include_str!("../../ui/detail.js")),
     (
