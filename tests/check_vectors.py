@@ -12,6 +12,7 @@ Run: python3 tests/check_vectors.py
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import pathlib
 import re
@@ -259,7 +260,63 @@ def check_lifecycle():
             check(retired["expiresAt"] <= now + op["graceMs"], f"{name}: the old token's grace")
 
 
-for step in (check_format, check_hash, check_issue, check_rotate, check_verify_owner, check_lifecycle):
+def parse_ranges(entries):
+    """Parses an allowlist as the README says, with Python's ipaddress: an
+    address or CIDR range, no host bits, no leading zero in the prefix;
+    normalised (sorted IPv4 first, no duplicates or covered ranges). Returns
+    the networks, or the index of the first bad entry."""
+    nets = []
+    for index, entry in enumerate(entries):
+        address, _, prefix = entry.partition("/")
+        if "/" in entry and not re.fullmatch(r"0|[1-9][0-9]{0,2}", prefix):
+            return index
+        try:
+            ip = ipaddress.ip_address(address)
+            net = ipaddress.ip_network(entry if "/" in entry else f"{address}/{ip.max_prefixlen}", strict=True)
+        except ValueError:
+            return index
+        nets.append(net)
+    nets = sorted(set(nets), key=lambda n: (n.version, int(n.network_address), n.prefixlen))
+    return [n for n in nets if not any(o != n and o.version == n.version and n.subnet_of(o) for o in nets)]
+
+
+def allows(nets, address):
+    if not nets:
+        return True
+    if address is None:
+        return False
+    ip = ipaddress.ip_address(address)
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == n.version and ip in n for n in nets)
+
+
+def check_network():
+    """Allowlists recomputed with Python's ipaddress module."""
+    v = load("network.json")
+    for case in v["parse"]:
+        got = parse_ranges(case["entries"])
+        if isinstance(got, int):
+            check(case["expect"] == {"error": "IPS_INVALID", "index": got}, f"{case['name']}: refused at {got}")
+        else:
+            # Compared as networks: Python writes an IPv4-mapped address in hex
+            # (::ffff:a00:0), the core in RFC 5952's dotted form (::ffff:10.0.0.0).
+            want = [ipaddress.ip_network(r) for r in case["expect"].get("ranges", ["not a list"])]
+            check(want == got, f"{case['name']}: normal form")
+    for case in v["match"]:
+        ok = allows(parse_ranges(case["ranges"]), case["address"])
+        want = {"allowed": True} if ok else {"error": "IP_DENIED"}
+        check(case["expect"] == want, f"{case['name']}: match")
+    for case in v["within"]:
+        parent, child = parse_ranges(case["parent"]), parse_ranges(case["child"])
+        ok = not parent or (bool(child) and all(
+            any(c.version == p.version and c.subnet_of(p) for p in parent) for c in child))
+        want = {"within": True} if ok else {"error": "IPS_EXCEED_PARENT"}
+        check(case["expect"] == want, f"{case['name']}: within")
+
+
+for step in (check_format, check_hash, check_issue, check_rotate, check_verify_owner, check_lifecycle,
+             check_network):
     step()
 print(f"vectors: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

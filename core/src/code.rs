@@ -72,6 +72,14 @@ code_table! {
     /// A requested scope is empty, names actions the catalog does not have, or
     /// carries a malformed resource pattern.
     ScopeInvalid = SCOPE_INVALID, Invalid, "the scope is empty, unknown or malformed";
+    /// A network allowlist entry is not an address or CIDR range, has a
+    /// prefix too long for its family or bits set beyond its prefix, or
+    /// the list is too long.
+    IpsInvalid = IPS_INVALID, Invalid, "an allowed IP range is malformed";
+    /// A token-made token's allowlist reaches beyond its parent's.
+    IpsExceedParent = IPS_EXCEED_PARENT, Invalid, "the allowed IP ranges reach beyond the parent token's";
+    /// The request comes from outside the token's allowlist.
+    IpDenied = IP_DENIED, Forbidden, "the token may not be used from this address";
     /// A token made by a token asked for more than its parent's scope.
     ScopeExceedsParent = SCOPE_EXCEEDS_PARENT, Invalid, "the token's scope is beyond the acting token's";
     /// A requested expiry is in the past, zero days, or otherwise meaningless.
@@ -193,6 +201,9 @@ pub const ALL: &[&str] = &[
     SCOPE_DENIED,
     SCOPE_INVALID,
     SCOPE_EXCEEDS_PARENT,
+    IPS_INVALID,
+    IPS_EXCEED_PARENT,
+    IP_DENIED,
     EXPIRY_INVALID,
     EXPIRY_EXCEEDS_POLICY,
     EXPIRY_EXCEEDS_PARENT,

@@ -67,6 +67,7 @@ mod hash;
 mod hex;
 mod issue;
 mod lifecycle;
+mod network;
 mod prefix;
 mod record;
 mod resource;
@@ -89,6 +90,7 @@ pub use expiry::{
 pub use hash::{Pepper, PepperError, TokenHash, hash, token_id};
 pub use issue::{Creator, IssueError, IssueRequest, Issued};
 pub use lifecycle::{Change, CreateRequest, Edit, Lifecycle, LifecycleError, Minted, Write};
+pub use network::{AllowedIps, IpRange, IpsError, MAX_RANGES};
 pub use prefix::{Prefix, PrefixError};
 pub use record::{
     CreatedBy, EditError, Field, RECORD_FIELDS, RecordParts, Status, TOUCH_INTERVAL_MS, TokenInfo,

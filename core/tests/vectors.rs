@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use tessera_core::{
-    Actor, Catalog, CreateRequest, Creator, Deployment, DeploymentConfig, Edit, Enablement, Expiry,
-    IssueRequest, Issuer, Request, Scope, ScopeSpec, Standing, TokenRecord, Write, code, hash,
-    token_id,
+    Actor, AllowedIps, Catalog, CreateRequest, Creator, Deployment, DeploymentConfig, Edit,
+    Enablement, Expiry, IssueRequest, Issuer, Request, Scope, ScopeSpec, Standing, TokenRecord,
+    Write, code, hash, token_id,
 };
 
 fn load(name: &str) -> Value {
@@ -449,6 +449,52 @@ fn lifecycle_vectors() {
 }
 
 #[test]
+fn network_vectors() {
+    let file = load("network.json");
+    for case in file["parse"].as_array().expect("parse") {
+        let entries: Vec<&str> = case["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| e.as_str().expect("entry"))
+            .collect();
+        let got = match AllowedIps::parse(&entries) {
+            Ok(list) => json!({ "ranges": list.to_strings() }),
+            Err(error) => json!({ "error": error.code(), "index": error.index() }),
+        };
+        assert_eq!(got, case["expect"], "{}", case["name"]);
+    }
+    let list = |value: &Value| {
+        let entries: Vec<&str> = value
+            .as_array()
+            .expect("ranges")
+            .iter()
+            .map(|e| e.as_str().expect("range"))
+            .collect();
+        AllowedIps::parse(&entries).expect("valid ranges")
+    };
+    for case in file["match"].as_array().expect("match") {
+        let address = case["address"]
+            .as_str()
+            .map(|a| a.parse().expect("address"));
+        let got = if list(&case["ranges"]).allows(address) {
+            json!({ "allowed": true })
+        } else {
+            json!({ "error": code::IP_DENIED })
+        };
+        assert_eq!(got, case["expect"], "{}", case["name"]);
+    }
+    for case in file["within"].as_array().expect("within") {
+        let got = if list(&case["child"]).within(&list(&case["parent"])) {
+            json!({ "within": true })
+        } else {
+            json!({ "error": code::IPS_EXCEED_PARENT })
+        };
+        assert_eq!(got, case["expect"], "{}", case["name"]);
+    }
+}
+
+#[test]
 fn vectors_cover_every_code_the_core_produces() {
     let mut seen = Vec::new();
     for name in [
@@ -458,6 +504,7 @@ fn vectors_cover_every_code_the_core_produces() {
         "verify.json",
         "rotate.json",
         "lifecycle.json",
+        "network.json",
     ] {
         expected_codes(&load(name), &mut seen);
     }

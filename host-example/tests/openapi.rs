@@ -116,6 +116,36 @@ fn the_document_lists_exactly_what_the_server_serves() {
 }
 
 #[test]
+fn the_policy_is_for_signed_in_users_and_tokens_only() {
+    let dir = temp_dir("openapi-policy");
+    common::add_user(&dir, "ann", "ann-password", false);
+    let server = Server::start(&dir, &[]);
+    let anonymous = server.send("GET", "/api/policy", None, None);
+    assert_eq!(
+        (anonymous.status, anonymous.code()),
+        (401, "UNAUTHENTICATED".to_string())
+    );
+    let wrong = server.send(
+        "GET",
+        "/api/policy",
+        Some(&common::basic("ann", "nope-nope")),
+        None,
+    );
+    assert_eq!(wrong.status, 401);
+    let policy = server.send(
+        "GET",
+        "/api/policy",
+        Some(&common::basic("ann", "ann-password")),
+        None,
+    );
+    assert_eq!(policy.status, 200, "{}", policy.body);
+    let policy = policy.json();
+    for member in ["allowNonExpiring", "maxLifetimeDays", "maxTokensPerUser"] {
+        assert!(policy.get(member).is_some(), "{member}: {policy}");
+    }
+}
+
+#[test]
 fn the_documentation_page_comes_from_the_binary_under_the_pages_policy() {
     let dir = temp_dir("openapi-page");
     let server = Server::start(&dir, &[]);

@@ -13,6 +13,7 @@ mod format;
 mod hash;
 mod issue;
 mod lifecycle;
+mod network;
 mod rotate;
 mod schema;
 mod scope;
@@ -43,6 +44,7 @@ fn main() {
         ("verify.json", verify::verify_vectors()),
         ("rotate.json", rotate::rotate_vectors()),
         ("lifecycle.json", lifecycle::vectors()),
+        ("network.json", network::network_vectors()),
         ("codes.json", codes::code_vectors()),
         ("schema.json", schema::schema_vectors()),
     ];
