@@ -15,6 +15,7 @@ const ui = {
   error: byId("password-error", HTMLElement),
   confirmError: byId("confirm-password-error", HTMLElement),
   submit: byId("password-submit", HTMLButtonElement),
+  username: byId("password-username", HTMLInputElement),
 };
 
 /** Wires the form. */
@@ -25,9 +26,10 @@ export function initAccount() {
   });
 }
 
-/** Clears the form (at sign-in and sign-out). */
+/** Clears the form (at sign-in and sign-out); password managers learn whose password it is. */
 export function resetAccount() {
   ui.form.reset();
+  ui.username.value = state.session?.user ?? "";
   fieldError(ui.error, ui.password, null);
   fieldError(ui.confirmError, ui.confirm, null);
 }

@@ -21,7 +21,7 @@ import { announce, fieldError } from "./dom.js";
 import { closeDetail, initDetail } from "./detail.js";
 import { initAccount, resetAccount } from "./account.js";
 import { askDelete, confirmDelete, creatorText, loadTokens, renderTokens } from "./list.js";
-import { loadActivity, resetActivity } from "./audit.js";
+import { loadActivity, loadLeaks, resetActivity } from "./audit.js";
 import { generate, renderCatalog, resetForm, syncForm } from "./create.js";
 import { forgetToken, initShown, showToken } from "./shown.js";
 import { loadUsers, saveSettings } from "./admin.js";
@@ -104,6 +104,7 @@ async function enter(signedInAs) {
   renderCatalog();
   resetForm();
   renderTokens();
+  await loadLeaks();
   ui.signIn.hidden = true;
   ui.account.hidden = false;
   ui.workspace.hidden = false;

@@ -4,7 +4,7 @@
  * user's, for administrators), newest first, a page at a time.
  */
 
-import { api, messageOf, signedIn } from "./api.js";
+import { api, messageOf, signedIn, state } from "./api.js";
 import { fieldError, make, timeElement } from "./dom.js";
 import { data, ui } from "./page.js";
 
@@ -105,9 +105,49 @@ export async function loadActivity(older) {
   }
 }
 
+/**
+ * Shows a banner for each of the user's own tokens that GitHub's secret
+ * scanning reported and the server deactivated, while it stays
+ * deactivated: the token's name, where it leaked and when. Deleting the
+ * token (or re-activating it) ends the banner. The place is shown as text,
+ * never as a link: it comes from the report.
+ */
+export async function loadLeaks() {
+  const me = state.session?.user;
+  /** @type {AuditEntry[]} */
+  let events = [];
+  try {
+    const query = `/api/audit?event=token.deactivated&limit=500&user=${encodeURIComponent(me ?? "")}`;
+    events = /** @type {{ events: AuditEntry[] }} */ (await signedIn(() => api("GET", query))).events;
+  } catch {
+    // The banner is a convenience: the activity view reports failures.
+    return;
+  }
+  /** @type {Map<string, AuditEntry>} */
+  const leaked = new Map();
+  for (const event of events) {
+    if (event.actor.kind !== "scanner" || event.userId !== me || !event.tokenId) continue;
+    if (!leaked.has(event.tokenId)) leaked.set(event.tokenId, event);
+  }
+  const items = [];
+  for (const token of data.tokens) {
+    const event = leaked.get(token.id);
+    if (!event || token.status !== "inactive") continue;
+    const item = make("li");
+    const where = typeof event.detail?.leakedAt === "string" ? event.detail.leakedAt : "public code";
+    item.append(make("strong", undefined, `“${token.name}”`), " was found at ", make("code", undefined, where),
+      " on ", timeElement(event.at, true), " and deactivated.");
+    items.push(item);
+  }
+  ui.leakList.replaceChildren(...items);
+  ui.leakBanner.hidden = items.length === 0;
+}
+
 /** Forgets the pages read (at sign-out). */
 export function resetActivity() {
   activityCursor = null;
+  ui.leakList.replaceChildren();
+  ui.leakBanner.hidden = true;
   ui.activityBody.replaceChildren();
   ui.activityTable.hidden = true;
   ui.activityMore.hidden = true;

@@ -8,7 +8,7 @@
 import { api, messageOf, signedIn, state } from "./api.js";
 import { DAY_MS, SOON_MS, announce, fieldError, make, scopeText, timeElement } from "./dom.js";
 import { openDetail, syncDetail } from "./detail.js";
-import { loadActivity } from "./audit.js";
+import { loadActivity, loadLeaks } from "./audit.js";
 import { data, ui } from "./page.js";
 
 /**
@@ -71,6 +71,7 @@ export async function loadTokens() {
   }
   renderTokens();
   await loadActivity(false);
+  await loadLeaks();
 }
 
 export function renderTokens() {

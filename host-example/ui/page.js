@@ -44,6 +44,7 @@ import { byId } from "./dom.js";
  * @property {string | null} tokenId
  * @property {AuditActor} actor
  * @property {string | null} address
+ * @property {{ [key: string]: unknown } | null} [detail]
  */
 
 /** The page's elements, found once. */
@@ -74,6 +75,8 @@ export const ui = {
   activityTable: byId("activity-table", HTMLTableElement),
   activityBody: byId("activity-body", HTMLTableSectionElement),
   activityMore: byId("activity-more", HTMLButtonElement),
+  leakBanner: byId("leak-banner", HTMLElement),
+  leakList: byId("leak-list", HTMLElement),
 
   tokensTitle: byId("tokens-title", HTMLElement),
   tokensError: byId("tokens-error", HTMLElement),
