@@ -10,6 +10,7 @@
 import { ApiError, api, messageOf, signedIn } from "./api.js";
 import { announce, byId, fieldError, make, timeElement } from "./dom.js";
 import { showToken } from "./shown.js";
+import { askDeleteAt } from "./list.js";
 
 /**
  * @typedef {import("./page.js").TokenInfo} TokenInfo
@@ -157,7 +158,7 @@ function row(user, token) {
   const remove = make("button", "link", "Delete");
   remove.type = "button";
   remove.setAttribute("aria-label", `Delete ${token.name} of ${user}`);
-  remove.addEventListener("click", () => void remove_(user, token, remove));
+  remove.addEventListener("click", () => remove_(user, token, remove));
   const actions = make("td");
   actions.append(toggle, remove);
   tr.append(name, make("td", undefined, creator(token)), expires, used,
@@ -185,26 +186,17 @@ async function setStatus(user, token, status, button) {
 }
 
 /**
- * Deletes a token after the administrator confirms.
+ * Asks, in the page's delete dialog, whether to delete another user's
+ * token; then lists the tokens again.
  * @param {string} user
  * @param {TokenInfo} token
  * @param {HTMLButtonElement} button
  */
-async function remove_(user, token, button) {
-  if (!window.confirm(`Delete ${token.name} of ${user}? Programs using it stop working at once.`)) {
-    button.focus();
-    return;
-  }
-  button.disabled = true;
-  try {
-    await signedIn(() => api("DELETE", `${base(user)}/${encodeURIComponent(token.id)}`));
-    announce(`${token.name} of ${user} was deleted.`);
+function remove_(user, token, button) {
+  askDeleteAt(token, `${base(user)}/${encodeURIComponent(token.id)}`, button, async () => {
     await load();
     ui.title.focus();
-  } catch (error) {
-    fieldError(ui.error, null, `${token.name} could not be deleted: ${messageOf(error)}`);
-    button.disabled = false;
-  }
+  });
 }
 
 /** Saves whether tokens may be issued for users. */

@@ -21,7 +21,11 @@ import { data, ui } from "./page.js";
  * @typedef {import("./page.js").AuditEntry} AuditEntry
  */
 
-/** The token the delete dialog asks about. @type {TokenInfo | null} */
+/**
+ * What the delete dialog asks about: the token, the API path that deletes
+ * it, and what follows a deletion.
+ * @type {{ token: TokenInfo, path: string, done: () => Promise<void> } | null}
+ */
 let deleting = null;
 
 /**
@@ -186,12 +190,28 @@ async function setStatus(token, toggle) {
 }
 
 /**
- * Opens the delete confirmation for a token.
+ * Opens the delete confirmation for one of the user's own tokens.
  * @param {TokenInfo} token
  * @param {HTMLElement} opener focused again if the user cancels
  */
 export function askDelete(token, opener) {
-  deleting = token;
+  askDeleteAt(token, `/api/usertokens/${encodeURIComponent(token.id)}`, opener, async () => {
+    await loadTokens();
+    ui.tokensTitle.focus();
+  });
+}
+
+/**
+ * Opens the delete confirmation for a token deleted through `path` (the
+ * user's own route, or an administrator's for another user's token); `done`
+ * runs after the deletion and places focus.
+ * @param {TokenInfo} token
+ * @param {string} path
+ * @param {HTMLElement} opener focused again if the user cancels
+ * @param {() => Promise<void>} done
+ */
+export function askDeleteAt(token, path, opener, done) {
+  deleting = { token, path, done };
   ui.deleteName.textContent = token.name;
   fieldError(ui.deleteError, null, null);
   ui.deleteDialog.returnValue = "";
@@ -203,15 +223,15 @@ export function askDelete(token, opener) {
 }
 
 export async function confirmDelete() {
-  const token = deleting;
-  if (!token) return;
+  const asked = deleting;
+  if (!asked) return;
+  const { token, path, done } = asked;
   ui.deleteConfirm.disabled = true;
   try {
-    await signedIn(() => api("DELETE", `/api/usertokens/${encodeURIComponent(token.id)}`));
+    await signedIn(() => api("DELETE", path));
     deleting = null;
     ui.deleteDialog.close("deleted");
-    await loadTokens();
-    ui.tokensTitle.focus();
+    await done();
     announce(`${token.name} was deleted.`);
   } catch (error) {
     fieldError(ui.deleteError, null, `It could not be deleted: ${messageOf(error)}`);

@@ -79,7 +79,6 @@ test("an administrator lists, filters, deactivates, deletes and issues a member'
   /** @type {string[]} */
   const problems = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("dialog", (dialog) => void dialog.accept());
   await page.goto(base);
   await page.getByLabel("User name").fill(ADMIN);
   await page.getByLabel("Password", { exact: true }).fill(ADMIN_PASSWORD);
@@ -109,8 +108,13 @@ test("an administrator lists, filters, deactivates, deletes and issues a member'
   assert.equal((await call("GET", "/api/whoami", { token: child.body.token })).status, 401);
   await page.screenshot({ path: join(ARTIFACTS, "01-console.png"), fullPage: true });
 
-  // 4. Delete the parent (the confirmation is accepted).
+  // 4. Delete the parent, confirmed in the page's own dialog.
   await page.getByRole("button", { name: `Delete laptop of ${MEMBER}` }).click();
+  const confirm = page.getByRole("dialog", { name: "Delete token?" });
+  await confirm.waitFor();
+  assert.match(await confirm.innerText(), /laptop/);
+  assert.deepEqual(await seriousViolations(page), [], "the confirmation");
+  await confirm.getByRole("button", { name: "Delete token" }).click();
   await page.waitForFunction(() => document.querySelectorAll("#console-body tr").length === 1);
   assert.equal((await call("GET", `/api/usertokens/${parent.body.record.id}`)).status, 404);
 
@@ -125,6 +129,7 @@ test("an administrator lists, filters, deactivates, deletes and issues a member'
   await page.getByRole("dialog", { name: "Your new token" }).waitFor();
   const issued = (await page.locator("#created-token").innerText()).trim();
   assert.match(issued, TOKEN_PATTERN);
+  assert.deepEqual(await seriousViolations(page), [], "the show-once dialog");
   await page.getByLabel("I have copied my token to a safe place").check();
   await page.getByRole("button", { name: "Close", exact: true }).click();
   const whoami = await call("GET", "/api/whoami", { token: issued });
