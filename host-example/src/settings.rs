@@ -34,15 +34,8 @@ pub fn set_issue_for_users(db: &Db, allowed: bool, origin: &Origin) -> Result<()
 /// The standing of a user of the host, or `None` when there is no such
 /// user (unlike [`standing`], which treats any id as a service principal).
 pub fn user_standing(db: &Db, user: &str) -> Result<Option<Standing>> {
-    let Some(row) = db.user(user)? else {
-        return Ok(None);
-    };
-    let default = db.setting(MEMBERS_CAN_CREATE_TOKENS)?;
-    Ok(Some(crate::db::standing(
-        row.admin,
-        Some(row.tokens.as_str()),
-        default.as_deref(),
-    )))
+    let (exists, standing) = lookup(db, user)?;
+    Ok(exists.then_some(standing))
 }
 
 /// The deployment's default for members (default: off).
@@ -54,12 +47,21 @@ pub fn members_can_create_tokens(db: &Db) -> Result<bool> {
 /// default for members. A user id that is no user of the host (a service
 /// principal) is enabled, as [`crate::db::FoundToken`] reads it.
 pub fn standing(db: &Db, user: &str) -> Result<Standing> {
+    Ok(lookup(db, user)?.1)
+}
+
+/// Whether `user` is a user of the host, and their standing as
+/// [`standing`] reads it.
+fn lookup(db: &Db, user: &str) -> Result<(bool, Standing)> {
     let row = db.user(user)?;
     let default = db.setting(MEMBERS_CAN_CREATE_TOKENS)?;
-    Ok(crate::db::standing(
-        row.as_ref().is_some_and(|u| u.admin),
-        row.as_ref().map(|u| u.tokens.as_str()),
-        default.as_deref(),
+    Ok((
+        row.is_some(),
+        crate::db::standing(
+            row.as_ref().is_some_and(|u| u.admin),
+            row.as_ref().map(|u| u.tokens.as_str()),
+            default.as_deref(),
+        ),
     ))
 }
 
