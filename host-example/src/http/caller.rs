@@ -111,6 +111,16 @@ pub enum Via {
     },
 }
 
+/// The secret of an `Authorization: Service <secret>` header, if the
+/// request has one: the introspection credential gateways present, or a
+/// service key that issues tokens for users.
+pub fn service_secret(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Service "))
+}
+
 /// Which credentials a route accepts.
 #[derive(Clone, Copy)]
 pub enum Accept {

@@ -69,11 +69,7 @@ fn service<'a>(app: &'a App, headers: &HeaderMap) -> Result<&'a Introspection, A
             "no such route",
         ));
     };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Service "))
-        .unwrap_or_default();
+    let presented = super::caller::service_secret(headers).unwrap_or_default();
     if !crate::auth::same(presented.as_bytes(), settings.secret.as_bytes()) {
         return Err(ApiError::unauthenticated(
             "introspection without the service credential",

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::body::JsonBody;
-use super::caller::{Accept, Caller, Credentials, Via, authenticate};
+use super::caller::{Accept, Caller, Credentials, Via, authenticate, service_secret};
 use super::{ApiError, App};
 use crate::clock::entropy;
 use crate::db::Origin;
@@ -225,12 +225,7 @@ pub(super) async fn operate_as<T: Send + 'static>(
 /// Service <secret>`), `None` when it presents none; a key the host does
 /// not hold is 401, like any wrong credential.
 fn service_key(app: &App, credentials: &Credentials) -> Result<Option<String>, ApiError> {
-    let Some(secret) = credentials
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Service "))
-    else {
+    let Some(secret) = service_secret(&credentials.headers) else {
         return Ok(None);
     };
     match app.service_keys.find(secret.trim()) {
