@@ -216,18 +216,10 @@ impl AllowedIps {
             .collect::<Result<Vec<_>, _>>()?;
         ranges.sort_unstable();
         ranges.dedup();
-        let covered: Vec<bool> = ranges
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                ranges
-                    .iter()
-                    .enumerate()
-                    .any(|(j, outer)| i != j && r.within(*outer) && *r != *outer)
-            })
-            .collect();
-        let mut keep = covered.iter().map(|c| !c);
-        ranges.retain(|_| keep.next().unwrap_or(true));
+        // Without duplicates, no two ranges lie within each other, so each
+        // range another one covers can go.
+        let all = ranges.clone();
+        ranges.retain(|r| !all.iter().any(|outer| outer != r && r.within(*outer)));
         Ok(Self { ranges })
     }
 
