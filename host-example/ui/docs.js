@@ -21,17 +21,10 @@
  * }} Operation
  */
 
+import { byId } from "./dom.js";
+
 const METHODS = ["get", "post", "put", "patch", "delete"];
 
-/**
- * @param {string} id
- * @returns {HTMLElement}
- */
-function byId(id) {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`#${id} is missing`);
-  return element;
-}
 
 /**
  * An element with text content and attributes.
@@ -99,10 +92,10 @@ function example(doc, schema, depth = 0) {
 
 /** @returns {string | undefined} the Authorization value for the entered credentials */
 function authorization() {
-  const token = /** @type {HTMLInputElement} */ (byId("docs-token")).value.trim();
+  const token = byId("docs-token", HTMLInputElement).value.trim();
   if (token) return `Bearer ${token}`;
-  const user = /** @type {HTMLInputElement} */ (byId("docs-user")).value;
-  const password = /** @type {HTMLInputElement} */ (byId("docs-password")).value;
+  const user = byId("docs-user", HTMLInputElement).value;
+  const password = byId("docs-password", HTMLInputElement).value;
   if (!user) return undefined;
   const bytes = new TextEncoder().encode(`${user}:${password}`);
   let binary = "";
@@ -120,9 +113,9 @@ function authorization() {
  */
 async function execute(method, path, op, section) {
   const id = op.operationId;
-  const status = byId(`${id}-status`);
-  const answer = byId(`${id}-answer`);
-  const error = byId(`${id}-error`);
+  const status = byId(`${id}-status`, HTMLElement);
+  const answer = byId(`${id}-answer`, HTMLElement);
+  const error = byId(`${id}-error`, HTMLElement);
   error.hidden = true;
   status.textContent = "not sent";
   answer.textContent = "";
@@ -152,13 +145,13 @@ async function execute(method, path, op, section) {
   /** @type {RequestInit} */
   const init = { method: method.toUpperCase(), headers, credentials: "omit", cache: "no-store" };
   if (op.requestBody) {
-    const body = /** @type {HTMLTextAreaElement} */ (byId(`${id}-body`)).value;
+    const body = byId(`${id}-body`, HTMLTextAreaElement).value;
     try {
       JSON.parse(body);
     } catch {
       error.textContent = "The body is not valid JSON.";
       error.hidden = false;
-      byId(`${id}-body`).focus();
+      byId(`${id}-body`, HTMLElement).focus();
       return;
     }
     headers["Content-Type"] = "application/json";
@@ -254,7 +247,7 @@ function operation(doc, method, path, op) {
 }
 
 async function main() {
-  const error = byId("docs-error");
+  const error = byId("docs-error", HTMLElement);
   let doc;
   try {
     const response = await fetch("/api/openapi.json", { credentials: "omit" });
@@ -265,10 +258,10 @@ async function main() {
     error.hidden = false;
     return;
   }
-  byId("docs-intro").textContent = `${doc.info.title} ${doc.info.version}: ${doc.info.description}`;
+  byId("docs-intro", HTMLElement).textContent = `${doc.info.title} ${doc.info.version}: ${doc.info.description}`;
   /** @type {Map<string, HTMLElement>} */
   const sections = new Map();
-  const container = byId("docs-operations");
+  const container = byId("docs-operations", HTMLElement);
   // Sections in the document's order of tags, each with its description.
   for (const tag of /** @type {{ name: string, description?: string }[]} */ (doc.tags ?? [])) {
     const section = make("section", { class: "card", "aria-labelledby": `tag-${tag.name}` });
@@ -277,7 +270,7 @@ async function main() {
     sections.set(tag.name, section);
     container.append(section);
   }
-  const toc = byId("docs-toc");
+  const toc = byId("docs-toc", HTMLElement);
   toc.append(make("h2", {}, "Operations"));
   const list = make("ul", { class: "toc-list" });
   toc.append(list);
