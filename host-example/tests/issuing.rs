@@ -95,6 +95,17 @@ fn scenario(db: &str, dir: &Path) {
         400,
         "BAD_REQUEST",
     );
+    for bad in [
+        r#"{"issueForUsers":"yes"}"#,
+        r#"{"issueForUsers":true,"extra":1}"#,
+        "[true]",
+    ] {
+        refused(
+            &server.send("PUT", "/api/settings", Some(&ann), Some(bad)),
+            400,
+            "BAD_REQUEST",
+        );
+    }
 
     // An administrator issues for bob: the record names them, bob lists
     // the token, and it works as bob's.
@@ -152,6 +163,20 @@ fn scenario(db: &str, dir: &Path) {
     );
     let (ann_all, _) = create(&server, &ann, r#"{"name":"all","scope":{"preset":"all"}}"#);
     refused(&issue(&server, &bearer(&ann_all), "bob"), 403, "FORBIDDEN");
+    // An inactive token is no credential at all.
+    let ann_all_id = tessera_core::token_id(&ann_all);
+    let off = server.send(
+        "PATCH",
+        &format!("/api/usertokens/{ann_all_id}"),
+        Some(&ann),
+        Some(r#"{"status":"inactive"}"#),
+    );
+    assert_eq!(off.status, 200, "{}", off.body);
+    refused(
+        &issue(&server, &bearer(&ann_all), "bob"),
+        401,
+        "UNAUTHENTICATED",
+    );
     refused(
         &issue(
             &server,
