@@ -315,8 +315,99 @@ def check_network():
         check(case["expect"] == want, f"{case['name']}: within")
 
 
+def same_ranges(stored, wanted):
+    """Whether a record's `allowedIps` is the normal form of `wanted`."""
+    normal = parse_ranges(wanted)
+    return not isinstance(normal, int) and [ipaddress.ip_network(r) for r in stored] == normal
+
+
+def within(child, parent):
+    """The attenuation rule: anything under an unrestricted parent; else
+    named ranges, each inside one of the parent's."""
+    child, parent = parse_ranges(child), parse_ranges(parent)
+    return not parent or (bool(child) and all(
+        any(c.version == p.version and c.subnet_of(p) for p in parent) for c in child))
+
+
+def check_issue_ips():
+    """Issuing: the record keeps the normal form of the ranges asked for; a
+    malformed list is IPS_INVALID; a parent presented from outside its
+    ranges is IP_DENIED; a child's ranges lie within its parent's."""
+    v = load("issue.json")
+    for case in v["cases"]:
+        name, expect = case["name"], case["expect"]
+        asked = case["request"].get("allowedIps", [])
+        if isinstance(parse_ranges(asked), int):
+            check(expect.get("error") in ("IPS_INVALID", "IP_DENIED", "PARENT_INVALID", "TOKEN_INACTIVE",
+                                          "TOKEN_EXPIRED"), f"{name}: a malformed list is refused")
+            continue
+        parent = v["parents"][case["parent"]]["record"] if case.get("parent") else None
+        if parent is not None and parent["status"] == "active" and (parent["expiresAt"] or case["now"] + 1) > case["now"]:
+            if not allows(parse_ranges(parent.get("allowedIps", [])), case.get("ip")):
+                check(expect.get("error") == "IP_DENIED", f"{name}: a parent outside its ranges is refused")
+                continue
+        if "record" in expect:
+            check(same_ranges(expect["record"]["allowedIps"], asked), f"{name}: the ranges in normal form")
+            if parent is not None:
+                check(within(asked, parent.get("allowedIps", [])), f"{name}: a child within its parent's ranges")
+        elif parent is not None and not within(asked, parent.get("allowedIps", [])):
+            check(expect.get("error") in ("IPS_EXCEED_PARENT", "SCOPE_EXCEEDS_PARENT", "PARENT_INVALID",
+                                          "EXPIRY_EXCEEDS_PARENT"), f"{name}: a child beyond its parent's ranges")
+
+
+EARLIER_DENIALS = ("TOKEN_UNKNOWN", "TOKEN_INACTIVE", "TOKEN_EXPIRED", "TOKENS_DISABLED", "TOKEN_MALFORMED",
+                   "TOKEN_CHECKSUM", "TOKEN_PREFIX")
+
+
+def check_verify_ips():
+    """Verification: a record's ranges decide after the earlier steps and
+    before scope; an unrestricted record allows any address."""
+    v = load("verify.json")
+    by_id = {r["id"]: r for r in v["records"]}
+    for case in v["cases"]:
+        expect = case["expect"]
+        if expect.get("error") in EARLIER_DENIALS:
+            continue
+        token = case["input"].split(" ")[-1]
+        record = by_id.get(token_id(token))
+        if record is None:
+            continue
+        ok = allows(parse_ranges(record.get("allowedIps", [])), case.get("ip"))
+        check(ok == (expect.get("error") != "IP_DENIED"), f"{case['name']}: the address decides")
+
+
+def check_lifecycle_ips():
+    """A token actor acts only from its ranges, and what it makes or
+    touches stays within them."""
+    v = load("lifecycle.json")
+    by_hash = {r["hash"]: r for r in v["records"]}
+    by_id = {r["id"]: r for r in v["records"]}
+    for case in v["cases"]:
+        name, actor, op, expect = case["name"], case["actor"], case["operation"], case["expect"]
+        if actor["kind"] != "token" or expect.get("error") == "TOKENS_DISABLED":
+            continue
+        acting = by_hash[stored_hash(actor["token"], None)]
+        mine = acting.get("allowedIps", [])
+        if not allows(parse_ranges(mine), actor.get("ip")):
+            check(expect.get("error") == "IP_DENIED", f"{name}: a token outside its ranges does nothing")
+            continue
+        check(expect.get("error") != "IP_DENIED", f"{name}: a token inside its ranges is not IP_DENIED")
+        if op["op"] == "create" and "writes" in expect:
+            new = expect["writes"][0]["put"]
+            check(within(new["allowedIps"], mine), f"{name}: a new token within the actor's ranges")
+        target = by_id.get(op.get("id"))
+        if target is not None and target["id"] != acting["id"] and target["userId"] == acting["userId"]:
+            if not within(target.get("allowedIps", []), mine):
+                check(expect.get("error") in ("IPS_EXCEED_PARENT", "SCOPE_EXCEEDS_PARENT", "SCOPE_DENIED",
+                                              "PARENT_INVALID", "EXPIRY_EXCEEDS_PARENT"),
+                      f"{name}: a target beyond the actor's ranges is out of reach")
+        if op["op"] == "rotate" and "writes" in expect:
+            check(expect["writes"][0]["put"]["allowedIps"] == target["allowedIps"],
+                  f"{name}: a rotated token keeps its ranges")
+
+
 for step in (check_format, check_hash, check_issue, check_rotate, check_verify_owner, check_lifecycle,
-             check_network):
+             check_network, check_issue_ips, check_verify_ips, check_lifecycle_ips):
     step()
 print(f"vectors: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

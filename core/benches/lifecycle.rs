@@ -30,7 +30,7 @@ fn chain(d: &Deployment, n: usize) -> Vec<TokenRecord> {
         let mut entropy = [0u8; 32];
         entropy[..8].copy_from_slice(&(i as u64).to_le_bytes());
         let parent = records.last().map(|p| {
-            d.authenticate(p.hash(), Some(p), Standing::OWNER, NOW)
+            d.authenticate(p.hash(), Some(p), Standing::OWNER, None, NOW)
                 .expect("valid")
         });
         let creator = parent.map_or(Creator::User, Creator::Token);
@@ -40,6 +40,7 @@ fn chain(d: &Deployment, n: usize) -> Vec<TokenRecord> {
             description: None,
             expires: Expiry::Never,
             scope: &scope,
+            allowed_ips: &[],
             creator,
             tokens_held: 0,
         };
@@ -56,6 +57,7 @@ fn benches(c: &mut Criterion) {
         description: None,
         expires: Expiry::Never,
         scope: &scope,
+        allowed_ips: &[],
     };
     let mut group = c.benchmark_group("lifecycle");
     group.bench_function("issue, no records read (baseline)", |b| {
@@ -65,6 +67,7 @@ fn benches(c: &mut Criterion) {
             description: None,
             expires: Expiry::Never,
             scope: &scope,
+            allowed_ips: &[],
             creator: Creator::User,
             tokens_held: 0,
         };

@@ -62,6 +62,7 @@ fn issue(d: &Deployment, scope: &ScopeSpec, n: usize) -> (String, TokenRecord) {
                 description: None,
                 expires: Expiry::Days(30),
                 scope,
+                allowed_ips: &[],
                 creator: Creator::User,
                 tokens_held: 0,
             },

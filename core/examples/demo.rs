@@ -33,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             description: Some("used by the deploy pipeline"),
             expires: Expiry::Days(30),
             scope: &scope,
+            allowed_ips: &[],
             creator: Creator::User,
             tokens_held: 0,
         },

@@ -8,6 +8,7 @@ use crate::code;
 use crate::deployment::Deployment;
 use crate::expiry::{self, Expiry, ExpiryFault};
 use crate::hash::{TokenHash, token_id};
+use crate::network::{AllowedIps, IpsError};
 use crate::record::{CreatedBy, Status, TokenRecord, check_description, check_name, check_user_id};
 use crate::scope::{Scope, ScopeError, ScopeSpec};
 use crate::token::Token;
@@ -40,6 +41,8 @@ pub struct IssueRequest<'a> {
     pub expires: Expiry,
     /// The scope asked for.
     pub scope: &'a ScopeSpec,
+    /// The CIDR ranges the token may be used from; empty for anywhere.
+    pub allowed_ips: &'a [String],
     /// Who asks.
     pub creator: Creator<'a>,
     /// How many tokens the user holds now, for the policy's limit.
@@ -72,6 +75,10 @@ pub enum IssueError {
     ParentInvalid,
     /// The scope asks for more than the parent token's scope.
     ScopeExceedsParent,
+    /// An allowed IP range is malformed, or there are too many.
+    Ips(IpsError),
+    /// The allowed IP ranges reach beyond the parent token's.
+    IpsExceedParent,
     /// The expiry is in the past, zero days, or out of range.
     ExpiryInvalid,
     /// The expiry is later than the policy allows (or "never" when the
@@ -96,6 +103,8 @@ impl IssueError {
             Self::Scope(error) => error.code(),
             Self::ParentInvalid => code::PARENT_INVALID,
             Self::ScopeExceedsParent => code::SCOPE_EXCEEDS_PARENT,
+            Self::Ips(error) => error.code(),
+            Self::IpsExceedParent => code::IPS_EXCEED_PARENT,
             Self::ExpiryInvalid => code::EXPIRY_INVALID,
             Self::ExpiryExceedsPolicy => code::EXPIRY_EXCEEDS_POLICY,
             Self::ExpiryExceedsParent => code::EXPIRY_EXCEEDS_PARENT,
@@ -133,6 +142,10 @@ impl fmt::Display for IssueError {
             Self::ScopeExceedsParent => {
                 f.write_str("the scope asks for more than the parent token's scope")
             }
+            Self::Ips(error) => write!(f, "{error}"),
+            Self::IpsExceedParent => f.write_str(
+                "a token made by a token may only be used from within its parent's IP ranges",
+            ),
             Self::ExpiryInvalid => f.write_str(
                 "the expiry must be a future time, a number of days of at least 1, -1 or never",
             ),
@@ -171,6 +184,7 @@ impl Deployment {
         let description =
             check_description(request.description).ok_or(IssueError::DescriptionInvalid)?;
         let scope = Scope::resolve(request.scope, self.catalog()).map_err(IssueError::Scope)?;
+        let allowed_ips = AllowedIps::parse(request.allowed_ips).map_err(IssueError::Ips)?;
         let (created_by, parent_expiry) = match request.creator {
             Creator::User => (CreatedBy::User, None),
             Creator::Token(parent) => {
@@ -186,6 +200,9 @@ impl Deployment {
                 }
                 if !scope.is_subset(&parent.scope, self.catalog()) {
                     return Err(IssueError::ScopeExceedsParent);
+                }
+                if !allowed_ips.within(&parent.allowed_ips) {
+                    return Err(IssueError::IpsExceedParent);
                 }
                 let created_by = CreatedBy::Token {
                     token_id: parent.id.clone(),
@@ -227,6 +244,7 @@ impl Deployment {
             created_at: now,
             expires_at,
             scope,
+            allowed_ips,
             status: Status::Active,
             last_used_at: None,
             rotated_from: None,

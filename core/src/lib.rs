@@ -29,6 +29,7 @@
 //!         description: None,
 //!         expires: Expiry::Days(30),
 //!         scope: &scope,
+//!         allowed_ips: &[], // anywhere; or CIDR ranges such as "10.0.0.0/8"
 //!         creator: Creator::User,
 //!         tokens_held: 0,
 //!     },

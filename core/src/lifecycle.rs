@@ -12,7 +12,8 @@
 //! - An actor acts only on its own user's tokens; any other id is
 //!   [`LifecycleError::NotFound`], so ids reveal nothing.
 //! - A token actor acts only on tokens it could have created itself: scope
-//!   within its own (`SCOPE_EXCEEDS_PARENT`), expiry no later than its own
+//!   within its own (`SCOPE_EXCEEDS_PARENT`), allowed IP ranges within its
+//!   own (`IPS_EXCEED_PARENT`), expiry no later than its own
 //!   (`EXPIRY_EXCEEDS_PARENT`). A token may always deactivate or delete
 //!   itself, whatever its scope.
 //! - A token actor needs the deployment's read action to see tokens, its
@@ -87,6 +88,8 @@ pub struct CreateRequest<'a> {
     pub expires: Expiry,
     /// The scope asked for.
     pub scope: &'a ScopeSpec,
+    /// The CIDR ranges the token may be used from; empty for anywhere.
+    pub allowed_ips: &'a [String],
 }
 
 /// An edit: each field that is `Some` changes.
@@ -146,6 +149,8 @@ pub enum LifecycleError {
     ScopeExceedsParent,
     /// The target outlives the acting token.
     ExpiryExceedsParent,
+    /// The target may be used from addresses the acting token may not.
+    IpsExceedParent,
     /// The target was rotated and is in its grace period.
     Rotated,
     /// The user holds as many live tokens as the policy allows.
@@ -171,6 +176,7 @@ impl LifecycleError {
             Self::ParentInvalid => code::PARENT_INVALID,
             Self::ScopeExceedsParent => code::SCOPE_EXCEEDS_PARENT,
             Self::ExpiryExceedsParent => code::EXPIRY_EXCEEDS_PARENT,
+            Self::IpsExceedParent => code::IPS_EXCEED_PARENT,
             Self::Rotated => code::TOKEN_ROTATED,
             Self::LimitReached { .. } => code::LIMIT_REACHED,
             Self::Issue(error) => error.code(),
@@ -187,6 +193,9 @@ impl fmt::Display for LifecycleError {
                 f.write_str("the token's scope is beyond the acting token's")
             }
             Self::ExpiryExceedsParent => f.write_str("the token outlives the acting token"),
+            Self::IpsExceedParent => {
+                f.write_str("the token may be used from addresses the acting token may not")
+            }
             Self::LimitReached { limit } => {
                 write!(f, "the user already holds {limit} tokens, the most allowed")
             }
@@ -319,6 +328,9 @@ impl<'a> Lifecycle<'a> {
             .is_subset(token.scope(), self.deployment.catalog())
         {
             return Err(LifecycleError::ScopeExceedsParent);
+        }
+        if !target.allowed_ips().within(token.allowed_ips()) {
+            return Err(LifecycleError::IpsExceedParent);
         }
         match (target.expires_at(), token.expires_at()) {
             (_, None) => Ok(()),
@@ -468,6 +480,7 @@ impl<'a> Lifecycle<'a> {
                 description: request.description,
                 expires: request.expires,
                 scope: request.scope,
+                allowed_ips: request.allowed_ips,
                 creator,
                 tokens_held: self.live_count(None),
             },

@@ -64,7 +64,8 @@ pub enum IpsError {
 }
 
 impl IpsError {
-    /// The position of the entry refused, if one entry was.
+    /// The position of the entry refused, counting from 0, if one entry
+    /// was (messages count from 1).
     pub fn index(&self) -> Option<usize> {
         match self {
             Self::Malformed { index }
@@ -83,18 +84,20 @@ impl IpsError {
 impl fmt::Display for IpsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Malformed { index } => {
-                write!(f, "allowed IP {index} is not an address or a CIDR range")
-            }
-            Self::PrefixTooLong { index } => {
-                write!(
-                    f,
-                    "allowed IP {index} has a prefix longer than its family allows"
-                )
-            }
+            Self::Malformed { index } => write!(
+                f,
+                "allowed IP entry {} is not an address or a CIDR range",
+                index + 1
+            ),
+            Self::PrefixTooLong { index } => write!(
+                f,
+                "allowed IP entry {} has a prefix longer than its family allows",
+                index + 1
+            ),
             Self::HostBits { index } => write!(
                 f,
-                "allowed IP {index} has bits set beyond its prefix; name the network address"
+                "allowed IP entry {} has bits set beyond its prefix; name the network address",
+                index + 1
             ),
             Self::TooMany => write!(f, "at most {MAX_RANGES} allowed IP ranges"),
         }
@@ -174,6 +177,16 @@ impl IpRange {
         v6 == self.v6 && bits & mask(self.width(), self.prefix) == self.bits
     }
 
+    /// The range's network address: its first address.
+    pub fn network(self) -> IpAddr {
+        if self.v6 {
+            IpAddr::V6(Ipv6Addr::from(self.bits))
+        } else {
+            // The bits hold 32 at most: the cast keeps them all.
+            IpAddr::V4(Ipv4Addr::from(self.bits as u32))
+        }
+    }
+
     /// Whether the range lies inside `outer`.
     pub fn within(self, outer: IpRange) -> bool {
         self.v6 == outer.v6
@@ -182,14 +195,95 @@ impl IpRange {
     }
 }
 
-impl fmt::Display for IpRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// Appends `value` in decimal.
+fn push_decimal(out: &mut String, value: u8) {
+    if value >= 100 {
+        out.push(char::from(b'0' + value / 100));
+    }
+    if value >= 10 {
+        out.push(char::from(b'0' + value / 10 % 10));
+    }
+    out.push(char::from(b'0' + value % 10));
+}
+
+/// Appends an IPv4 address in dotted decimal.
+fn push_ipv4(out: &mut String, address: u32) {
+    for (i, octet) in address.to_be_bytes().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_decimal(out, octet);
+    }
+}
+
+/// Appends an IPv6 address as RFC 5952 writes it (the standard library's
+/// form): lower-case groups without leading zeros, the first longest run of
+/// two or more zero groups as `::`, an IPv4-mapped address as
+/// `::ffff:a.b.c.d`.
+fn push_ipv6(out: &mut String, address: u128) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    if address >> 32 == 0xffff {
+        out.push_str("::ffff:");
+        // The low 32 bits, kept whole by the cast.
+        push_ipv4(out, address as u32);
+        return;
+    }
+    // The groups, most significant first; each cast keeps its 16 bits.
+    let groups: [u16; 8] = core::array::from_fn(|i| (address >> (112 - 16 * i)) as u16);
+    let (mut best, mut best_len, mut run, mut run_len) = (0, 0, 0, 0);
+    for (i, &group) in groups.iter().enumerate() {
+        if group == 0 {
+            if run_len == 0 {
+                run = i;
+            }
+            run_len += 1;
+            if run_len > best_len {
+                (best, best_len) = (run, run_len);
+            }
+        } else {
+            run_len = 0;
+        }
+    }
+    let mut i = 0;
+    while i < 8 {
+        if best_len > 1 && i == best {
+            out.push_str("::");
+            i += best_len;
+            continue;
+        }
+        if i > 0 && !(best_len > 1 && i == best + best_len) {
+            out.push(':');
+        }
+        let group = groups[i];
+        let digits = (16 - group.leading_zeros()).div_ceil(4).max(1);
+        for d in (0..digits).rev() {
+            out.push(char::from(HEX[usize::from((group >> (4 * d)) as u8 & 0xf)]));
+        }
+        i += 1;
+    }
+}
+
+impl IpRange {
+    /// Appends the range as records write it: `10.0.0.0/8`,
+    /// `2001:db8::/32`. Written by hand rather than through `core::fmt`,
+    /// which keeps the formatting machinery out of the WebAssembly modules.
+    pub fn push_text(self, out: &mut String) {
         if self.v6 {
-            write!(f, "{}/{}", Ipv6Addr::from(self.bits), self.prefix)
+            push_ipv6(out, self.bits);
         } else {
             // The bits hold 32 at most: the cast keeps them all.
-            write!(f, "{}/{}", Ipv4Addr::from(self.bits as u32), self.prefix)
+            push_ipv4(out, self.bits as u32);
         }
+        out.push('/');
+        push_decimal(out, self.prefix);
+    }
+}
+
+impl fmt::Display for IpRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        self.push_text(&mut text);
+        f.write_str(&text)
     }
 }
 
@@ -209,13 +303,16 @@ impl AllowedIps {
         if entries.len() > MAX_RANGES {
             return Err(IpsError::TooMany);
         }
-        let mut ranges = entries
-            .iter()
-            .enumerate()
-            .map(|(index, entry)| IpRange::parse(entry.as_ref(), index))
-            .collect::<Result<Vec<_>, _>>()?;
-        ranges.sort_unstable();
-        ranges.dedup();
+        // Sorted by insertion, without duplicates: at most MAX_RANGES
+        // entries, and no sorting machinery in the WebAssembly modules.
+        let mut ranges: Vec<IpRange> = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.iter().enumerate() {
+            let range = IpRange::parse(entry.as_ref(), index)?;
+            let at = ranges.partition_point(|r| *r < range);
+            if ranges.get(at) != Some(&range) {
+                ranges.insert(at, range);
+            }
+        }
         // Without duplicates, no two ranges lie within each other, so each
         // range another one covers can go.
         let all = ranges.clone();
@@ -235,7 +332,14 @@ impl AllowedIps {
 
     /// The ranges as text, in normal form (what records store).
     pub fn to_strings(&self) -> Vec<String> {
-        self.ranges.iter().map(|r| alloc::format!("{r}")).collect()
+        self.ranges
+            .iter()
+            .map(|r| {
+                let mut text = String::new();
+                r.push_text(&mut text);
+                text
+            })
+            .collect()
     }
 
     /// Whether a request from `address` may use the token: anywhere when
@@ -260,6 +364,22 @@ impl AllowedIps {
                 .ranges
                 .iter()
                 .all(|r| parent.ranges.iter().any(|p| r.within(*p)))
+    }
+}
+
+/// Records write the list as its ranges in normal form.
+impl serde::Serialize for AllowedIps {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.to_strings())
+    }
+}
+
+/// Reading a record parses and normalises its list; a malformed entry makes
+/// the record unreadable, as a malformed scope does.
+impl<'de> serde::Deserialize<'de> for AllowedIps {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let entries = Vec::<String>::deserialize(deserializer)?;
+        Self::parse(&entries).map_err(serde::de::Error::custom)
     }
 }
 

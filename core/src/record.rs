@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::code;
 use crate::hash::TokenHash;
+use crate::network::AllowedIps;
 use crate::scope::Scope;
 
 /// The longest token name, in characters.
@@ -155,7 +156,7 @@ pub struct Field {
     /// The JSON member name.
     pub name: &'static str,
     /// `string`, `string?` (or null), `millis`, `millis?`, `hash`,
-    /// `createdBy`, `scope` or `status`.
+    /// `createdBy`, `scope`, `ips` (a list of CIDR ranges) or `status`.
     pub kind: &'static str,
     /// What the member holds, in one sentence.
     pub doc: &'static str,
@@ -215,6 +216,11 @@ pub const RECORD_FIELDS: &[Field] = &[
         doc: "The scope as frozen at creation (custom actions sorted).",
     },
     Field {
+        name: "allowedIps",
+        kind: "ips",
+        doc: "The CIDR ranges the token may be used from, in normal form, as frozen at creation; empty for anywhere.",
+    },
+    Field {
         name: "status",
         kind: "status",
         doc: "Active, or inactive (refused until reactivated).",
@@ -250,6 +256,8 @@ pub struct TokenRecord {
     pub(crate) created_at: i64,
     pub(crate) expires_at: Option<i64>,
     pub(crate) scope: Scope,
+    #[serde(default)]
+    pub(crate) allowed_ips: AllowedIps,
     pub(crate) status: Status,
     pub(crate) last_used_at: Option<i64>,
     pub(crate) rotated_from: Option<String>,
@@ -277,6 +285,7 @@ pub struct RecordParts {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub scope: Scope,
+    pub allowed_ips: AllowedIps,
     pub status: Status,
     pub last_used_at: Option<i64>,
     pub rotated_from: Option<String>,
@@ -297,6 +306,7 @@ impl TokenRecord {
             created_at,
             expires_at,
             scope,
+            allowed_ips,
             status,
             last_used_at,
             rotated_from,
@@ -313,6 +323,7 @@ impl TokenRecord {
             created_at,
             expires_at,
             scope,
+            allowed_ips,
             status,
             last_used_at,
             rotated_from,
@@ -359,6 +370,10 @@ impl TokenRecord {
     /// What the token allows.
     pub fn scope(&self) -> &Scope {
         &self.scope
+    }
+    /// The network ranges the token may be used from; empty for anywhere.
+    pub fn allowed_ips(&self) -> &AllowedIps {
+        &self.allowed_ips
     }
     /// Active or inactive.
     pub fn status(&self) -> Status {
@@ -432,6 +447,7 @@ impl TokenRecord {
             created_at: self.created_at,
             expires_at: self.expires_at,
             scope: &self.scope,
+            allowed_ips: &self.allowed_ips,
             status: self.status,
             last_used_at: self.last_used_at,
             rotated_from: self.rotated_from.as_deref(),
@@ -454,6 +470,7 @@ pub struct TokenInfo<'a> {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub scope: &'a Scope,
+    pub allowed_ips: &'a AllowedIps,
     pub status: Status,
     pub last_used_at: Option<i64>,
     pub rotated_from: Option<&'a str>,
@@ -598,7 +615,7 @@ mod tests {
             "hash":"0000000000000000000000000000000000000000000000000000000000000001",
             "hint":"tsr_AbCd…","createdBy":{"kind":"token","tokenId":"p"},
             "createdAt":1,"expiresAt":null,"scope":{"actions":["a.b"],"resources":["x/**"]},
-            "status":"inactive","lastUsedAt":5,"rotatedFrom":"old","replacedBy":"new"}"#;
+            "allowedIps":["10.0.0.0/8"],"status":"inactive","lastUsedAt":5,"rotatedFrom":"old","replacedBy":"new"}"#;
         let read: TokenRecord = serde_json::from_str(json).unwrap();
         let built = TokenRecord::from_parts(RecordParts {
             id: read.id().into(),
@@ -611,6 +628,7 @@ mod tests {
             created_at: read.created_at(),
             expires_at: read.expires_at(),
             scope: read.scope().clone(),
+            allowed_ips: read.allowed_ips().clone(),
             status: read.status(),
             last_used_at: read.last_used_at(),
             rotated_from: read.rotated_from().map(Into::into),
@@ -618,6 +636,7 @@ mod tests {
         });
         assert_eq!(built, read);
         assert_eq!(built.status(), Status::Inactive);
+        assert_eq!(built.allowed_ips().to_strings(), ["10.0.0.0/8"]);
     }
 
     #[test]

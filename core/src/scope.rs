@@ -9,6 +9,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use core::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -128,23 +129,33 @@ pub struct Request<'a> {
     pub action: &'a str,
     /// The resource acted on, such as `orgs/acme/apps/1`.
     pub resource: Option<&'a str>,
+    /// The client's address, checked against the token's allowed IP
+    /// ranges; `None` when the caller cannot tell it.
+    pub ip: Option<IpAddr>,
 }
 
 impl<'a> Request<'a> {
-    /// A request for `action` with no resource.
+    /// A request for `action` with no resource, from an unknown address.
     pub fn action(action: &'a str) -> Self {
         Self {
             action,
             resource: None,
+            ip: None,
         }
     }
 
-    /// A request for `action` on `resource`.
+    /// A request for `action` on `resource`, from an unknown address.
     pub fn on(action: &'a str, resource: &'a str) -> Self {
         Self {
             action,
             resource: Some(resource),
+            ip: None,
         }
+    }
+
+    /// The same request from the client address `ip`.
+    pub fn from_ip(self, ip: Option<IpAddr>) -> Self {
+        Self { ip, ..self }
     }
 }
 

@@ -2,11 +2,12 @@
 //! a principal, or a denial with a stable code.
 //!
 //! The steps run in PRODUCT order: constant-time hash comparison, the
-//! user's enablement, status, expiry, scope. [`Deployment::authenticate`] stops before scope, for
+//! user's enablement, status, expiry, the client's address, scope. [`Deployment::authenticate`] stops before scope, for
 //! callers that authorize differently (such as creating a token with a
 //! token); [`Deployment::verify`] runs them all.
 
 use core::fmt;
+use core::net::IpAddr;
 
 use crate::actor::Standing;
 use crate::code;
@@ -69,8 +70,9 @@ pub struct Verified<'r> {
 
 /// Why a presented token was refused after parsing.
 ///
-/// Callers answer the first three with one undifferentiated 401 and
-/// [`Denial::ScopeDenied`] with a 403; see [`Denial::is_unauthenticated`].
+/// Callers answer the first four with one undifferentiated 401, and
+/// [`Denial::IpDenied`] and [`Denial::ScopeDenied`] with a 403; see
+/// [`Denial::is_unauthenticated`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Denial {
@@ -85,19 +87,23 @@ pub enum Denial {
     },
     /// The token's user may not use tokens.
     Disabled,
+    /// The request comes from outside the token's allowed IP ranges, or
+    /// from an unknown address while the token has ranges.
+    IpDenied,
     /// The scope does not allow the request.
     ScopeDenied,
 }
 
 impl Denial {
     /// The stable code: `TOKEN_UNKNOWN`, `TOKEN_INACTIVE`, `TOKEN_EXPIRED`,
-    /// `TOKENS_DISABLED` or `SCOPE_DENIED`.
+    /// `TOKENS_DISABLED`, `IP_DENIED` or `SCOPE_DENIED`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unknown => code::TOKEN_UNKNOWN,
             Self::Inactive => code::TOKEN_INACTIVE,
             Self::Expired { .. } => code::TOKEN_EXPIRED,
             Self::Disabled => code::TOKENS_DISABLED,
+            Self::IpDenied => code::IP_DENIED,
             Self::ScopeDenied => code::SCOPE_DENIED,
         }
     }
@@ -105,7 +111,7 @@ impl Denial {
     /// Whether the denial means "not authenticated" (HTTP 401) rather than
     /// "authenticated but not allowed" (HTTP 403).
     pub fn is_unauthenticated(&self) -> bool {
-        !matches!(self, Self::ScopeDenied)
+        !matches!(self, Self::ScopeDenied | Self::IpDenied)
     }
 }
 
@@ -116,6 +122,7 @@ impl fmt::Display for Denial {
             Self::Inactive => f.write_str("the token is inactive"),
             Self::Expired { expires_at } => write!(f, "the token expired at {expires_at} ms"),
             Self::Disabled => f.write_str("the token's user may not use tokens"),
+            Self::IpDenied => f.write_str("the token may not be used from this address"),
             Self::ScopeDenied => f.write_str("the token's scope does not allow this request"),
         }
     }
@@ -126,13 +133,16 @@ impl core::error::Error for Denial {}
 impl Deployment {
     /// Checks that `record`, looked up by `hash`, is the presented token's,
     /// that its user (whose standing `owner` the caller looked up with the
-    /// record) may use tokens, and that it is active and unexpired at `now`.
-    /// Callers without users or roles pass [`Standing::OWNER`].
+    /// record) may use tokens, that it is active and unexpired at `now`, and
+    /// that its allowed IP ranges hold the client's address `ip` (`None`
+    /// when the caller cannot tell it, which only an unrestricted token
+    /// passes). Callers without users or roles pass [`Standing::OWNER`].
     pub fn authenticate<'r>(
         &self,
         hash: &TokenHash,
         record: Option<&'r TokenRecord>,
         owner: Standing,
+        ip: Option<IpAddr>,
         now: i64,
     ) -> Result<Authenticated<'r>, Denial> {
         let record = record.ok_or(Denial::Unknown)?;
@@ -148,11 +158,15 @@ impl Deployment {
         if let Some(expires_at) = record.expires_at.filter(|&at| now >= at) {
             return Err(Denial::Expired { expires_at });
         }
+        if !record.allowed_ips.allows(ip) {
+            return Err(Denial::IpDenied);
+        }
         Ok(Authenticated { record, owner })
     }
 
-    /// Runs every verification step: [`Deployment::authenticate`], then the
-    /// scope against the deployment's catalog.
+    /// Runs every verification step: [`Deployment::authenticate`] (with the
+    /// request's client address), then the scope against the deployment's
+    /// catalog.
     pub fn verify<'r>(
         &self,
         hash: &TokenHash,
@@ -161,7 +175,7 @@ impl Deployment {
         request: &Request<'_>,
         now: i64,
     ) -> Result<Verified<'r>, Denial> {
-        let authenticated = self.authenticate(hash, record, owner, now)?;
+        let authenticated = self.authenticate(hash, record, owner, request.ip, now)?;
         let record = authenticated.record;
         if !record.scope.allows(request, self.catalog()) {
             return Err(Denial::ScopeDenied);

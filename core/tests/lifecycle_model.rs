@@ -243,7 +243,7 @@ fn step(model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
                 let hash = *record.hash();
                 model
                     .d
-                    .authenticate(&hash, Some(&record), Standing::OWNER, now)
+                    .authenticate(&hash, Some(&record), Standing::OWNER, None, now)
                     .ok()?;
                 Some((record.user_id().to_string(), Some(record)))
             }
@@ -289,6 +289,7 @@ fn step(model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
                             description: None,
                             expires: expiries()[*expiry],
                             scope,
+                            allowed_ips: &[],
                         },
                         &entropy,
                     )
@@ -461,7 +462,7 @@ fn actor<'a>(d: &Deployment, user: &'a str, token: Option<&'a TokenRecord>, now:
     match token {
         None => Actor::user(user, Standing::OWNER),
         Some(record) => Actor::token(
-            d.authenticate(record.hash(), Some(record), Standing::OWNER, now)
+            d.authenticate(record.hash(), Some(record), Standing::OWNER, None, now)
                 .expect("valid actor"),
         ),
     }

@@ -101,7 +101,7 @@ proptest! {
         let d = Deployment::new(prefix.clone(), catalog_of(0xff));
         let issued = d.issue(&IssueRequest {
             user_id: "u", name: "n", description: None, expires: Expiry::Never,
-            scope: &ScopeSpec::actions(["apps.read"]), creator: Creator::User, tokens_held: 0,
+            scope: &ScopeSpec::actions(["apps.read"]), allowed_ips: &[], creator: Creator::User, tokens_held: 0,
         }, 0, &entropy).unwrap();
         let token = issued.token.expose();
         prop_assert_eq!(token.len(), prefix.as_str().len() + 50);
@@ -121,7 +121,7 @@ proptest! {
         let d = Deployment::new(Prefix::new("tsr").unwrap(), catalog_of(0xff));
         let issued = d.issue(&IssueRequest {
             user_id: "u", name: "n", description: None, expires: Expiry::Never,
-            scope: &ScopeSpec::actions(["apps.read"]), creator: Creator::User, tokens_held: 0,
+            scope: &ScopeSpec::actions(["apps.read"]), allowed_ips: &[], creator: Creator::User, tokens_held: 0,
         }, 0, &entropy).unwrap();
         let token = issued.token.expose();
         prop_assume!(token.as_bytes()[position] != replacement as u8);
@@ -142,7 +142,7 @@ proptest! {
         if a.is_subset(&b, &base_catalog) {
             for catalog in [catalog_of(base), catalog_of(grown)] {
                 for (index, resource) in &reqs {
-                    let request = Request { action: action_of(*index), resource: resource.as_deref() };
+                    let request = Request { action: action_of(*index), resource: resource.as_deref(), ip: None };
                     prop_assert!(
                         !a.allows(&request, &catalog) || b.allows(&request, &catalog),
                         "{:?} within {:?} but {:?} only allowed by the first", a_spec, b_spec, request
@@ -169,13 +169,13 @@ proptest! {
         let now = 1_800_000_000_000;
         let parent = d.issue(&IssueRequest {
             user_id: "u", name: "parent", description: None, expires: Expiry::Days(parent_days),
-            scope: &parent_spec, creator: Creator::User, tokens_held: 0,
+            scope: &parent_spec, allowed_ips: &[], creator: Creator::User, tokens_held: 0,
         }, now, &[1; 32]).unwrap();
         let hash = d.hash(&d.parse(parent.token.expose()).unwrap());
-        let authenticated = d.authenticate(&hash, Some(&parent.record), tessera_core::Standing::OWNER, now).unwrap();
+        let authenticated = d.authenticate(&hash, Some(&parent.record), tessera_core::Standing::OWNER, None, now).unwrap();
         let child = d.issue(&IssueRequest {
             user_id: "u", name: "child", description: None, expires: Expiry::Days(child_days),
-            scope: &child_spec, creator: Creator::Token(authenticated), tokens_held: 1,
+            scope: &child_spec, allowed_ips: &[], creator: Creator::Token(authenticated), tokens_held: 1,
         }, now, &[2; 32]);
         if let Ok(child) = child {
             let (c, p) = (&child.record, &parent.record);
@@ -184,7 +184,7 @@ proptest! {
             }
             for catalog in [catalog_of(base), catalog_of(grown)] {
                 for (index, resource) in &reqs {
-                    let request = Request { action: action_of(*index), resource: resource.as_deref() };
+                    let request = Request { action: action_of(*index), resource: resource.as_deref(), ip: None };
                     prop_assert!(!c.scope().allows(&request, &catalog) || p.scope().allows(&request, &catalog));
                 }
             }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
@@ -44,11 +45,27 @@ fn record(value: &Value) -> TokenRecord {
     serde_json::from_value(value.clone()).expect("record")
 }
 
-fn request(value: &Value) -> Request<'_> {
+fn request<'v>(value: &'v Value, ip: Option<IpAddr>) -> Request<'v> {
     Request {
         action: value["action"].as_str().expect("action"),
         resource: value["resource"].as_str(),
+        ip,
     }
+}
+
+/// The client address a case names in `ip`, if any.
+fn ip(case: &Value) -> Option<IpAddr> {
+    case.get("ip")
+        .and_then(Value::as_str)
+        .map(|text| text.parse().expect("an address"))
+}
+
+/// The allowed IP ranges a request names, none when absent.
+fn allowed_ips(request: &Value) -> Vec<String> {
+    request
+        .get("allowedIps")
+        .map(|list| serde_json::from_value(list.clone()).expect("allowedIps"))
+        .unwrap_or_default()
 }
 
 /// Every code the vectors expect, to check that together they cover the
@@ -91,6 +108,7 @@ fn format_vectors() {
                     description: None,
                     expires: Expiry::Never,
                     scope: &ScopeSpec::preset(tessera_core::Preset::All),
+                    allowed_ips: &[],
                     creator: Creator::User,
                     tokens_held: 0,
                 },
@@ -149,7 +167,7 @@ fn scope_vectors() {
         } else {
             &base
         };
-        let got = scope.allows(&request(&case["request"]), catalog);
+        let got = scope.allows(&request(&case["request"], None), catalog);
         assert_eq!(json!(got), case["expect"], "{case}");
     }
     for case in file["subset"].as_array().unwrap() {
@@ -195,13 +213,14 @@ fn issue_vectors() {
         let parent = case["parent"].as_str().map(|label| &parents[label]);
         let authenticated = parent.map(|(token, rec)| {
             let hash = d.hash(&d.parse(token).unwrap());
-            d.authenticate(&hash, Some(rec), Standing::OWNER, now)
+            d.authenticate(&hash, Some(rec), Standing::OWNER, ip(case), now)
         });
         let creator = match authenticated {
             None => Ok(Creator::User),
             Some(Ok(a)) => Ok(Creator::Token(a)),
             Some(Err(denial)) => Err(denial.code()),
         };
+        let allowed = allowed_ips(req);
         let got = creator.and_then(|creator| {
             d.issue(
                 &IssueRequest {
@@ -210,6 +229,7 @@ fn issue_vectors() {
                     description: req.get("description").and_then(Value::as_str),
                     expires,
                     scope: &scope,
+                    allowed_ips: &allowed,
                     creator,
                     tokens_held: req["tokensHeld"].as_u64().unwrap() as usize,
                 },
@@ -248,7 +268,7 @@ fn verify_vectors() {
                     &h,
                     found,
                     standing(&case["owner"]),
-                    &request(&case["request"]),
+                    &request(&case["request"], ip(case)),
                     case["now"].as_i64().unwrap(),
                 )
                 .map(|v| {
@@ -333,7 +353,7 @@ fn actor<'r>(
                 .expect("parses");
             let hash = d.hash(&presented);
             let record = records.iter().find(|r| r.hash() == &hash);
-            d.authenticate(&hash, record, standing, now)
+            d.authenticate(&hash, record, standing, ip(actor), now)
                 .map(Actor::token)
                 .map_err(|denial| denial.code())
         }
@@ -404,12 +424,14 @@ fn lifecycle_vectors() {
                     serde_json::from_value(request["scope"].clone()).expect("scope");
                 let expires: Expiry =
                     serde_json::from_value(request["expires"].clone()).expect("expiry");
+                let allowed = allowed_ips(request);
                 life.create(
                     &CreateRequest {
                         name: request["name"].as_str().expect("name"),
                         description: request["description"].as_str(),
                         expires,
                         scope: &scope,
+                        allowed_ips: &allowed,
                     },
                     &entropy(op),
                 )

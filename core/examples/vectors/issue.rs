@@ -9,6 +9,8 @@ struct IssueCase {
     deployment: &'static str,
     request: Value,
     parent: Option<&'static str>,
+    /// The address the parent is presented from, if any.
+    ip: Option<&'static str>,
     error: Option<&'static str>,
 }
 
@@ -18,6 +20,7 @@ fn issue_case(name: &'static str, request: Value, error: Option<&'static str>) -
         deployment: "open",
         request,
         parent: None,
+        ip: None,
         error,
     }
 }
@@ -78,6 +81,17 @@ fn parents(open: &Deployment) -> Vec<(&'static str, Issued)> {
                 Expiry::Never,
             ),
         ),
+        (
+            "parent-restricted",
+            make_within(
+                open,
+                "parent-restricted",
+                "u1",
+                json!({"preset": "all"}),
+                Expiry::Days(10),
+                &["10.0.0.0/8", "2001:db8::/32"],
+            ),
+        ),
     ]
 }
 
@@ -95,6 +109,15 @@ pub(crate) fn issue_vectors() -> Value {
         deployment: "open",
         request: base(request),
         parent: Some(parent),
+        ip: None,
+        error,
+    };
+    let child_from = |name, request: Value, parent, ip, error| IssueCase {
+        name,
+        deployment: "open",
+        request: base(request),
+        parent: Some(parent),
+        ip: Some(ip),
         error,
     };
     let strict = |name, request: Value, error| IssueCase {
@@ -102,6 +125,7 @@ pub(crate) fn issue_vectors() -> Value {
         deployment: "strict",
         request: base(request),
         parent: None,
+        ip: None,
         error,
     };
     let cases = vec![
@@ -300,6 +324,82 @@ pub(crate) fn issue_vectors() -> Value {
             "parent-expired",
             Some("TOKEN_EXPIRED"),
         ),
+        issue_case(
+            "allowed IP ranges are normalised",
+            base(
+                json!({"allowedIps": ["2001:db8::/32", "10.1.0.0/16", "10.0.0.0/8", "192.0.2.7", "10.0.0.0/8"]}),
+            ),
+            None,
+        ),
+        issue_case(
+            "an IPv4 prefix longer than 32",
+            base(json!({"allowedIps": ["203.0.113.7/33"]})),
+            Some("IPS_INVALID"),
+        ),
+        issue_case(
+            "a range with host bits set",
+            base(json!({"allowedIps": ["10.0.0.0/8", "10.0.0.1/8"]})),
+            Some("IPS_INVALID"),
+        ),
+        issue_case(
+            "an allowed IP that is not an address",
+            base(json!({"allowedIps": ["localhost"]})),
+            Some("IPS_INVALID"),
+        ),
+        child_from(
+            "child narrows its restricted parent's ranges",
+            json!({"expires": {"days": 5}, "allowedIps": ["10.1.0.0/16", "2001:db8:1::/48"]}),
+            "parent-restricted",
+            "10.1.2.3",
+            None,
+        ),
+        child_from(
+            "child of a restricted parent asks for anywhere",
+            json!({"expires": {"days": 5}}),
+            "parent-restricted",
+            "10.1.2.3",
+            Some("IPS_EXCEED_PARENT"),
+        ),
+        child_from(
+            "child widens its parent's range",
+            json!({"expires": {"days": 5}, "allowedIps": ["10.0.0.0/7"]}),
+            "parent-restricted",
+            "10.1.2.3",
+            Some("IPS_EXCEED_PARENT"),
+        ),
+        child_from(
+            "child names a range outside its parent's",
+            json!({"expires": {"days": 5}, "allowedIps": ["10.1.0.0/16", "192.168.0.0/16"]}),
+            "parent-restricted",
+            "10.1.2.3",
+            Some("IPS_EXCEED_PARENT"),
+        ),
+        child_from(
+            "restricted parent presented from outside its ranges",
+            json!({"expires": {"days": 5}, "allowedIps": ["10.1.0.0/16"]}),
+            "parent-restricted",
+            "192.0.2.1",
+            Some("IP_DENIED"),
+        ),
+        child(
+            "restricted parent presented from an unknown address",
+            json!({"expires": {"days": 5}, "allowedIps": ["10.1.0.0/16"]}),
+            "parent-restricted",
+            Some("IP_DENIED"),
+        ),
+        child_from(
+            "restricted parent presented from an IPv4-mapped address",
+            json!({"expires": {"days": 5}, "allowedIps": ["10.1.0.0/16"]}),
+            "parent-restricted",
+            "::ffff:10.9.9.9",
+            None,
+        ),
+        child(
+            "child of an unrestricted parent may name ranges",
+            json!({"expires": "never", "scope": {"preset": "read"}, "allowedIps": ["192.0.2.0/24"]}),
+            "parent-never",
+            None,
+        ),
     ];
     let parents = parents(&open);
     let parent_json: serde_json::Map<String, Value> = parents
@@ -320,7 +420,7 @@ pub(crate) fn issue_vectors() -> Value {
             let parent = case
                 .parent
                 .map(|label| &parents.iter().find(|(l, _)| *l == label).expect("parent").1);
-            let got = run_issue(&d, &case.request, parent, &bytes);
+            let got = run_issue(&d, &case.request, parent, case.ip, &bytes);
             let expect = match (case.error, got) {
                 (None, Ok(issued)) => {
                     json!({ "token": issued.token.expose(), "record": record_json(&issued.record) })
@@ -339,12 +439,13 @@ pub(crate) fn issue_vectors() -> Value {
                 "entropy": hex(&bytes),
                 "request": case.request,
                 "parent": case.parent,
+                "ip": case.ip,
                 "expect": expect,
             })
         })
         .collect();
     json!({
-        "about": "Issuing. `request.expires` is \"never\", {\"days\": n} or {\"at\": ms|null}; a case with `parent` presents that parent's token (authenticated at `now` against its record, which the store holds) as the creator.",
+        "about": "Issuing. `request.expires` is \"never\", {\"days\": n} or {\"at\": ms|null}; a case with `parent` presents that parent's token (authenticated at `now` against its record, which the store holds, from the client address `ip`, null when unknown) as the creator. `request.allowedIps` (absent for none) lists the CIDR ranges the new token may be used from.",
         "deployments": deployments(),
         "parents": parent_json,
         "cases": out,
@@ -357,6 +458,7 @@ fn run_issue(
     d: &Deployment,
     request: &Value,
     parent: Option<&Issued>,
+    ip: Option<&str>,
     bytes: &[u8; 32],
 ) -> Result<Issued, &'static str> {
     let scope = spec(&request["scope"]);
@@ -369,12 +471,23 @@ fn run_issue(
         Some(p) => {
             let presented = d.parse(p.token.expose()).expect("parent parses");
             let hash = d.hash(&presented);
+            let ip = ip.map(|ip| ip.parse().expect("an address"));
             Some(
-                d.authenticate(&hash, Some(&p.record), tessera_core::Standing::OWNER, NOW)
-                    .map_err(|e| e.code())?,
+                d.authenticate(
+                    &hash,
+                    Some(&p.record),
+                    tessera_core::Standing::OWNER,
+                    ip,
+                    NOW,
+                )
+                .map_err(|e| e.code())?,
             )
         }
     };
+    let allowed: Vec<String> = request
+        .get("allowedIps")
+        .map(|list| serde_json::from_value(list.clone()).expect("allowedIps"))
+        .unwrap_or_default();
     d.issue(
         &IssueRequest {
             user_id: request["userId"].as_str().expect("userId"),
@@ -382,6 +495,7 @@ fn run_issue(
             description: request.get("description").and_then(Value::as_str),
             expires,
             scope: &scope,
+            allowed_ips: &allowed,
             creator: authenticated.map_or(Creator::User, Creator::Token),
             tokens_held: request["tokensHeld"].as_u64().expect("tokensHeld") as usize,
         },

@@ -76,17 +76,36 @@ impl Fixture {
 
     /// Creates a token by `by` (a user id, or the label of a token) at `at`.
     fn make(&mut self, label: &'static str, by: &str, scope: Value, expires: Expiry, at: i64) {
+        self.make_within(label, by, scope, expires, at, &[]);
+    }
+
+    /// Creates a token usable only from the ranges `ips`; a parent token
+    /// is presented from the first address of the first range.
+    fn make_within(
+        &mut self,
+        label: &'static str,
+        by: &str,
+        scope: Value,
+        expires: Expiry,
+        at: i64,
+        ips: &[&str],
+    ) {
         let d = deployment("open");
         let spec: ScopeSpec = serde_json::from_value(scope).expect("scope");
         let records = self.records.clone();
         let parent = self.ids.get(by).map(|_| self.record(by).clone());
+        let from = ips.first().map(|range| {
+            let address = range.split('/').next().expect("an address");
+            address.parse().expect("an address")
+        });
         let actor = match &parent {
             None => Actor::user(by, Standing::OWNER),
             Some(record) => Actor::token(
-                d.authenticate(record.hash(), Some(record), Standing::OWNER, at)
+                d.authenticate(record.hash(), Some(record), Standing::OWNER, from, at)
                     .expect("fixture parent is valid"),
             ),
         };
+        let ips: Vec<String> = ips.iter().map(|ip| ip.to_string()).collect();
         let minted = d
             .lifecycle(actor, &records, at)
             .create(
@@ -95,6 +114,7 @@ impl Fixture {
                     description: None,
                     expires,
                     scope: &spec,
+                    allowed_ips: &ips,
                 },
                 &entropy(&format!("lifecycle-{label}")),
             )
@@ -204,6 +224,32 @@ fn fixture() -> Fixture {
         t0,
     );
 
+    // Ivy's gate may only be used from 10.0.0.0/8; its child from a part
+    // of that; her open token from anywhere.
+    f.make_within(
+        "ivy-gate",
+        "ivy",
+        json!({"preset": "all"}),
+        Expiry::Never,
+        t0,
+        &["10.0.0.0/8"],
+    );
+    f.make_within(
+        "ivy-child",
+        "ivy-gate",
+        json!({"preset": "all"}),
+        Expiry::Days(10),
+        t0 + 1,
+        &["10.1.0.0/16"],
+    );
+    f.make(
+        "ivy-open",
+        "ivy",
+        json!({"preset": "all"}),
+        Expiry::Never,
+        t0,
+    );
+
     // The sleeper is deactivated by its owner.
     let d = deployment("open");
     let records = f.records.clone();
@@ -274,8 +320,9 @@ fn fixture() -> Fixture {
 enum Who<'a> {
     /// A user with this standing.
     User(&'a str, Standing),
-    /// The token with this label, whose user has this standing.
-    Token(&'a str, Standing),
+    /// The token with this label, whose user has this standing, presented
+    /// from this client address (`None` when unknown).
+    Token(&'a str, Standing, Option<&'a str>),
     /// An administrator (by name, with their standing) acting on another
     /// user's tokens.
     Administrator(&'a str, Standing, &'a str),
@@ -299,6 +346,8 @@ enum Op<'a> {
         name: &'a str,
         expires: Value,
         scope: Value,
+        /// The allowed IP ranges asked for; none for anywhere.
+        ips: &'a [&'a str],
     },
     Rotate(&'a str, i64),
     Update(&'a str, Value, bool),
@@ -357,14 +406,18 @@ fn run(f: &Fixture, case: &Case<'_>, label: &str) -> (Value, Value, Result<Value
             json["standing"] = standing_json(standing);
             (json, Ok(Actor::user(user, standing)))
         }
-        Who::Token(token, standing) => {
+        Who::Token(token, standing, ip) => {
             let presented = d.parse(f.token(token)).expect("fixture token parses");
             let hash = d.hash(&presented);
             let record = f.records.iter().find(|r| r.hash() == &hash);
             let mut json = json!({ "kind": "token", "token": f.token(token) });
             json["standing"] = standing_json(standing);
+            if let Some(ip) = ip {
+                json["ip"] = json!(ip);
+            }
+            let ip = ip.map(|ip| ip.parse().expect("an address"));
             let actor = d
-                .authenticate(&hash, record, standing, NOW)
+                .authenticate(&hash, record, standing, ip, NOW)
                 .map(Actor::token)
                 .map_err(|denial| denial.code());
             (json, actor)
@@ -411,13 +464,16 @@ fn run(f: &Fixture, case: &Case<'_>, label: &str) -> (Value, Value, Result<Value
             name,
             expires,
             scope,
+            ips,
         } => {
             let spec: ScopeSpec = serde_json::from_value(scope.clone()).expect("scope");
+            let ips: Vec<String> = ips.iter().map(|ip| ip.to_string()).collect();
             let request = CreateRequest {
                 name,
                 description: None,
                 expires: expiry(expires),
                 scope: &spec,
+                allowed_ips: &ips,
             };
             life.create(&request, &seed).map(minted)
         }
@@ -453,8 +509,13 @@ fn operation_json(case: &Case<'_>, label: &str, f: &Fixture) -> Value {
             name,
             expires,
             scope,
+            ips,
         } => {
-            json!({ "op": "create", "request": { "name": name, "expires": expires, "scope": scope }, "entropy": hex(&seed) })
+            let mut request = json!({ "name": name, "expires": expires, "scope": scope });
+            if !ips.is_empty() {
+                request["allowedIps"] = json!(ips);
+            }
+            json!({ "op": "create", "request": request, "entropy": hex(&seed) })
         }
         Op::Rotate(target, grace_ms) => {
             json!({ "op": "rotate", "id": id(target), "graceMs": grace_ms, "entropy": hex(&seed) })
@@ -481,7 +542,8 @@ fn cases() -> Vec<Case<'static>> {
     let owner = |user| Who::User(user, Standing::OWNER);
     let member = |user| Who::User(user, standing(false, Enablement::Inherit, false));
     let admin = |user| Who::User(user, standing(true, Enablement::Off, false));
-    let token = |label| Who::Token(label, Standing::OWNER);
+    let token = |label| Who::Token(label, Standing::OWNER, None);
+    let token_from = |label, ip| Who::Token(label, Standing::OWNER, Some(ip));
     let member_on = |user| Who::User(user, standing(false, Enablement::On, false));
     let console =
         |user| Who::Administrator("root", standing(true, Enablement::Inherit, false), user);
@@ -494,6 +556,7 @@ fn cases() -> Vec<Case<'static>> {
         name: "for you",
         expires: json!({ "days": 30 }),
         scope: json!({ "preset": "read" }),
+        ips: &[],
     };
     let active = json!({ "status": "active" });
     let inactive = json!({ "status": "inactive" });
@@ -544,14 +607,14 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "a token of such a member is refused before it acts",
             "open",
-            Who::Token("narrow", standing(false, Enablement::Inherit, false)),
+            Who::Token("narrow", standing(false, Enablement::Inherit, false), None),
             Op::Rotate("narrow", 0),
             Some("TOKENS_DISABLED"),
         ),
         case(
             "a token of a member switched off may not even list",
             "open",
-            Who::Token("narrow", standing(false, Enablement::Off, true)),
+            Who::Token("narrow", standing(false, Enablement::Off, true), None),
             Op::List,
             Some("TOKENS_DISABLED"),
         ),
@@ -563,6 +626,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "ci",
                 expires: json!({ "days": 30 }),
                 scope: json!({ "preset": "read" }),
+                ips: &[],
             },
             None,
         ),
@@ -574,6 +638,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "ci",
                 expires: json!({ "days": 30 }),
                 scope: json!({ "preset": "read" }),
+                ips: &[],
             },
             Some("FORBIDDEN"),
         ),
@@ -642,6 +707,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "planted",
                 expires: json!({ "days": 30 }),
                 scope: json!({ "preset": "all" }),
+                ips: &[],
             },
             Some("FORBIDDEN"),
         ),
@@ -683,7 +749,7 @@ fn cases() -> Vec<Case<'static>> {
         case(
             "an administrator's tokens work whatever their own setting",
             "open",
-            Who::Token("narrow", standing(true, Enablement::Off, false)),
+            Who::Token("narrow", standing(true, Enablement::Off, false), None),
             Op::List,
             None,
         ),
@@ -730,6 +796,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "more",
                 expires: json!("never"),
                 scope: json!({"actions": ["apps.read"]}),
+                ips: &[],
             },
             Some("LIMIT_REACHED"),
         ),
@@ -755,6 +822,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "two",
                 expires: json!("never"),
                 scope: json!({"actions": ["apps.read"]}),
+                ips: &[],
             },
             Some("LIMIT_REACHED"),
         ),
@@ -848,6 +916,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "x\u{202e}y",
                 expires: json!("never"),
                 scope: json!({"preset": "read"}),
+                ips: &[],
             },
             Some("NAME_INVALID"),
         ),
@@ -893,6 +962,98 @@ fn cases() -> Vec<Case<'static>> {
             token("narrow"),
             Op::Delete("read-never", false),
             Some("SCOPE_DENIED"),
+        ),
+        // Network allowlists: a restricted token acts only from its
+        // ranges, and only on tokens within them.
+        case(
+            "a restricted token lists from inside its ranges",
+            "open",
+            token_from("ivy-gate", "10.1.2.3"),
+            Op::List,
+            None,
+        ),
+        case(
+            "a restricted token is refused from outside its ranges",
+            "open",
+            token_from("ivy-gate", "192.0.2.1"),
+            Op::List,
+            Some("IP_DENIED"),
+        ),
+        case(
+            "a restricted token is refused from an unknown address",
+            "open",
+            token("ivy-gate"),
+            Op::List,
+            Some("IP_DENIED"),
+        ),
+        case(
+            "a restricted token may not delete itself from outside",
+            "open",
+            token_from("ivy-gate", "192.0.2.1"),
+            Op::Delete("ivy-gate", false),
+            Some("IP_DENIED"),
+        ),
+        case(
+            "a restricted token creates within its ranges",
+            "open",
+            token_from("ivy-gate", "10.1.2.3"),
+            Op::Create {
+                name: "narrower",
+                expires: json!({ "days": 5 }),
+                scope: json!({ "preset": "read" }),
+                ips: &["10.2.0.0/16", "10.2.3.0/24"],
+            },
+            None,
+        ),
+        case(
+            "a restricted token may not create a token usable anywhere",
+            "open",
+            token_from("ivy-gate", "10.1.2.3"),
+            Op::Create {
+                name: "anywhere",
+                expires: json!({ "days": 5 }),
+                scope: json!({ "preset": "read" }),
+                ips: &[],
+            },
+            Some("IPS_EXCEED_PARENT"),
+        ),
+        case(
+            "a restricted token may not delete a token usable anywhere",
+            "open",
+            token_from("ivy-gate", "::ffff:10.1.2.3"),
+            Op::Delete("ivy-open", false),
+            Some("IPS_EXCEED_PARENT"),
+        ),
+        case(
+            "a restricted token rotates its child, whose ranges carry over",
+            "open",
+            token_from("ivy-gate", "10.1.2.3"),
+            Op::Rotate("ivy-child", 0),
+            None,
+        ),
+        case(
+            "a user creates a token with allowed IP ranges",
+            "open",
+            owner("ivy"),
+            Op::Create {
+                name: "office",
+                expires: json!({ "days": 30 }),
+                scope: json!({ "preset": "read" }),
+                ips: &["2001:db8::/32", "10.0.0.0/8", "10.9.0.0/16"],
+            },
+            None,
+        ),
+        case(
+            "a malformed allowed IP range",
+            "open",
+            owner("ivy"),
+            Op::Create {
+                name: "office",
+                expires: json!({ "days": 30 }),
+                scope: json!({ "preset": "read" }),
+                ips: &["10.0.0.0/33"],
+            },
+            Some("IPS_INVALID"),
         ),
         // Ownership and reads.
         case(
@@ -960,6 +1121,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "x",
                 expires: json!("never"),
                 scope: json!({"preset": "read"}),
+                ips: &[],
             },
             Some("FORBIDDEN"),
         ),
@@ -971,6 +1133,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "x",
                 expires: json!({"at": null}),
                 scope: json!({"actions": ["tokens.read"]}),
+                ips: &[],
             },
             None,
         ),
@@ -982,6 +1145,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "x",
                 expires: json!({"days": 1}),
                 scope: json!({"preset": "all"}),
+                ips: &[],
             },
             Some("SCOPE_EXCEEDS_PARENT"),
         ),
@@ -993,6 +1157,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "x",
                 expires: json!({"days": 1}),
                 scope: json!({"actions": ["apps.read"]}),
+                ips: &[],
             },
             Some("PARENT_INVALID"),
         ),
@@ -1004,6 +1169,7 @@ fn cases() -> Vec<Case<'static>> {
                 name: "x",
                 expires: json!({"days": 100_000_000}),
                 scope: json!({"preset": "read"}),
+                ips: &[],
             },
             Some("EXPIRY_INVALID"),
         ),

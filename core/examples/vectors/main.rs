@@ -118,7 +118,20 @@ fn spec(value: &Value) -> ScopeSpec {
 
 /// Issues a token for building other vectors, from a label's entropy.
 fn make(d: &Deployment, label: &str, user: &str, scope: Value, expires: Expiry) -> Issued {
+    make_within(d, label, user, scope, expires, &[])
+}
+
+/// A fixture token usable only from the IP ranges `ips`.
+fn make_within(
+    d: &Deployment,
+    label: &str,
+    user: &str,
+    scope: Value,
+    expires: Expiry,
+    ips: &[&str],
+) -> Issued {
     let scope = spec(&scope);
+    let ips: Vec<String> = ips.iter().map(|ip| ip.to_string()).collect();
     d.issue(
         &IssueRequest {
             user_id: user,
@@ -126,6 +139,7 @@ fn make(d: &Deployment, label: &str, user: &str, scope: Value, expires: Expiry) 
             description: None,
             expires,
             scope: &scope,
+            allowed_ips: &ips,
             creator: Creator::User,
             tokens_held: 0,
         },
@@ -149,6 +163,7 @@ fn make_token(d: &Deployment, bytes: &[u8; 32]) -> String {
                 description: None,
                 expires: Expiry::Never,
                 scope: &scope,
+                allowed_ips: &[],
                 creator: Creator::User,
                 tokens_held: 0,
             },

@@ -102,7 +102,14 @@ pub(crate) fn scope_vectors() -> Value {
         .map(|(scope_json, action, resource, which, intended)| {
             let scope = Scope::resolve(&spec(&scope_json), &base).expect("valid scope");
             let cat = if which == "grown" { &grown } else { &base };
-            let got = scope.allows(&Request { action, resource }, cat);
+            let got = scope.allows(
+                &Request {
+                    action,
+                    resource,
+                    ip: None,
+                },
+                cat,
+            );
             assert_eq!(
                 got, intended,
                 "allows {scope_json} {action} {resource:?} ({which})"

@@ -76,6 +76,14 @@ pub(crate) fn verify_vectors() -> Value {
         json!({"preset": "all"}),
         Expiry::Never,
     );
+    let gated = make_within(
+        &open,
+        "verify-gated",
+        "u5",
+        json!({"preset": "read"}),
+        Expiry::At(Some(NOW + DAY)),
+        &["10.0.0.0/8", "2001:db8::/32"],
+    );
     let expires_at = NOW + DAY;
     let t = |i: &Issued| i.token.expose().to_string();
     let cases: Vec<VerifyCase<'_>> = vec![
@@ -344,20 +352,116 @@ pub(crate) fn verify_vectors() -> Value {
             members_enabled: false,
         },
     );
-    let cases: Vec<(VerifyCase<'_>, Standing)> = cases
+    // Requests from a client address: a token usable only from
+    // 10.0.0.0/8 and 2001:db8::/32, and an unrestricted one.
+    let addressed: Vec<(VerifyCase<'_>, Option<&str>)> = [
+        (
+            "restricted token from inside an IPv4 range",
+            &gated,
+            Some("10.20.30.40"),
+            "orgs.read",
+            NOW,
+            None,
+        ),
+        (
+            "restricted token from an IPv4-mapped address inside",
+            &gated,
+            Some("::ffff:10.20.30.40"),
+            "orgs.read",
+            NOW,
+            None,
+        ),
+        (
+            "restricted token from inside an IPv6 range",
+            &gated,
+            Some("2001:db8:5::1"),
+            "orgs.read",
+            NOW,
+            None,
+        ),
+        (
+            "restricted token from outside its ranges",
+            &gated,
+            Some("192.0.2.1"),
+            "orgs.read",
+            NOW,
+            Some("IP_DENIED"),
+        ),
+        (
+            "restricted token from an IPv6 address outside",
+            &gated,
+            Some("2001:db9::1"),
+            "orgs.read",
+            NOW,
+            Some("IP_DENIED"),
+        ),
+        (
+            "restricted token from an unknown address",
+            &gated,
+            None,
+            "orgs.read",
+            NOW,
+            Some("IP_DENIED"),
+        ),
+        (
+            "the address is checked before the scope",
+            &gated,
+            Some("192.0.2.1"),
+            "apps.write",
+            NOW,
+            Some("IP_DENIED"),
+        ),
+        (
+            "the scope still holds inside the ranges",
+            &gated,
+            Some("10.0.0.1"),
+            "apps.write",
+            NOW,
+            Some("SCOPE_DENIED"),
+        ),
+        (
+            "expiry is checked before the address",
+            &gated,
+            Some("192.0.2.1"),
+            "orgs.read",
+            NOW + 2 * DAY,
+            Some("TOKEN_EXPIRED"),
+        ),
+        (
+            "unrestricted token from any address",
+            &custom,
+            Some("192.0.2.1"),
+            "apps.read",
+            NOW,
+            None,
+        ),
+    ]
+    .into_iter()
+    .map(|(name, issued, ip, action, now, intended)| {
+        ((name, "open", t(issued), action, None, now, intended), ip)
+    })
+    .collect();
+    let cases: Vec<(VerifyCase<'_>, Standing, Option<&str>)> = cases
         .into_iter()
         .map(|case| (case, Standing::OWNER))
         .chain(owned)
         .chain([disabled_inactive, unknown_disabled])
+        .map(|(case, owner)| (case, owner, None))
+        .chain(
+            addressed
+                .into_iter()
+                .map(|(case, ip)| (case, Standing::OWNER, ip)),
+        )
         .collect();
     let records: Vec<&Issued> = vec![
-        &custom, &read, &inactive, &narrowed, &recent, &stale, &spiced,
+        &custom, &read, &inactive, &narrowed, &recent, &stale, &spiced, &gated,
     ];
     let out: Vec<Value> = cases
         .into_iter()
-        .map(|((name, dep, input, action, resource, now, intended), owner)| {
+        .map(|((name, dep, input, action, resource, now, intended), owner, ip)| {
             let d = deployment(dep);
-            let request = Request { action, resource };
+            let address = ip.map(|ip| ip.parse().expect("an address"));
+            let request = Request { action, resource, ip: address };
             let got = d.parse(&input).map_err(|e| e.code()).and_then(|p| {
                 let h = d.hash(&p);
                 let found = records.iter().map(|i| &i.record).find(|r| r.hash() == &h);
@@ -375,6 +479,7 @@ pub(crate) fn verify_vectors() -> Value {
                 "deployment": dep,
                 "input": input,
                 "request": { "action": action, "resource": resource },
+                "ip": ip,
                 "now": now,
                 "owner": {
                     "admin": owner.admin,
@@ -386,7 +491,7 @@ pub(crate) fn verify_vectors() -> Value {
         })
         .collect();
     json!({
-        "about": "Verification end to end: parse the input, hash it under the named deployment, look it up among `records` by hash, verify at `now` with `owner` as the standing of the record's user that the lookup returned (`tokens`: `inherit`, `on` or `off`; tokens are enabled for administrators always, for members by their setting or, for `inherit`, by `membersEnabled`). On success, `touch` says whether last-used is worth writing.",
+        "about": "Verification end to end: parse the input, hash it under the named deployment, look it up among `records` by hash, verify at `now` with `owner` as the standing of the record's user that the lookup returned (`tokens`: `inherit`, `on` or `off`; tokens are enabled for administrators always, for members by their setting or, for `inherit`, by `membersEnabled`). `ip` is the client's address (null when the caller cannot tell it), checked against the record's `allowedIps` after expiry and before scope. On success, `touch` says whether last-used is worth writing.",
         "deployments": deployments(),
         "records": records.iter().map(|i| record_json(&i.record)).collect::<Vec<_>>(),
         "cases": out,
