@@ -39,7 +39,7 @@ fn benches(c: &mut Criterion) {
     // The first verification writes last-used; later ones within the
     // minute do not, on both paths alike.
     plugin
-        .verify(&header, Some(&request), NOW)
+        .verify(&header, Some(&request), None, NOW)
         .expect("no trap")
         .expect("valid");
 
@@ -47,7 +47,7 @@ fn benches(c: &mut Criterion) {
     group.bench_function("verify through the plugin", |b| {
         b.iter(|| {
             plugin
-                .verify(black_box(&header), Some(&request), NOW)
+                .verify(black_box(&header), Some(&request), None, NOW)
                 .expect("no trap")
                 .expect("valid")
         })
@@ -82,6 +82,7 @@ fn issue(plugin: &Plugin, entropy: &[u8; 32]) -> String {
         description: None,
         expires: Expiry::Days(30),
         scope: r#"{"preset":"read"}"#.into(),
+        allowed_ips: Vec::new(),
     };
     plugin
         .issue(

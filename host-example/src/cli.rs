@@ -2,7 +2,7 @@
 //! each on the database given by `--db` (default `./tessera.db`).
 
 use std::io::{BufRead, IsTerminal};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -249,6 +249,11 @@ enum TokenCommand {
         /// The scope as JSON.
         #[arg(long, default_value = r#"{"preset":"all"}"#)]
         scope: String,
+        /// A CIDR range (`10.0.0.0/8`, `2001:db8::/32`) or address the
+        /// token may be used from; repeat for several. Without one, the
+        /// token may be used from anywhere.
+        #[arg(long = "allow-ip", value_name = "CIDR")]
+        allow_ip: Vec<String>,
     },
     /// Lists a user's tokens (never their values).
     List {
@@ -278,6 +283,10 @@ enum TokenCommand {
         /// The resource the action is on.
         #[arg(long)]
         resource: Option<String>,
+        /// The client address to verify from; a token with allowed IP
+        /// ranges is refused without one.
+        #[arg(long)]
+        ip: Option<IpAddr>,
     },
 }
 
@@ -515,12 +524,14 @@ fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
             description,
             expires,
             scope,
+            allow_ip,
         } => {
             let request = IssueRequest {
                 name,
                 description,
                 expires: parse_expiry(&expires)?,
                 scope,
+                allowed_ips: allow_ip,
             };
             let issued = plugin
                 .issue(
@@ -560,6 +571,7 @@ fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
             token,
             action,
             resource,
+            ip,
         } => {
             let token = if token == "-" {
                 read_secret("token")?
@@ -568,7 +580,7 @@ fn token(command: TokenCommand, plugin: &Plugin, clock: Clock) -> Result<()> {
             };
             let request = action.map(|action| Request { action, resource });
             let principal = plugin
-                .verify(&token, request.as_ref(), clock.now())?
+                .verify(&token, request.as_ref(), ip, clock.now())?
                 .map_err(failed)?;
             println!(
                 "valid: user {} token {} scope {}",

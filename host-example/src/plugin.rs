@@ -7,6 +7,7 @@
 //! trapped is dropped, never reused. The plugin keeps nothing between calls
 //! that matters for correctness, so any instance can serve any call.
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result};
@@ -282,9 +283,18 @@ impl Plugin {
         &self.records
     }
 
-    /// Verifies an `Authorization` value; without a request, authenticates.
-    pub fn verify(&self, input: &str, request: Option<&Request>, now: i64) -> Outcome<Principal> {
-        self.call(|s, store| s.call_verify(store, input, request, now))
+    /// Verifies an `Authorization` value from the client address `ip`
+    /// (`None` when unknown: only a token without allowed IP ranges
+    /// passes); without a request, authenticates.
+    pub fn verify(
+        &self,
+        input: &str,
+        request: Option<&Request>,
+        ip: Option<IpAddr>,
+        now: i64,
+    ) -> Outcome<Principal> {
+        let ip = ip.map(|ip| ip.to_string());
+        self.call(|s, store| s.call_verify(store, input, request, ip.as_deref(), now))
     }
 
     /// As [`Plugin::verify`], but without waiting on a database server:
@@ -295,12 +305,14 @@ impl Plugin {
         &self,
         input: &str,
         request: Option<&Request>,
+        ip: Option<IpAddr>,
         now: i64,
     ) -> Option<Outcome<Principal>> {
         let mut missed = false;
+        let ip = ip.map(|ip| ip.to_string());
         let outcome = self.call(|s, store| {
             store.data_mut().io = false;
-            let outcome = s.call_verify(&mut *store, input, request, now);
+            let outcome = s.call_verify(&mut *store, input, request, ip.as_deref(), now);
             let state = store.data_mut();
             missed = std::mem::replace(&mut state.missed, false);
             state.io = true;
@@ -463,10 +475,12 @@ impl Actor {
     }
 
     /// A token (its `Authorization` value or bare token) acting for its
-    /// user; the plugin reads the user's standing with the token's record.
-    pub fn token(credential: &str) -> Self {
+    /// user from the client address `ip` (`None` when unknown); the plugin
+    /// reads the user's standing with the token's record.
+    pub fn token(credential: &str, ip: Option<IpAddr>) -> Self {
         Self::Token(TokenActor {
             credential: credential.into(),
+            ip: ip.map(|ip| ip.to_string()),
         })
     }
 }

@@ -15,6 +15,7 @@ use tessera_core::code;
 /// refused with `IMMUTABLE_FIELD`.
 pub const IMMUTABLE: &[&str] = &[
     "scope",
+    "allowedIps",
     "expires",
     "expiresAt",
     "id",
@@ -74,6 +75,8 @@ struct CreateBody {
     #[serde(default)]
     expires: Option<Value>,
     scope: Value,
+    #[serde(default, rename = "allowedIps")]
+    allowed_ips: Option<Vec<String>>,
     #[serde(default, rename = "userId")]
     user_id: Option<String>,
 }
@@ -89,14 +92,17 @@ pub struct Create {
     pub expires: tessera_core::Expiry,
     /// Its scope, as JSON text.
     pub scope: String,
+    /// The CIDR ranges it may be used from; empty for anywhere.
+    pub allowed_ips: Vec<String>,
     /// The user it is for, when an administrator or a service key issues it
     /// for someone else.
     pub user_id: Option<String>,
 }
 
-/// Reads `{ "name", "description"?, "expires"?, "scope", "userId"? }`; the expiry in
-/// the core's one grammar: `"never"`, `{ "days": n }` or `{ "at": RFC 3339
-/// | null }`, absent meaning never.
+/// Reads `{ "name", "description"?, "expires"?, "scope", "allowedIps"?,
+/// "userId"? }`; the expiry in the core's one grammar: `"never"`, `{ "days":
+/// n }` or `{ "at": RFC 3339 | null }`, absent meaning never; `allowedIps` a
+/// list of strings (absent or null for anywhere), which the core parses.
 pub fn create(bytes: &[u8]) -> Result<Create, BodyError> {
     let body: CreateBody = parse(bytes)?;
     let expires = match body.expires.filter(|v| !v.is_null()) {
@@ -112,6 +118,7 @@ pub fn create(bytes: &[u8]) -> Result<Create, BodyError> {
         description: body.description,
         expires,
         scope: body.scope.to_string(),
+        allowed_ips: body.allowed_ips.unwrap_or_default(),
         user_id: body.user_id,
     })
 }

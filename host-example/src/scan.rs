@@ -215,6 +215,7 @@ mod tests {
                     description: None,
                     expires: tessera_core::Expiry::Never,
                     scope: &scope,
+                    allowed_ips: &[],
                     creator: tessera_core::Creator::User,
                     tokens_held: 0,
                 },

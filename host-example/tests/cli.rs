@@ -64,6 +64,48 @@ fn token_commands_create_list_verify_and_revoke() {
 }
 
 #[test]
+fn allowed_ips_from_the_command_line() {
+    let dir = temp_dir("cli-allowed-ips");
+    let create = |ips: &[&str]| {
+        let mut args = vec!["token", "create", "--user", "ann", "--name", "office"];
+        for ip in ips {
+            args.extend(["--allow-ip", ip]);
+        }
+        cli(&dir, &args, "")
+    };
+    let bad = create(&["10.0.0.1/8"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("IPS_INVALID"));
+    assert_eq!(
+        stdout(&cli(&dir, &["token", "list", "--user", "ann"], "")),
+        ""
+    );
+
+    let made = create(&["2001:db8::/32", "10.0.0.0/8"]);
+    let token = stdout(&made).trim().to_string();
+    let record = String::from_utf8_lossy(&made.stderr).to_string();
+    assert!(
+        record.contains(r#""allowedIps":["10.0.0.0/8","2001:db8::/32"]"#),
+        "{record}"
+    );
+    let verify = |ip: Option<&str>| {
+        let mut args = vec!["token", "verify", token.as_str(), "--action", "apps.read"];
+        if let Some(ip) = ip {
+            args.extend(["--ip", ip]);
+        }
+        cli(&dir, &args, "")
+    };
+    assert!(stdout(&verify(Some("10.1.2.3"))).contains("user ann"));
+    assert!(stdout(&verify(Some("2001:db8::9"))).contains("user ann"));
+    for refused in [verify(Some("192.0.2.1")), verify(None)] {
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("IP_DENIED"));
+    }
+    let garbage = verify(Some("not-an-address"));
+    assert!(!garbage.status.success(), "clap refuses it");
+}
+
+#[test]
 fn bad_arguments_fail_with_a_message() {
     let dir = temp_dir("cli-errors");
     add_user(&dir, "ann", "ann-password", false);

@@ -113,8 +113,9 @@ fn scenario(db: &str, dir: &Path) {
     );
     assert_eq!(off.status, 200, "{}", off.body);
     assert_eq!(off.json()["tokensEnabled"], false);
-    // Refused at ext_authz first: the audit log notes it (no client
-    // address: the caller is the proxy), once a minute per token.
+    // Refused at ext_authz first: the audit log notes it, once a minute per
+    // token, with the client address as the host tells it (the peer here:
+    // no proxy is trusted, so no X-Forwarded-For is believed).
     assert_eq!(gate(&server, &token), 401);
     let id = tessera_core::token_id(&token);
     let refused = server
@@ -128,7 +129,7 @@ fn scenario(db: &str, dir: &Path) {
     let refused = refused["events"].as_array().unwrap();
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert_eq!(refused[0]["userId"], "bob");
-    assert_eq!(refused[0]["address"], Value::Null);
+    assert_eq!(refused[0]["address"], "127.0.0.1");
 
     // At once: refused on every route, with the one 401 body, the reason
     // in the log; never the token there.

@@ -115,7 +115,12 @@ fn verify_vectors_through_the_plugin() {
         };
         let now = case["now"].as_i64().expect("now");
         let input = case["input"].as_str().expect("input");
-        let outcome = plugin.verify(input, Some(&request), now).expect("no trap");
+        let ip = case["ip"]
+            .as_str()
+            .map(|ip| ip.parse().expect("an address"));
+        let outcome = plugin
+            .verify(input, Some(&request), ip, now)
+            .expect("no trap");
         let expect = &case["expect"];
         match outcome {
             Ok(principal) => {
@@ -172,9 +177,16 @@ fn issue_vectors_through_the_plugin() {
             description: request["description"].as_str().map(Into::into),
             expires: expiry(request.get("expires")),
             scope: request["scope"].to_string(),
+            allowed_ips: request
+                .get("allowedIps")
+                .map(|list| serde_json::from_value(list.clone()).expect("allowedIps"))
+                .unwrap_or_default(),
         };
+        let ip = case["ip"]
+            .as_str()
+            .map(|ip| ip.parse().expect("an address"));
         let actor = match parent_token {
-            Some(token) => Actor::token(token),
+            Some(token) => Actor::token(token, ip),
             None => Actor::user(user, Standing::OWNER),
         };
         let now = case["now"].as_i64().expect("now");
@@ -273,6 +285,7 @@ fn a_failing_store_fails_closed() {
         .verify(
             case["input"].as_str().expect("input"),
             Some(&request),
+            None,
             case["now"].as_i64().expect("now"),
         )
         .expect("no trap");

@@ -10,6 +10,7 @@ and ends with `N passed, M failed`; exits non-zero on any failure.
 import base64
 import concurrent.futures
 import datetime
+import http.client
 import json
 import sys
 import threading
@@ -37,12 +38,47 @@ def call(url, method="GET", headers=None, body=None):
         return e.code, dict(e.headers), e.read().decode()
 
 
+def call_from(source, url, headers=None):
+    """A GET from the loopback address `source` (another machine, as far as
+    Envoy can tell)."""
+    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+    path = "/" + url.split("//", 1)[1].split("/", 1)[1]
+    connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(source, 0))
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def refused_from_here(status, text):
+    body = json.loads(text) if text.startswith("{") else {}
+    return status == 403 and body.get("code") == "IP_DENIED"
+
+
+def check_allowed_ips(label, base, near, far):
+    """`near` may be used from 127.0.0.2 only, `far` from 10.0.0.0/8: the
+    client's address decides, and its own X-Forwarded-For changes nothing."""
+    status, text = call_from("127.0.0.2", base + "/api/apps", {"authorization": "Bearer " + near})
+    check(f"{label}: a token from inside its allowed IPs -> 200", status == 200, (status, text))
+    status, text = call_from("127.0.0.1", base + "/api/apps", {"authorization": "Bearer " + near})
+    check(f"{label}: the same token from another address -> 403 IP_DENIED",
+          refused_from_here(status, text), (status, text))
+    status, text = call_from("127.0.0.2", base + "/api/apps",
+                             {"authorization": "Bearer " + far, "x-forwarded-for": "10.1.2.3"})
+    check(f"{label}: a forged X-Forwarded-For does not help -> 403 IP_DENIED",
+          refused_from_here(status, text), (status, text))
+
+
 def basic():
     return "Basic " + base64.b64encode(b"alice:alice-password").decode()
 
 
-def make_token(stack, scope, expires=None):
+def make_token(stack, scope, expires=None, allowed_ips=None):
     body = {"name": "e2e", "scope": scope, "expires": expires or {"days": 1}}
+    if allowed_ips is not None:
+        body["allowedIps"] = allowed_ips
     status, _, text = call(stack.host_url + "/api/usertokens", "POST",
                            {"authorization": basic(), "content-type": "application/json"},
                            json.dumps(body).encode())
@@ -110,6 +146,13 @@ def main():
 
         status, _, text = call(api + "/other", headers={"authorization": "Bearer " + read})
         check("a path no rule matches -> 403 FORBIDDEN", status == 403 and "FORBIDDEN" in text, (status, text))
+
+        # Allowed IPs at the edge: Envoy's downstream address decides; a
+        # client's own X-Forwarded-For changes nothing.
+        near, _ = make_token(stack, {"preset": "read"}, allowed_ips=["127.0.0.2"])
+        far, _ = make_token(stack, {"preset": "read"}, allowed_ips=["10.0.0.0/8"])
+        tokens.extend([near, far])
+        check_allowed_ips("allowed IPs", api, near, far)
 
         before = stack.proxy.count()
         for _ in range(2):
@@ -346,6 +389,10 @@ def main():
         status, _, text = call(gate + "/nowhere", headers={"authorization": "Bearer " + token})
         check("ext_authz: a path no rule matches -> 403 FORBIDDEN",
               status == 403 and "FORBIDDEN" in text, (status, text))
+        # Allowed IPs through ext_authz: Envoy reports the downstream
+        # address in X-Forwarded-For, which the host believes from Envoy (a
+        # trusted proxy); what a client put in front of it does not count.
+        check_allowed_ips("ext_authz", gate, near, far)
         call(stack.host_url + f"/api/usertokens/{token_id}", "PATCH",
              {"authorization": basic(), "content-type": "application/json"},
              json.dumps({"status": "inactive"}).encode())

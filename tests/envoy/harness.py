@@ -116,7 +116,11 @@ def ext_authz_filter():
             "http_service": {
                 "server_uri": {"uri": "http://tessera_direct", "cluster": "tessera_direct", "timeout": "1s"},
                 "path_prefix": "/ext_authz",
-                "authorization_request": {"allowed_headers": {"patterns": [{"exact": "authorization"}]}},
+                # x-forwarded-for carries the client's address (Envoy appends
+                # the downstream address with use_remote_address) to
+                # tessera-host, which believes it from a trusted proxy only.
+                "authorization_request": {"allowed_headers": {"patterns": [
+                    {"exact": "authorization"}, {"exact": "x-forwarded-for"}]}},
                 "authorization_response": {
                     "allowed_upstream_headers": {"patterns": [
                         {"exact": "x-tessera-user-id"}, {"exact": "x-tessera-token-id"}]},
@@ -172,6 +176,12 @@ def envoy_config(listen, admin, upstream, tessera, plugin, direct=False, ext_aut
                         "@type": "type.googleapis.com/envoy.extensions.filters.network."
                                  "http_connection_manager.v3.HttpConnectionManager",
                         "stat_prefix": "ingress",
+                        # The edge: the peer is the client. Without this,
+                        # Envoy takes the client's address from any
+                        # x-forwarded-for it receives, and so would the
+                        # filter's allowed IPs; with it, the downstream
+                        # address is appended (what ext_authz reports on).
+                        "use_remote_address": True,
                         "normalize_path": True,
                         "merge_slashes": True,
                         "route_config": {"virtual_hosts": [{
@@ -328,7 +338,10 @@ class Stack:
              "serve", "--listen", "127.0.0.1:0",
              "--introspection-secret-file", str(self.dir / "secret"),
              "--introspection-cache-seconds", str(cache_seconds),
-             "--ext-authz-config", str(self.dir / "ext_authz.json")],
+             "--ext-authz-config", str(self.dir / "ext_authz.json"),
+             # Envoy reaches the host from 127.0.0.1; test clients that
+             # stand for other machines connect from 127.0.0.2.
+             "--trusted-proxy", "127.0.0.1"],
             "host", stdout=out)
         for _ in range(300):
             text = (self.dir / "host.out").read_text()

@@ -186,9 +186,11 @@ pub async fn authenticate(
         action: action.into(),
         resource: None,
     });
-    let verified = app.verify(value, request, app.clock.now()).await?;
+    let verified = app
+        .verify(value, request, Some(credentials.client), app.clock.now())
+        .await?;
     if let Err(error) = &verified
-        && error.code == tessera_core::code::TOKENS_DISABLED
+        && NOTED_REFUSALS.contains(&error.code.as_str())
     {
         note_refusal(app, value, &error.code, credentials.client).await;
     }
@@ -211,6 +213,14 @@ pub async fn authenticate(
         },
     })
 }
+
+/// The refusals of a real token that the audit log notes: its user's
+/// tokens were disabled, or it was presented from outside its allowed IP
+/// ranges (with the address it came from).
+pub const NOTED_REFUSALS: &[&str] = &[
+    tessera_core::code::TOKENS_DISABLED,
+    tessera_core::code::IP_DENIED,
+];
 
 /// Notes in the audit log that the token in `value` was refused with
 /// `code`, with its owner as its record says.

@@ -18,13 +18,14 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::{Standing, TokenRecord};
 use tessera_envoy::config::Settings;
 use tessera_envoy::decide::{self, Reply, Start};
 
 use super::App;
+use super::caller::Credentials;
 
 /// The route prefix Envoy's `http_service.path_prefix` names.
 pub const PREFIX: &str = "/ext_authz";
@@ -61,13 +62,18 @@ impl Gate {
     }
 }
 
-/// `ANY /ext_authz/{*path}`: one authorization check.
+/// `ANY /ext_authz/{*path}`: one authorization check. The client's address
+/// is what Envoy, a trusted proxy (`--trusted-proxy`), reports in
+/// `X-Forwarded-For` (with `use_remote_address`, Envoy appends the
+/// downstream address; `x-forwarded-for` must be among the ext_authz
+/// filter's `allowed_headers`); from an untrusted peer, the peer's.
 pub async fn check(
     State(app): State<Arc<App>>,
     method: Method,
     uri: Uri,
-    headers: HeaderMap,
+    credentials: Credentials,
 ) -> Response {
+    let headers = &credentials.headers;
     let Some(gate) = &app.gate else {
         return (StatusCode::NOT_FOUND, "no such route").into_response();
     };
@@ -80,7 +86,8 @@ pub async fn check(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let lookup = match decide::start(settings, method.as_str(), original, authorization) {
+    let client = Some(credentials.client);
+    let lookup = match decide::start(settings, method.as_str(), original, authorization, client) {
         Start::Reply(reply) => return respond(&reply),
         Start::Lookup(lookup) => lookup,
     };
@@ -91,9 +98,9 @@ pub async fn check(
             let owner = found.as_ref().map_or(Standing::OWNER, |(_, owner)| *owner);
             let reply = decide::finish(settings, &lookup, record, owner, now);
             if let (Some(record), Reply::Deny(denied)) = (record, &reply)
-                && denied.reason == tessera_core::code::TOKENS_DISABLED
+                && super::caller::NOTED_REFUSALS.contains(&denied.reason)
             {
-                app.note_refusal(record.id(), record.user_id(), denied.reason, None);
+                app.note_refusal(record.id(), record.user_id(), denied.reason, client);
             }
             if let (Some(record), Reply::Forward { .. }) = (record, &reply)
                 && record.touch_due(now)

@@ -203,7 +203,9 @@ fn judge(app: &App, token: &str, url: &str, client: IpAddr) -> Result<&'static s
         return Ok("false_positive");
     }
     let id = presented.id();
-    let actor = Actor::token(token);
+    // The token deactivates itself; GitHub's address is not the token's
+    // client, so no allowed IP range applies to it.
+    let actor = Actor::token(token, None);
     let edit = Edit {
         name: None,
         description: None,
@@ -223,11 +225,16 @@ fn judge(app: &App, token: &str, url: &str, client: IpAddr) -> Result<&'static s
         app.plugin
             .update(&origin, &actor, &id, &edit, false, app.clock.now())
     })?;
-    // A token whose user's tokens are disabled cannot act, even on itself;
-    // it is deactivated for its user, as an administrator would, so that
-    // enabling the user again does not bring a leaked token back.
+    // A token whose user's tokens are disabled cannot act, even on itself,
+    // nor can a token with allowed IP ranges from here; it is deactivated
+    // for its user, as an administrator would, so that enabling the user
+    // again does not bring a leaked token back.
     if let Err(error) = &updated
-        && error.code == tessera_core::code::TOKENS_DISABLED
+        && [
+            tessera_core::code::TOKENS_DISABLED,
+            tessera_core::code::IP_DENIED,
+        ]
+        .contains(&error.code.as_str())
         && let Some(stored) = app.db.token_by_id(&id)?
     {
         let owner = Actor::user(&stored.user_id, crate::settings::OPERATOR);

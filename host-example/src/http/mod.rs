@@ -21,7 +21,7 @@ mod signin;
 mod tokens;
 mod ui;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
@@ -130,13 +130,14 @@ impl App {
         self: &Arc<Self>,
         value: &str,
         request: Option<Request>,
+        ip: Option<IpAddr>,
         now: i64,
     ) -> Outcome<Principal> {
-        if let Some(outcome) = self.plugin.verify_cached(value, request.as_ref(), now) {
+        if let Some(outcome) = self.plugin.verify_cached(value, request.as_ref(), ip, now) {
             return outcome;
         }
         let value = value.to_owned();
-        self.blocking(move |app| app.plugin.verify(&value, request.as_ref(), now))
+        self.blocking(move |app| app.plugin.verify(&value, request.as_ref(), ip, now))
             .await?
     }
 }

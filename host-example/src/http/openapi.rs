@@ -171,6 +171,7 @@ fn field_schema(kind: &str) -> Value {
         "hash" => json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" }),
         "createdBy" => schema_ref("CreatedBy"),
         "scope" => schema_ref("Scope"),
+        "ips" => schema_ref("AllowedIps"),
         "status" => json!({ "type": "string", "enum": ["active", "inactive"] }),
         other => json!({ "description": other }),
     }
@@ -237,9 +238,19 @@ fn schemas() -> Value {
                 "description": { "type": ["string", "null"], "maxLength": 1000 },
                 "expires": { "oneOf": [schema_ref("Expiry"), { "type": "null" }] },
                 "scope": schema_ref("Scope"),
+                "allowedIps": { "oneOf": [schema_ref("AllowedIps"), { "type": "null" }] },
                 "userId": { "type": "string", "description": "The user to issue the token for (an administrator or a service key, when issueForUsers is on)." },
             },
-            "examples": [{ "name": "CI", "scope": { "preset": "read" }, "expires": { "days": 30 } }],
+            "examples": [
+                { "name": "CI", "scope": { "preset": "read" }, "expires": { "days": 30 } },
+                { "name": "office", "scope": { "preset": "all" }, "allowedIps": ["10.0.0.0/8", "2001:db8::/32"] },
+            ],
+        },
+        "AllowedIps": {
+            "type": "array",
+            "maxItems": tessera_core::MAX_RANGES,
+            "items": { "type": "string", "examples": ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"] },
+            "description": "CIDR ranges (or single addresses) the token may be used from; empty for anywhere. No bits may be set beyond a range's prefix. A token made by a token must name ranges within its parent's. A request from outside them is refused with 403 IP_DENIED.",
         },
         "Created": object(json!({
             "token": { "type": "string", "description": "The token, shown this once." },

@@ -154,7 +154,7 @@ fn actor(app: &App, acting: &Acting) -> Result<Actor, ApiError> {
             Via::Password { .. } => {
                 Actor::user(&caller.user, settings::standing(&app.db, &caller.user)?)
             }
-            Via::Token { header, .. } => Actor::token(header),
+            Via::Token { header, .. } => Actor::token(header, Some(caller.client)),
         },
         Acting::Administrator { caller, user } => Actor::administrator(
             &caller.user,
@@ -288,6 +288,7 @@ pub async fn create(
         description: body.description,
         expires: Expiry::from(body.expires),
         scope: body.scope,
+        allowed_ips: body.allowed_ips,
     };
     let entropy = entropy()?;
     let issued = operate_as(&app, acting, move |app, actor, origin| {

@@ -347,6 +347,7 @@ fn service(db: Arc<Db>) {
             description: None,
             expires: Expiry::Days(30),
             scope: r#"{"preset":"read"}"#.into(),
+            allowed_ips: Vec::new(),
         };
         plugin
             .issue(
@@ -369,7 +370,7 @@ fn service(db: Arc<Db>) {
         .unwrap()
         .to_string();
     let principal = plugin
-        .verify(&first.token, Some(&read), now)
+        .verify(&first.token, Some(&read), None, now)
         .unwrap()
         .expect("valid");
     assert_eq!(principal.user_id, "svc");
@@ -391,7 +392,7 @@ fn service(db: Arc<Db>) {
         )
         .unwrap()
         .expect("updated");
-    let refused = plugin.verify(&first.token, Some(&read), now).unwrap();
+    let refused = plugin.verify(&first.token, Some(&read), None, now).unwrap();
     assert_eq!(refused.expect_err("inactive").code, "TOKEN_INACTIVE");
     let on = Edit {
         status: Some(Status::Active),
@@ -419,11 +420,11 @@ fn service(db: Arc<Db>) {
         )
         .unwrap()
         .expect("rotated");
-    let old = plugin.verify(&first.token, Some(&read), now).unwrap();
+    let old = plugin.verify(&first.token, Some(&read), None, now).unwrap();
     assert_eq!(old.expect_err("rotated out").code, "TOKEN_EXPIRED");
     assert!(
         plugin
-            .verify(&rotated.token, Some(&read), now)
+            .verify(&rotated.token, Some(&read), None, now)
             .unwrap()
             .is_ok()
     );
@@ -442,7 +443,7 @@ fn service(db: Arc<Db>) {
     let second = issue("second", 3);
     assert!(
         plugin
-            .verify(&second.token, Some(&read), now)
+            .verify(&second.token, Some(&read), None, now)
             .unwrap()
             .is_ok()
     );

@@ -106,9 +106,20 @@ fn actor(db: &Db, value: &Value, users: &BTreeSet<String>) -> Actor {
                 &tessera_host::db::Origin::operator(0),
             )
             .expect("default");
-            Actor::token(value["token"].as_str().expect("token"))
+            let ip = value["ip"]
+                .as_str()
+                .map(|ip| ip.parse().expect("an address"));
+            Actor::token(value["token"].as_str().expect("token"), ip)
         }
     }
+}
+
+/// The allowed IP ranges a request names, none when absent.
+pub fn allowed_ips(request: &Value) -> Vec<String> {
+    request
+        .get("allowedIps")
+        .map(|list| serde_json::from_value(list.clone()).expect("allowedIps"))
+        .unwrap_or_default()
 }
 
 fn expiry(value: &Value) -> Expiry {
@@ -187,6 +198,7 @@ pub fn replay(db: Arc<Db>) {
                     description: request["description"].as_str().map(Into::into),
                     expires: expiry(&request["expires"]),
                     scope: request["scope"].to_string(),
+                    allowed_ips: allowed_ips(request),
                 };
                 plugin
                     .issue(

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use crate::fail::{denial, fail, millis};
 use crate::index::RecordIndex;
 use crate::owner::{Owner, owner_of};
-use crate::record::{Record, scope_spec};
+use crate::record::{Record, client_ip, scope_spec};
 
 /// A configured deployment, built once and shared by every call.
 #[wasm_bindgen]
@@ -96,6 +96,7 @@ impl Deployment {
     /// (`None` when there was none) and its user's standing (`None` for a
     /// store without users: enabled). Returns 1 when last-used is worth
     /// writing, 0 when not, or `-1 - i` for the `i`-th code.
+    #[allow(clippy::too_many_arguments)] // The request's parts, flat.
     pub fn verify_record(
         &self,
         input: &str,
@@ -103,16 +104,22 @@ impl Deployment {
         owner: Option<Owner>,
         action: &str,
         resource: Option<String>,
+        ip: Option<String>,
         now: f64,
     ) -> i32 {
         let presented = match self.inner.parse(input) {
             Ok(presented) => presented,
             Err(error) => return denial(error.code()),
         };
+        let ip = match client_ip(ip.as_deref()) {
+            Ok(ip) => ip,
+            Err(code) => return denial(code),
+        };
         let hash = self.inner.hash(&presented);
         let request = Request {
             action,
             resource: resource.as_deref(),
+            ip,
         };
         let record = record.as_ref().map(|r| &r.inner);
         match self
@@ -133,11 +140,16 @@ impl Deployment {
         input: &str,
         record: Option<Record>,
         owner: Option<Owner>,
+        ip: Option<String>,
         now: f64,
     ) -> i32 {
         let presented = match self.inner.parse(input) {
             Ok(presented) => presented,
             Err(error) => return denial(error.code()),
+        };
+        let ip = match client_ip(ip.as_deref()) {
+            Ok(ip) => ip,
+            Err(code) => return denial(code),
         };
         let hash = self.inner.hash(&presented);
         let now = millis(now);
@@ -145,6 +157,7 @@ impl Deployment {
             &hash,
             record.as_ref().map(|r| &r.inner),
             owner_of(owner),
+            ip,
             now,
         ) {
             Ok(token) => i32::from(token.record().touch_due(now)),
@@ -162,17 +175,23 @@ impl Deployment {
         input: &str,
         action: &str,
         resource: Option<String>,
+        ip: Option<String>,
         now: f64,
     ) -> i32 {
         let presented = match self.inner.parse(input) {
             Ok(presented) => presented,
             Err(error) => return denial(error.code()),
         };
+        let ip = match client_ip(ip.as_deref()) {
+            Ok(ip) => ip,
+            Err(code) => return denial(code),
+        };
         let hash = self.inner.hash(&presented);
         let now = millis(now);
         let request = Request {
             action,
             resource: resource.as_deref(),
+            ip,
         };
         let found = index.find(&hash);
         let slot = found.map(|(_, slot)| slot);

@@ -189,6 +189,9 @@ impl Json {
         self.key("createdAt").integer(record.created_at());
         self.key("expiresAt").optional_integer(record.expires_at());
         self.key("scope").scope(record.scope());
+        let ranges = record.allowed_ips().to_strings();
+        self.key("allowedIps")
+            .strings(ranges.iter().map(String::as_str));
         self.key("status").string(match record.status() {
             Status::Active => "active",
             Status::Inactive => "inactive",

@@ -13,7 +13,7 @@ use crate::deployment::{Deployment, entropy};
 use crate::fail::{fail, millis};
 use crate::index::RecordIndex;
 use crate::json::{self, Json};
-use crate::record::{Record, scope_spec};
+use crate::record::{Record, client_ip, scope_spec};
 
 /// The records of one user, handed to a lifecycle operation.
 #[wasm_bindgen]
@@ -72,6 +72,7 @@ pub struct IssueInput {
     description: Option<String>,
     expires: Expiry,
     spec: tessera_core::ScopeSpec,
+    allowed_ips: Vec<String>,
 }
 
 #[wasm_bindgen]
@@ -80,6 +81,7 @@ impl IssueInput {
     /// `expiry_value` the days or time (`None` with `"at"`: a year ahead);
     /// `BAD_REQUEST` for another kind, `SCOPE_INVALID` for an unknown preset.
     #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)] // One argument per request field.
     pub fn new(
         name: String,
         description: Option<String>,
@@ -88,6 +90,7 @@ impl IssueInput {
         scope_preset: Option<String>,
         scope_actions: Option<Vec<String>>,
         scope_resources: Option<Vec<String>>,
+        allowed_ips: Vec<String>,
     ) -> Result<IssueInput, JsValue> {
         let expires = match (expiry, expiry_value) {
             ("never", _) => Expiry::Never,
@@ -102,29 +105,33 @@ impl IssueInput {
             description,
             expires,
             spec,
+            allowed_ips,
         })
     }
 }
 
 impl Deployment {
     /// Creates a token for the actor over the user's records `set`.
+    #[allow(clippy::too_many_arguments)] // The actor's parts and the inputs.
     fn create(
         &self,
         set: &RecordSet,
         user_id: &str,
         token_id: Option<String>,
+        ip: Option<String>,
         request: &IssueInput,
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<tessera_core::Minted, JsValue> {
         let entropy = entropy(entropy_bytes)?;
-        self.acting(set, user_id, token_id, now, |life| {
+        self.acting(set, user_id, token_id, ip, now, |life| {
             life.create(
                 &CreateRequest {
                     name: &request.name,
                     description: request.description.as_deref(),
                     expires: request.expires,
                     scope: &request.spec,
+                    allowed_ips: &request.allowed_ips,
                 },
                 &entropy,
             )
@@ -134,17 +141,21 @@ impl Deployment {
 
     /// Runs `operation` for the actor: the user `user_id`, or, with
     /// `token_id`, that token of theirs among `set` (a verified principal,
-    /// checked again at `now`). An absent or no longer valid token is
+    /// checked again at `now`, from the client address `ip` it was
+    /// verified from). An absent or no longer valid token is
     /// refused with its denial's code.
     fn acting<T>(
         &self,
         set: &RecordSet,
         user_id: &str,
         token_id: Option<String>,
+        ip: Option<String>,
         now: f64,
         operation: impl FnOnce(&Lifecycle<'_>) -> Result<T, JsValue>,
     ) -> Result<T, JsValue> {
         let now = millis(now);
+        let ip = client_ip(ip.as_deref())
+            .map_err(|code| fail(code, "the client address is not an IP address"))?;
         let actor = match token_id {
             None => Actor::user(user_id, Standing::OWNER),
             Some(token_id) => {
@@ -155,7 +166,7 @@ impl Deployment {
                     .ok_or_else(|| fail(code::TOKEN_UNKNOWN, "the acting token is not known"))?;
                 let token = self
                     .inner
-                    .authenticate(record.hash(), Some(record), Standing::OWNER, now)
+                    .authenticate(record.hash(), Some(record), Standing::OWNER, ip, now)
                     .map_err(|e| fail(e.code(), e))?;
                 Actor::token(token)
             }
@@ -167,27 +178,31 @@ impl Deployment {
 #[wasm_bindgen]
 impl Deployment {
     /// Creates a token for the actor. Returns JSON `{ token, record, writes }`.
+    #[allow(clippy::too_many_arguments)] // Actor, target and inputs.
     pub fn issue(
         &self,
         set: &RecordSet,
         user_id: &str,
         token_id: Option<String>,
+        ip: Option<String>,
         request: &IssueInput,
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
-        let minted = self.create(set, user_id, token_id, request, now, entropy_bytes)?;
+        let minted = self.create(set, user_id, token_id, ip, request, now, entropy_bytes)?;
         Ok(minted_json(&minted))
     }
 
     /// `issue` over the records of a `MemoryStore`, in one call: the user's
     /// records are read from `index` and the new record is stored there.
     /// Returns JSON `{ token, record, slot }`, `slot` being the new record's.
+    #[allow(clippy::too_many_arguments)] // Actor, target and inputs.
     pub fn issue_indexed(
         &self,
         index: &mut RecordIndex,
         user_id: &str,
         token_id: Option<String>,
+        ip: Option<String>,
         request: &IssueInput,
         now: f64,
         entropy_bytes: &[u8],
@@ -195,7 +210,7 @@ impl Deployment {
         let set = RecordSet {
             records: index.user_records(user_id),
         };
-        let minted = self.create(&set, user_id, token_id, request, now, entropy_bytes)?;
+        let minted = self.create(&set, user_id, token_id, ip, request, now, entropy_bytes)?;
         // A creation writes the new record and nothing else.
         let [Write::Put(record)] = minted.writes.as_slice() else {
             return Err(fail(
@@ -219,13 +234,14 @@ impl Deployment {
         set: &RecordSet,
         user_id: &str,
         token_id: Option<String>,
+        ip: Option<String>,
         id: &str,
         grace_ms: f64,
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
         let entropy = entropy(entropy_bytes)?;
-        self.acting(set, user_id, token_id, now, |life| {
+        self.acting(set, user_id, token_id, ip, now, |life| {
             let minted = life
                 .rotate(id, millis(grace_ms), &entropy)
                 .map_err(failed)?;
@@ -243,6 +259,7 @@ impl Deployment {
         set: &RecordSet,
         user_id: &str,
         token_id: Option<String>,
+        ip: Option<String>,
         id: &str,
         name: Option<String>,
         describe: bool,
@@ -262,7 +279,7 @@ impl Deployment {
             description: describe.then_some(description.as_deref()),
             status,
         };
-        self.acting(set, user_id, token_id, now, |life| {
+        self.acting(set, user_id, token_id, ip, now, |life| {
             let change = life.update(id, &edit, cascade).map_err(failed)?;
             let record = change
                 .record
@@ -278,16 +295,18 @@ impl Deployment {
 
     /// Deletes the token `id` (with `cascade`, every token it created).
     /// Returns the writes as JSON.
+    #[allow(clippy::too_many_arguments)] // Actor, target and inputs.
     pub fn delete(
         &self,
         set: &RecordSet,
         user_id: &str,
         token_id: Option<String>,
+        ip: Option<String>,
         id: &str,
         cascade: bool,
         now: f64,
     ) -> Result<String, JsValue> {
-        self.acting(set, user_id, token_id, now, |life| {
+        self.acting(set, user_id, token_id, ip, now, |life| {
             let change = life.delete(id, cascade).map_err(failed)?;
             Ok(writes_json(&change.writes))
         })
@@ -300,10 +319,11 @@ impl Deployment {
         set: &RecordSet,
         user_id: &str,
         token_id: Option<String>,
+        ip: Option<String>,
         window_ms: Option<f64>,
         now: f64,
     ) -> Result<String, JsValue> {
-        self.acting(set, user_id, token_id, now, |life| {
+        self.acting(set, user_id, token_id, ip, now, |life| {
             let records = match window_ms {
                 None => life.list(),
                 Some(window) => life.expiring_within(millis(window)),
@@ -319,10 +339,11 @@ impl Deployment {
         set: &RecordSet,
         user_id: &str,
         token_id: Option<String>,
+        ip: Option<String>,
         id: &str,
         now: f64,
     ) -> Result<String, JsValue> {
-        self.acting(set, user_id, token_id, now, |life| {
+        self.acting(set, user_id, token_id, ip, now, |life| {
             Ok(json::record(life.get(id).map_err(failed)?, false))
         })
     }

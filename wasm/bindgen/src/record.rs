@@ -2,13 +2,21 @@
 //! through the core, and written out as JSON.
 
 use tessera_core::{
-    CreatedBy, Preset, RecordParts, Scope, ScopeSpec, Status, TokenHash, TokenRecord, code,
+    AllowedIps, CreatedBy, Preset, RecordParts, Scope, ScopeSpec, Status, TokenHash, TokenRecord,
+    code,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::fail::{fail, millis};
 use crate::json;
+
+/// A client address from JavaScript; one that is not an IP address is
+/// `BAD_REQUEST`, never taken for an unknown address.
+pub(crate) fn client_ip(ip: Option<&str>) -> Result<Option<core::net::IpAddr>, &'static str> {
+    ip.map(|text| text.parse().map_err(|_| code::BAD_REQUEST))
+        .transpose()
+}
 
 /// A preset by its JSON name.
 pub(crate) fn preset(name: &str) -> Option<Preset> {
@@ -51,8 +59,8 @@ fn invalid() -> JsValue {
 #[wasm_bindgen]
 impl Record {
     /// Builds a record from its fields (the TypeScript layer has checked
-    /// their types). A malformed hash, scope, status or creator is
-    /// `RECORD_INVALID`.
+    /// their types). A malformed hash, scope, allowed IP range, status or
+    /// creator is `RECORD_INVALID`.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)] // One argument per record field.
     pub fn new(
@@ -69,6 +77,7 @@ impl Record {
         scope_preset: Option<String>,
         scope_actions: Option<Vec<String>>,
         scope_resources: Option<Vec<String>>,
+        allowed_ips: Vec<String>,
         status: &str,
         last_used_at: Option<f64>,
         rotated_from: Option<String>,
@@ -97,6 +106,7 @@ impl Record {
             created_at: millis(created_at),
             expires_at: expires_at.map(millis),
             scope: Scope::from_spec(&spec).map_err(|_| invalid())?,
+            allowed_ips: AllowedIps::parse(&allowed_ips).map_err(|_| invalid())?,
             status,
             last_used_at: last_used_at.map(millis),
             rotated_from,

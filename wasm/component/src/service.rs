@@ -2,6 +2,7 @@
 //! actor's user's records through the storage imports, lets the core decide,
 //! and applies the writes the core returns in one transaction.
 
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use tessera_core::{
@@ -30,6 +31,16 @@ fn deployment() -> Result<&'static Deployment, TokenError> {
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// The client address the host passed; one that is not an IP address is a
+/// host's mistake, refused rather than taken for an unknown address.
+fn client_ip(ip: Option<&str>) -> Result<Option<IpAddr>, TokenError> {
+    ip.map(|text| {
+        text.parse()
+            .map_err(|_| fail(code::BAD_REQUEST, "the client address is not an IP address"))
+    })
+    .transpose()
 }
 
 fn entropy(bytes: &[u8]) -> Result<[u8; 32], TokenError> {
@@ -83,6 +94,8 @@ enum By {
 /// the actor's user's records, which every operation decides over.
 struct Resolved {
     token: Option<Looked>,
+    /// The client address a token actor is presented from.
+    ip: Option<IpAddr>,
     user_id: Option<String>,
     role: Role,
     standing: Standing,
@@ -94,6 +107,7 @@ impl Resolved {
     /// then every record of the user.
     fn load(d: &Deployment, actor: &wit::Actor) -> Result<Self, TokenError> {
         let mut role = Role::User;
+        let mut ip = None;
         let (token, user_id, standing) = match actor {
             wit::Actor::User(user) => (
                 None,
@@ -123,6 +137,7 @@ impl Resolved {
                 (None, Some(issuer.user_id.clone()), Standing::OWNER)
             }
             wit::Actor::Token(token) => {
+                ip = client_ip(token.ip.as_deref())?;
                 let presented = d.parse(&token.credential).map_err(coded)?;
                 let hash = d.hash(&presented);
                 let found = records::by_hash(&hash.to_hex())?;
@@ -137,6 +152,7 @@ impl Resolved {
         };
         Ok(Self {
             token,
+            ip,
             user_id,
             role,
             standing,
@@ -151,7 +167,7 @@ impl Resolved {
         if let Some((hash, found)) = &self.token {
             let record = found.as_ref().map(|(record, _)| record);
             let token = d
-                .authenticate(hash, record, self.standing, now)
+                .authenticate(hash, record, self.standing, self.ip, now)
                 .map_err(coded)?;
             return Ok(Actor::token(token));
         }
@@ -206,6 +222,7 @@ impl Guest for Plugin {
                         description: request.description.as_deref(),
                         expires: expiry(request.expires),
                         scope: &scope,
+                        allowed_ips: &request.allowed_ips,
                     },
                     &entropy,
                 )
@@ -218,9 +235,11 @@ impl Guest for Plugin {
     fn verify(
         input: String,
         request: Option<wit::Request>,
+        ip: Option<String>,
         now: i64,
     ) -> Result<Principal, TokenError> {
         let d = deployment()?;
+        let ip = client_ip(ip.as_deref())?;
         let presented = d.parse(&input).map_err(coded)?;
         let hash = d.hash(&presented);
         let found = records::by_hash(&hash.to_hex())?;
@@ -231,6 +250,7 @@ impl Guest for Plugin {
                 let request = Request {
                     action: &request.action,
                     resource: request.resource.as_deref(),
+                    ip,
                 };
                 let verified = d
                     .verify(&hash, record, owner, &request, now)
@@ -238,7 +258,9 @@ impl Guest for Plugin {
                 (verified.principal, verified.touch)
             }
             None => {
-                let authenticated = d.authenticate(&hash, record, owner, now).map_err(coded)?;
+                let authenticated = d
+                    .authenticate(&hash, record, owner, ip, now)
+                    .map_err(coded)?;
                 (
                     authenticated.principal(),
                     authenticated.record().touch_due(now),

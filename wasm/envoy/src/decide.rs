@@ -3,6 +3,8 @@
 //! absence) is known ([`finish`]). The proxy-wasm glue only carries out the
 //! [`Reply`] these return; every token rule is the core's.
 
+use core::net::{IpAddr, SocketAddr};
+
 use tessera_core::{Denial, Request, Standing, TokenHash, TokenRecord, code};
 
 use crate::config::{FailureMode, Settings, Unmatched};
@@ -30,6 +32,9 @@ pub struct Lookup {
     pub hash: TokenHash,
     /// What the token must allow.
     pub target: Target,
+    /// The client's address (Envoy's downstream remote address), checked
+    /// against the token's allowed IP ranges; `None` when unknown.
+    pub ip: Option<IpAddr>,
 }
 
 /// What to do with a request.
@@ -76,6 +81,18 @@ impl Denied {
     }
 }
 
+/// The client's address from Envoy's `source.address` property
+/// (`203.0.113.7:5000`, `[2001:db8::1]:5000`, or a bare address); `None`
+/// when it is not one (a Unix socket peer), which only a token without
+/// allowed IP ranges passes.
+pub fn source_ip(bytes: &[u8]) -> Option<IpAddr> {
+    let text = core::str::from_utf8(bytes).ok()?;
+    text.parse::<SocketAddr>()
+        .map(|socket| socket.ip())
+        .or_else(|_| text.parse::<IpAddr>())
+        .ok()
+}
+
 /// What [`start`] decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Start {
@@ -86,8 +103,15 @@ pub enum Start {
 }
 
 /// Decides what can be decided from the request alone: the rule, the
-/// token's shape and checksum. `path` may carry a query string.
-pub fn start(settings: &Settings, method: &str, path: &str, authorization: Option<&str>) -> Start {
+/// token's shape and checksum. `path` may carry a query string; `ip` is the
+/// client's address, kept for [`finish`].
+pub fn start(
+    settings: &Settings,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    ip: Option<IpAddr>,
+) -> Start {
     let path = path.split(['?', '#']).next().unwrap_or_default();
     if has_dot_segment(path) {
         return Start::Reply(Reply::Deny(Denied {
@@ -130,6 +154,7 @@ pub fn start(settings: &Settings, method: &str, path: &str, authorization: Optio
         Ok(presented) => Start::Lookup(Lookup {
             hash: settings.deployment.hash(&presented),
             target,
+            ip,
         }),
         Err(error) => Start::Reply(Reply::Deny(unauthenticated(settings, error.code(), true))),
     }
@@ -151,13 +176,14 @@ pub fn finish(
             let request = match resource {
                 Some(resource) => Request::on(action, resource),
                 None => Request::action(action),
-            };
+            }
+            .from_ip(lookup.ip);
             deployment
                 .verify(&lookup.hash, record, owner, &request, now_ms)
                 .map(|verified| verified.principal)
         }
         Target::AnyToken => deployment
-            .authenticate(&lookup.hash, record, owner, now_ms)
+            .authenticate(&lookup.hash, record, owner, lookup.ip, now_ms)
             .map(|authenticated| authenticated.principal()),
     };
     match principal {
@@ -185,6 +211,15 @@ pub fn finish(
             };
             let mut denied = if denial.is_unauthenticated() {
                 unauthenticated(settings, denial.code(), true)
+            } else if denial == Denial::IpDenied {
+                Denied {
+                    status: 403,
+                    code: code::IP_DENIED,
+                    message: "the token may not be used from this address",
+                    reason: code::IP_DENIED,
+                    www_authenticate: None,
+                    token_id: None,
+                }
             } else {
                 Denied {
                     status: 403,
@@ -312,6 +347,46 @@ mod tests {
         assert!(matches!(reply, Reply::Forward { .. }), "{reply:?}");
     }
 
+    #[test]
+    fn the_address_decides_for_a_token_with_allowed_ips() {
+        let s = settings(|_| {});
+        let mut gated = record(json!({ "preset": "read" }), "active", None);
+        let mut value = serde_json::to_value(&gated).unwrap();
+        value["allowedIps"] = json!(["10.0.0.0/8", "2001:db8::/32"]);
+        gated = serde_json::from_value(value).unwrap();
+        let from = |ip: Option<&str>| Lookup {
+            ip: ip.map(|ip| ip.parse().unwrap()),
+            ..lookup(&s, "GET", "/api/apps/1")
+        };
+        for inside in ["10.1.2.3", "::ffff:10.1.2.3", "2001:db8::7"] {
+            let reply = finish(&s, &from(Some(inside)), Some(&gated), OWNER, 5);
+            assert!(
+                matches!(reply, Reply::Forward { .. }),
+                "{inside}: {reply:?}"
+            );
+        }
+        for outside in [Some("127.0.0.1"), Some("2001:db9::1"), None] {
+            let reply = finish(&s, &from(outside), Some(&gated), OWNER, 5);
+            let d = denied(&reply);
+            assert_eq!((d.status, d.code), (403, "IP_DENIED"), "{outside:?}");
+            assert!(d.www_authenticate.is_none());
+        }
+        // Without allowed IPs, any address (or none) passes.
+        let open = record(json!({ "preset": "read" }), "active", None);
+        let reply = finish(&s, &from(None), Some(&open), OWNER, 5);
+        assert!(matches!(reply, Reply::Forward { .. }), "{reply:?}");
+    }
+
+    #[test]
+    fn the_source_address_is_read_with_or_without_a_port() {
+        let ip = |text: &str| source_ip(text.as_bytes()).map(|ip| ip.to_string());
+        assert_eq!(ip("203.0.113.7:5000").as_deref(), Some("203.0.113.7"));
+        assert_eq!(ip("[2001:db8::1]:443").as_deref(), Some("2001:db8::1"));
+        assert_eq!(ip("10.0.0.1").as_deref(), Some("10.0.0.1"));
+        assert_eq!(ip("/tmp/envoy.sock"), None);
+        assert_eq!(source_ip(&[0xff, 0xfe]), None);
+    }
+
     const TOKEN: &str = "tsr_QCOQ0McPkKWUWN6i8t9ngCnQ4hiAgp7UxPQhE220q9j1ko1Og";
 
     fn settings(change: impl FnOnce(&mut serde_json::Value)) -> Settings {
@@ -322,7 +397,7 @@ mod tests {
 
     fn record(scope: serde_json::Value, status: &str, expires: Option<i64>) -> TokenRecord {
         let s = settings(|_| {});
-        let Start::Lookup(lookup) = start(&s, "GET", "/api/apps", Some(TOKEN)) else {
+        let Start::Lookup(lookup) = start(&s, "GET", "/api/apps", Some(TOKEN), None) else {
             panic!("a well-formed token needs a lookup");
         };
         serde_json::from_value(json!({
@@ -342,7 +417,7 @@ mod tests {
     }
 
     fn lookup(s: &Settings, method: &str, path: &str) -> Lookup {
-        match start(s, method, path, Some(&format!("Bearer {TOKEN}"))) {
+        match start(s, method, path, Some(&format!("Bearer {TOKEN}")), None) {
             Start::Lookup(lookup) => lookup,
             Start::Reply(reply) => panic!("expected a lookup, got {reply:?}"),
         }
@@ -358,7 +433,7 @@ mod tests {
             (Some("Basic dTpw"), "TOKEN_MALFORMED", true),
             (Some(bad_checksum.as_str()), "TOKEN_CHECKSUM", true),
         ] {
-            let Start::Reply(reply) = start(&s, "GET", "/api/apps?x=1", header) else {
+            let Start::Reply(reply) = start(&s, "GET", "/api/apps?x=1", header, None) else {
                 panic!("{header:?} needs no lookup");
             };
             let d = denied(&reply);
@@ -378,7 +453,7 @@ mod tests {
     #[test]
     fn public_unmatched_and_dot_paths() {
         let s = settings(|_| {});
-        let Start::Reply(Reply::Forward { headers, .. }) = start(&s, "GET", "/healthz", None)
+        let Start::Reply(Reply::Forward { headers, .. }) = start(&s, "GET", "/healthz", None, None)
         else {
             panic!("public rules need no token");
         };
@@ -389,14 +464,14 @@ mod tests {
                 ("x-tessera-token-id".to_owned(), None)
             ]
         );
-        let Start::Reply(reply) = start(&s, "DELETE", "/api/apps", Some(TOKEN)) else {
+        let Start::Reply(reply) = start(&s, "DELETE", "/api/apps", Some(TOKEN), None) else {
             panic!("unmatched requests are denied by default");
         };
         assert_eq!(
             (denied(&reply).status, denied(&reply).code),
             (403, "FORBIDDEN")
         );
-        let Start::Reply(reply) = start(&s, "GET", "/api/apps/../admin", Some(TOKEN)) else {
+        let Start::Reply(reply) = start(&s, "GET", "/api/apps/../admin", Some(TOKEN), None) else {
             panic!("dot segments are refused");
         };
         assert_eq!(denied(&reply).status, 400);

@@ -410,7 +410,10 @@ impl HttpContext for Filter {
         let method = self.get_http_request_header(":method").unwrap_or_default();
         let path = self.get_http_request_header(":path").unwrap_or_default();
         let authorization = self.get_http_request_header("authorization");
-        let lookup = match decide::start(&settings, &method, &path, authorization.as_deref()) {
+        let ip = self
+            .get_property(vec!["source", "address"])
+            .and_then(|bytes| decide::source_ip(&bytes));
+        let lookup = match decide::start(&settings, &method, &path, authorization.as_deref(), ip) {
             Start::Reply(reply) => return apply(&reply, false),
             Start::Lookup(lookup) => lookup,
         };

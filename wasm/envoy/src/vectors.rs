@@ -33,7 +33,8 @@ fn verify_vectors_match_the_core() {
         let input = case["input"].as_str().unwrap();
         // No rule matches `/x`, so the token is parsed and looked up; the
         // vector, not a rule, names the action.
-        let reply = match start(&settings, "GET", "/x", Some(input)) {
+        let ip = case["ip"].as_str().map(|ip| ip.parse().unwrap());
+        let reply = match start(&settings, "GET", "/x", Some(input), ip) {
             Start::Reply(reply) => reply,
             Start::Lookup(mut lookup) => {
                 let request = &case["request"];
@@ -61,7 +62,10 @@ fn verify_vectors_match_the_core() {
         match (reply, expect["error"].as_str()) {
             (Reply::Deny(denied), Some(code)) => {
                 assert_eq!(denied.reason, code, "{name}");
-                let status = if code == "SCOPE_DENIED" { 403 } else { 401 };
+                let status = match code {
+                    "SCOPE_DENIED" | "IP_DENIED" => 403,
+                    _ => 401,
+                };
                 assert_eq!(denied.status, status, "{name}");
             }
             (Reply::Forward { headers, token_id }, None) => {
