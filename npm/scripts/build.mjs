@@ -130,6 +130,7 @@ const TS_KINDS = {
   createdBy: "CreatedBy",
   scope: "ScopeSpec",
   status: '"active" | "inactive"',
+  ips: "string[]",
 };
 const member = (f) => {
   const type = TS_KINDS[f.kind];

@@ -28,11 +28,27 @@ export function memoryFastPath(store: unknown): MemoryFastPath | undefined {
 /** Every principal this package made: only these may act as a token. */
 const genuine = new WeakSet<object>();
 
+/** The principals of tokens with allowed IPs: each use names its address. */
+const gated = new WeakSet<object>();
+
 /** @internal A frozen principal for a record, shared by every verification of it. */
 export function principalOf(record: StoredRecord | TokenInfo): Principal {
   const principal = Object.freeze({ userId: record.userId, tokenId: record.id, scope: frozenScope(record.scope) });
   genuine.add(principal);
+  if (Array.isArray(record.allowedIps) && record.allowedIps.length > 0) gated.add(principal);
   return principal;
+}
+
+/**
+ * @internal The principal of one verification from `ip`: the shared one for a
+ * token usable anywhere; for a token with allowed IPs, a copy naming the
+ * address, which its lifecycle operations are checked from.
+ */
+export function verifiedFrom(principal: Principal, ip: string | undefined): Principal {
+  if (ip === undefined || !gated.has(principal)) return principal;
+  const named = Object.freeze({ ...principal, ip });
+  genuine.add(named);
+  return named;
 }
 
 /** @internal Whether `value` is a principal `verify` or `check` returned (not a look-alike). */

@@ -28,6 +28,15 @@ function optionalTime(value: unknown, what: string): number | undefined {
   return value == null ? undefined : time(value, what);
 }
 
+/** A list of strings, or none (`null`, absent) as an empty one. */
+export function stringList(value: unknown, fail: (why: string) => TokenError, what: string): string[] {
+  if (value == null) return [];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
+    throw fail(`${what} is a list of strings`);
+  }
+  return value as string[];
+}
+
 /** The three members of a scope, checked for shape only (the core checks the rest). */
 export function scopeMembers(
   scope: unknown,
@@ -107,6 +116,7 @@ export function toRecord(stored: unknown): Record {
         preset,
         actions,
         resources,
+        stringList(r.allowedIps, invalid, "allowedIps"),
         text(r.status, "status"),
         optionalTime(r.lastUsedAt, "lastUsedAt"),
         optionalText(r.rotatedFrom, "rotatedFrom"),

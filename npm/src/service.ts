@@ -2,7 +2,7 @@ import * as args from "./args.js";
 import type { TokenErrorCode } from "./codes.js";
 import { isConflict } from "./conflict.js";
 import { TokenError, call, denialError } from "./errors.js";
-import { type MemoryFastPath, isPrincipal, memoryFastPath, principalOf } from "./memory-store.js";
+import { type MemoryFastPath, isPrincipal, memoryFastPath, principalOf, verifiedFrom } from "./memory-store.js";
 import { randomSource } from "./random.js";
 import type { TokenStore } from "./store.js";
 import { codeAt } from "./token.js";
@@ -22,7 +22,7 @@ import type {
   Updated,
   VerifyRequest,
 } from "./types.js";
-import { scopeMembers, toRecord } from "./record.js";
+import { scopeMembers, stringList, toRecord } from "./record.js";
 import { Deployment, IssueInput, Owner, RecordSet, type Record as WasmRecord, rfc3339_millis } from "./wasm.js";
 
 /** Options of a `TokenService`. */
@@ -127,15 +127,25 @@ function writeId(write: StoreWrite): string {
   return "put" in write ? write.put.id : write.delete;
 }
 
-/** The user id and, for a token, the token id of an actor. */
-function actorOf(actor: unknown): [string, string | undefined] {
+/**
+ * The user id and, for a token, the token id of an actor and the client
+ * address it was verified from.
+ */
+function actorOf(actor: unknown): [string, string | undefined, string | undefined] {
   if (typeof actor === "string") {
-    return [actor, undefined];
+    return [actor, undefined, undefined];
   }
   if (isPrincipal(actor)) {
-    return [actor.userId, actor.tokenId];
+    return [actor.userId, actor.tokenId, actor.ip];
   }
   throw new TypeError("the actor must be a user id or a principal that verify or check returned");
+}
+
+/** A request's client address: a string, or none; the core parses it. */
+function clientIp(ip: unknown): string | undefined {
+  if (ip == null) return undefined;
+  if (typeof ip !== "string") throw new TypeError("the request's ip must be a string");
+  return ip;
 }
 
 /** The members of a requested scope; a malformed one is `SCOPE_INVALID`. */
@@ -267,11 +277,11 @@ export class TokenService {
    */
   async #acting<T>(
     actor: Actor,
-    run: (set: RecordSet, userId: string, tokenId: string | undefined) => string,
+    run: (set: RecordSet, userId: string, tokenId: string | undefined, ip: string | undefined) => string,
     read: (json: string) => T,
     seen?: (records: StoredRecord[]) => void,
   ): Promise<T> {
-    const [userId, tokenId] = actorOf(actor);
+    const [userId, tokenId, ip] = actorOf(actor);
     args.string(userId, "userId");
     const records = await this.#stored(() => this.#store.listByUser(userId));
     if (!Array.isArray(records)) {
@@ -283,7 +293,7 @@ export class TokenService {
       for (const record of records) {
         set.push(toRecord(record));
       }
-      return read(call(() => run(set, userId, tokenId)));
+      return read(call(() => run(set, userId, tokenId, ip)));
     } finally {
       set.free();
     }
@@ -298,7 +308,7 @@ export class TokenService {
    */
   async #changing<T>(
     actor: Actor,
-    run: (set: RecordSet, userId: string, tokenId: string | undefined) => string,
+    run: (set: RecordSet, userId: string, tokenId: string | undefined, ip: string | undefined) => string,
     read: (json: string) => T,
     writesOf: (out: T) => StoreWrite[],
   ): Promise<T> {
@@ -358,9 +368,10 @@ export class TokenService {
     const description = r.description == null ? undefined : args.string(r.description, "description");
     const [expiry, expiryValue] = expiryArgs(r.expires);
     const [preset, actions, resources] = requestedScope(r.scope);
+    const allowedIps = stringList(r.allowedIps, (why) => new TokenError("IPS_INVALID", why), "allowedIps");
     const now = this.#time();
     const issue = call(
-      () => new IssueInput(name, description, expiry, expiryValue, preset, actions, resources),
+      () => new IssueInput(name, description, expiry, expiryValue, preset, actions, resources, allowedIps),
     );
     const entropy = new Uint8Array(32);
     try {
@@ -369,17 +380,17 @@ export class TokenService {
       if (memory !== undefined) {
         // A MemoryStore: the user's records are read, and the new one
         // stored, inside the module in the same call.
-        const [userId, tokenId] = actorOf(actor);
+        const [userId, tokenId, ip] = actorOf(actor);
         args.string(userId, "userId");
         const out = JSON.parse(
-          call(() => this.#deployment.issue_indexed(memory.index, userId, tokenId, issue, now, entropy)),
+          call(() => this.#deployment.issue_indexed(memory.index, userId, tokenId, ip, issue, now, entropy)),
         ) as Issued & { slot: number };
         memory.adopt(out.slot, out.record);
         return { token: out.token, record: out.record };
       }
       const out = await this.#changing(
         actor,
-        (set, userId, tokenId) => this.#deployment.issue(set, userId, tokenId, issue, now, entropy),
+        (set, userId, tokenId, ip) => this.#deployment.issue(set, userId, tokenId, ip, issue, now, entropy),
         (json) => JSON.parse(json) as Issued & { writes: StoreWrite[] },
         (out) => out.writes,
       );
@@ -416,17 +427,18 @@ export class TokenService {
     if (resource !== undefined && typeof resource !== "string") {
       throw new TypeError("the request's resource must be a string");
     }
+    const ip = clientIp(request.ip);
     const now = this.#time();
     const memory = this.#memory;
     if (memory !== undefined) {
-      const slot = this.#deployment.verify_indexed(memory.index, header, request.action, resource, now);
+      const slot = this.#deployment.verify_indexed(memory.index, header, request.action, resource, ip, now);
       if (slot < 0) {
         return deny(codeAt(slot));
       }
       const principal = memory.principal(slot);
-      return principal === undefined ? deny("STORE_FAILED") : { ok: true, principal };
+      return principal === undefined ? deny("STORE_FAILED") : { ok: true, principal: verifiedFrom(principal, ip) };
     }
-    return this.#checkStored(header, request.action, resource, now);
+    return this.#checkStored(header, request.action, resource, ip, now);
   }
 
   /**
@@ -434,10 +446,12 @@ export class TokenService {
    * unexpired token, or a thrown `TokenError` (401 codes, `STORE_FAILED`).
    * Use it for a token that acts on tokens (`issue`, `rotate`, `update`,
    * `delete`, …), where the core decides what its scope allows; use
-   * `verify` for everything else.
+   * `verify` for everything else. `options.ip` is the client's address, as
+   * for `verify`: a token with allowed IPs is refused without it.
    */
-  async authenticate(header: string | null | undefined): Promise<Principal> {
-    const result = await this.#checkStored(header, undefined, undefined, this.#time());
+  async authenticate(header: string | null | undefined, options?: { ip?: string | null }): Promise<Principal> {
+    const ip = clientIp(options == null ? undefined : args.object(options, "options").ip);
+    const result = await this.#checkStored(header, undefined, undefined, ip, this.#time());
     if (result.ok) {
       return result.principal;
     }
@@ -449,6 +463,7 @@ export class TokenService {
     header: string | null | undefined,
     action: string | undefined,
     resource: string | undefined,
+    ip: string | undefined,
     now: number,
   ): Promise<CheckResult> {
     if (typeof header !== "string") {
@@ -487,8 +502,8 @@ export class TokenService {
     // The record and owner are handed over (and freed) by the call.
     const result =
       action === undefined
-        ? this.#deployment.authenticate_record(header, checked, owner, now)
-        : this.#deployment.verify_record(header, checked, owner, action, resource, now);
+        ? this.#deployment.authenticate_record(header, checked, owner, ip, now)
+        : this.#deployment.verify_record(header, checked, owner, action, resource, ip, now);
     if (result < 0 || record == null) {
       return deny(result < 0 ? codeAt(result) : "TOKEN_UNKNOWN");
     }
@@ -500,7 +515,7 @@ export class TokenService {
         this.#report(error, record.id);
       }
     }
-    return { ok: true, principal: principalOf(record) };
+    return { ok: true, principal: verifiedFrom(principalOf(record), ip) };
   }
 
   /**
@@ -534,7 +549,7 @@ export class TokenService {
     const now = this.#time();
     return this.#acting(
       actor,
-      (set, userId, tokenId) => this.#deployment.get(set, userId, tokenId, id, now),
+      (set, userId, tokenId, ip) => this.#deployment.get(set, userId, tokenId, ip, id, now),
       (json) => JSON.parse(json) as TokenInfo,
     );
   }
@@ -544,7 +559,7 @@ export class TokenService {
     const now = this.#time();
     return this.#acting(
       actor,
-      (set, userId, tokenId) => this.#deployment.list(set, userId, tokenId, undefined, now),
+      (set, userId, tokenId, ip) => this.#deployment.list(set, userId, tokenId, ip, undefined, now),
       (json) => JSON.parse(json) as TokenInfo[],
     );
   }
@@ -574,8 +589,8 @@ export class TokenService {
     const now = this.#time();
     const out = await this.#changing(
       actor,
-      (set, userId, tokenId) =>
-        this.#deployment.update(set, userId, tokenId, id, name, describe, description, status, cascade, now),
+      (set, userId, tokenId, ip) =>
+        this.#deployment.update(set, userId, tokenId, ip, id, name, describe, description, status, cascade, now),
       (json) => JSON.parse(json) as { record: TokenInfo; writes: StoreWrite[] },
       (out) => out.writes,
     );
@@ -622,7 +637,7 @@ export class TokenService {
     try {
       const out = await this.#changing(
         actor,
-        (set, userId, tokenId) => this.#deployment.rotate(set, userId, tokenId, id, graceMs, now, entropy),
+        (set, userId, tokenId, ip) => this.#deployment.rotate(set, userId, tokenId, ip, id, graceMs, now, entropy),
         (json) => JSON.parse(json) as Issued & { writes: StoreWrite[] },
         (out) => out.writes,
       );
@@ -643,7 +658,7 @@ export class TokenService {
     const now = this.#time();
     const writes = await this.#changing(
       actor,
-      (set, userId, tokenId) => this.#deployment.delete(set, userId, tokenId, id, cascade, now),
+      (set, userId, tokenId, ip) => this.#deployment.delete(set, userId, tokenId, ip, id, cascade, now),
       (json) => JSON.parse(json) as StoreWrite[],
       (writes) => writes,
     );
@@ -657,7 +672,7 @@ export class TokenService {
     const now = this.#time();
     return this.#acting(
       actor,
-      (set, userId, tokenId) => this.#deployment.list(set, userId, tokenId, ms, now),
+      (set, userId, tokenId, ip) => this.#deployment.list(set, userId, tokenId, ip, ms, now),
       (json) => JSON.parse(json) as TokenInfo[],
     );
   }

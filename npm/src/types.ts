@@ -72,6 +72,13 @@ export interface IssueRequest {
   expires?: ExpiryChoice;
   /** What the token allows. */
   scope: ScopeSpec;
+  /**
+   * The CIDR ranges (or single addresses) the token may be used from, such
+   * as `["10.0.0.0/8", "2001:db8::/32"]`; absent or empty for anywhere. A
+   * token made by a token must name ranges within its parent's
+   * (`IPS_EXCEED_PARENT`); a malformed range is `IPS_INVALID`.
+   */
+  allowedIps?: string[] | null;
 }
 
 /**
@@ -127,6 +134,13 @@ export interface VerifyRequest {
   action: string;
   /** The resource acted on, such as `orgs/acme/apps/1`, for narrowed scopes. */
   resource?: string | null;
+  /**
+   * The client's IP address, checked against the token's `allowedIps`. A
+   * token with allowed IPs is refused (`IP_DENIED`, answer 403) from
+   * outside them or without an address; behind a proxy, pass the address
+   * the proxy you trust reports, never a header a client could set.
+   */
+  ip?: string | null;
 }
 
 /** Who is calling: the outcome of a successful verification. Frozen. */
@@ -134,6 +148,11 @@ export interface Principal {
   readonly userId: string;
   readonly tokenId: string;
   readonly scope: Readonly<ScopeSpec>;
+  /**
+   * The client address a token with allowed IPs was verified from; a
+   * lifecycle operation with this principal as actor is checked from it.
+   */
+  readonly ip?: string;
 }
 
 /** The outcome of `check`: a principal, or a denial's code. */

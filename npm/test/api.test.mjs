@@ -306,6 +306,55 @@ for (const [kind, makeStore] of STORES) {
       await rejectsWith(tokens.authenticate(rotated.token), "TOKEN_INACTIVE");
     });
 
+    test("allowed IPs: a token is used and acts only from its ranges, and its children stay within", async () => {
+      const tokens = service(makeStore(), manualClock(), { catalog: MANAGED });
+      await rejectsWith(
+        tokens.issue("u1", { name: "bad", scope: { preset: "all" }, allowedIps: ["10.0.0.1/8"] }),
+        "IPS_INVALID",
+      );
+      await rejectsWith(tokens.issue("u1", { name: "bad", scope: { preset: "all" }, allowedIps: "10.0.0.0/8" }), "IPS_INVALID");
+      const open = await tokens.issue("u1", { name: "open", scope: { preset: "all" } });
+      assert.deepEqual(open.record.allowedIps, []);
+      const gated = await tokens.issue("u1", { name: "gated", scope: { preset: "all" }, allowedIps: ["10.0.0.0/8"] });
+      assert.deepEqual(gated.record.allowedIps, ["10.0.0.0/8"]);
+      // Verification: the address decides, after expiry and before scope.
+      assert.deepEqual(await tokens.check(gated.token, { action: "apps.read", ip: "192.0.2.1" }), {
+        ok: false,
+        code: "IP_DENIED",
+      });
+      assert.deepEqual(await tokens.check(gated.token, { action: "apps.read" }), { ok: false, code: "IP_DENIED" });
+      assert.deepEqual(await tokens.check(gated.token, { action: "apps.read", ip: "not an address" }), {
+        ok: false,
+        code: "BAD_REQUEST",
+      });
+      await assert.rejects(tokens.check(gated.token, { action: "apps.read", ip: 10 }), TypeError);
+      const from = await tokens.verify(gated.token, { action: "apps.read", ip: "10.1.2.3" });
+      assert.equal(from.ip, "10.1.2.3");
+      assert.ok(Object.isFrozen(from));
+      // An unrestricted token's principal names no address and is shared.
+      const anywhere = await tokens.verify(open.token, { action: "apps.read", ip: "192.0.2.1" });
+      assert.equal(anywhere.ip, undefined);
+      // Acting on tokens: from the address it was verified from.
+      await rejectsWith(tokens.issue(from, { name: "c", scope: { preset: "read" }, expires: { days: 1 } }), "IPS_EXCEED_PARENT");
+      await rejectsWith(tokens.delete(from, open.record.id), "IPS_EXCEED_PARENT");
+      const child = await tokens.issue(from, {
+        name: "c",
+        scope: { preset: "read" },
+        expires: { days: 1 },
+        allowedIps: ["10.1.0.0/16"],
+      });
+      assert.deepEqual(child.record.allowedIps, ["10.1.0.0/16"]);
+      const outside = await tokens.authenticate(gated.token, { ip: "10.200.0.1" }).then(
+        () => "accepted",
+        (error) => error.code,
+      );
+      assert.equal(outside, "accepted", "10.200.0.1 is inside 10.0.0.0/8");
+      await rejectsWith(tokens.authenticate(gated.token, { ip: "192.0.2.1" }), "IP_DENIED");
+      // Rotation keeps the ranges.
+      const rotated = await tokens.rotate("u1", gated.record.id, { graceSeconds: 60 });
+      assert.deepEqual(rotated.record.allowedIps, ["10.0.0.0/8"]);
+    });
+
     test("delete and deactivate cascade on request", async () => {
       const tokens = service(makeStore(), manualClock(), { catalog: MANAGED });
       const parent = await tokens.issue("u1", { name: "p", expires: { days: 9 }, scope: { actions: ["tokens.create", "apps.read"] } });

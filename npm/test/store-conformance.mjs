@@ -35,7 +35,12 @@ export async function sampleRecords() {
   clock.now += 1000;
   await tokens.verify(plain.token, { action: "apps.read" });
   const rotated = await tokens.rotate("u2", plain.record.id, { graceSeconds: 60 });
-  const idle = await tokens.issue("u3", { name: "idle", scope: { preset: "cli" } });
+  // Usable only from some networks: every store keeps the list whole.
+  const idle = await tokens.issue("u3", {
+    name: "idle",
+    scope: { preset: "cli" },
+    allowedIps: ["2001:db8::/32", "10.0.0.0/8"],
+  });
   await tokens.setStatus("u3", idle.record.id, "inactive");
   const spare = await tokens.issue("u9", { name: "spare", scope: { preset: "all" } });
   const get = async (id) => scratch.getById(id);

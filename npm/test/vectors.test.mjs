@@ -137,7 +137,7 @@ describe("issue vectors", () => {
         const service = serviceFor(v.deployments[c.deployment], store, { now: c.now, entropy: c.entropy });
         const { tokensHeld: _held, userId, ...request } = c.request;
         const issuing = (async () => {
-          const actor = parent ? await service.authenticate(parent.token) : userId;
+          const actor = parent ? await service.authenticate(parent.token, { ip: c.ip }) : userId;
           return service.issue(actor, request);
         })();
         if (c.expect.error) {
@@ -176,10 +176,12 @@ describe("verify vectors", () => {
         // A store that knows users tells the core the owner's standing.
         if (!isOwnerDefault(c.owner)) store.ownerOf = () => c.owner;
         const service = serviceFor(v.deployments[c.deployment], store, { now: c.now });
-        const result = await service.check(c.input, c.request);
+        // The client's address, as the application passes it.
+        const request = { ...c.request, ip: c.ip };
+        const result = await service.check(c.input, request);
         if (c.expect.error) {
           assert.deepEqual(result, { ok: false, code: c.expect.error }, c.name);
-          await assert.rejects(service.verify(c.input, c.request), { name: "TokenError", code: c.expect.error });
+          await assert.rejects(service.verify(c.input, request), { name: "TokenError", code: c.expect.error });
           continue;
         }
         assert.equal(result.ok, true, `${c.name}: ${result.code}`);
@@ -276,11 +278,15 @@ describe("lifecycle vectors", () => {
         const service = serviceFor(v.deployments[c.deployment], store, { now: v.now, entropy });
         let actor;
         try {
-          actor = c.actor.kind === "user" ? c.actor.userId : await service.authenticate(c.actor.token);
+          actor =
+            c.actor.kind === "user"
+              ? c.actor.userId
+              : await service.authenticate(c.actor.token, { ip: c.actor.ip });
         } catch (error) {
-          // Refused as it authenticates: its user's tokens are disabled.
+          // Refused as it authenticates: its user's tokens are disabled, or
+          // it comes from outside its allowed IPs.
           assert.equal(error.code, c.expect.error, c.name);
-          assert.equal(error.code, "TOKENS_DISABLED", c.name);
+          assert.ok(["TOKENS_DISABLED", "IP_DENIED"].includes(error.code), c.name);
           continue;
         }
         const held = async () => byId((await Promise.all(users.map((u) => store.listByUser(u)))).flat());

@@ -56,6 +56,28 @@ export async function conformance() {
     const principal = await tokens.verify(`Bearer ${issued.token}`, { action: "apps.read" });
     ensure(principal.userId === "u1" && principal.tokenId === issued.record.id, "principal");
   });
+  await check("allowed IPs: inside verifies, outside is IP_DENIED, a bad range is IPS_INVALID", async () => {
+    const gated = await tokens.issue("u1", {
+      name: "office",
+      scope: { preset: "all" },
+      allowedIps: ["2001:db8::/32", "10.0.0.0/8", "10.9.0.0/16"],
+    });
+    const ranges = gated.record.allowedIps.join(",");
+    ensure(ranges === "10.0.0.0/8,2001:db8::/32", `normal form ${ranges}`);
+    const inside = await tokens.verify(gated.token, { action: "apps.read", ip: "::ffff:10.1.2.3" });
+    ensure(inside.tokenId === gated.record.id && inside.ip === "::ffff:10.1.2.3", "inside");
+    const outside = await tokens.check(gated.token, { action: "apps.read", ip: "192.0.2.1" });
+    ensure(!outside.ok && outside.code === "IP_DENIED", `outside ${outside.code}`);
+    const unknown = await tokens.check(gated.token, { action: "apps.read" });
+    ensure(!unknown.ok && unknown.code === "IP_DENIED", `no address ${unknown.code}`);
+    let caught;
+    try {
+      await tokens.issue("u1", { name: "bad", scope: { preset: "read" }, allowedIps: ["203.0.113.7/33"] });
+    } catch (error) {
+      caught = error;
+    }
+    ensure(caught instanceof TokenError && caught.code === "IPS_INVALID", `bad range ${caught && caught.code}`);
+  });
   await check("a denial: verify throws a TokenError with SCOPE_DENIED", async () => {
     let caught;
     try {
