@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * The create view: the form that generates a token (name, description,
- * expiry by date and time, by days or never, a preset or custom scope), its
- * errors beside their fields, and the new token shown once.
+ * expiry by date and time, by days or never, a preset or custom scope, the
+ * networks it may be used from), its errors beside their fields, and the
+ * new token shown once.
  */
 
 import { ApiError, api, messageOf, signedIn } from "./api.js";
@@ -144,6 +145,7 @@ function clearFormErrors() {
   fieldError(ui.descriptionError, ui.description, null);
   fieldError(ui.expiryError, ui.expiry, null);
   fieldError(ui.scopeError, ui.scope, null);
+  fieldError(ui.allowedIpsError, ui.allowedIps, null);
 }
 
 /** The control to focus for an expiry or scope error: the chosen option. @param {string} name */
@@ -167,6 +169,7 @@ function showGenerateError(code, message) {
     const input = checkedValue("expiry") === "date" ? ui.expiryAt : checkedValue("expiry") === "days" ? ui.expiryDays : chosen("expiry");
     target = [ui.expiryError, ui.expiry, input];
   } else if (code.startsWith("SCOPE_")) target = [ui.scopeError, ui.scope, chosen("scope")];
+  else if (code.startsWith("IPS_")) target = [ui.allowedIpsError, ui.allowedIps, ui.allowedIps];
   if (target) {
     fieldError(target[0], target[1], message);
     target[2]?.focus();
@@ -228,6 +231,15 @@ function readScope() {
   return { actions };
 }
 
+/**
+ * The allowed IP ranges as typed: one per line or separated by commas or
+ * spaces. The server checks each (`IPS_INVALID` names the bad one).
+ * @returns {string[]}
+ */
+function readAllowedIps() {
+  return ui.allowedIps.value.split(/[\s,]+/).filter((entry) => entry !== "");
+}
+
 /** @param {SubmitEvent} event */
 export async function generate(event) {
   event.preventDefault();
@@ -245,6 +257,8 @@ export async function generate(event) {
   /** @type {Record<string, unknown>} */
   const body = { name, expires, scope };
   if (description) body.description = description;
+  const allowedIps = readAllowedIps();
+  if (allowedIps.length > 0) body.allowedIps = allowedIps;
 
   ui.generateSubmit.disabled = true;
   try {

@@ -91,6 +91,8 @@ function render(token) {
   fact("Expires", token.expiresAt === null ? "never" : timeElement(token.expiresAt, true));
   fact("Last used", token.lastUsedAt === null ? "never" : timeElement(token.lastUsedAt, true));
   fact("Permissions", scopeText(token.scope));
+  const ips = token.allowedIps ?? [];
+  fact("Usable from", ips.length === 0 ? "anywhere" : ips.join(", "));
   if (token.replacedBy) fact("Rotated", "replaced by a newer token; it works until its grace period ends");
   ui.tokenName.value = token.name;
   ui.description.value = token.description ?? "";

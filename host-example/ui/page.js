@@ -26,6 +26,7 @@ import { byId } from "./dom.js";
  * @property {number} createdAt
  * @property {number | null} expiresAt
  * @property {Scope} scope
+ * @property {string[]} allowedIps
  * @property {"active" | "inactive"} status
  * @property {number | null} lastUsedAt
  * @property {string | null} rotatedFrom
@@ -102,6 +103,8 @@ export const ui = {
   scope: byId("scope", HTMLFieldSetElement),
   scopeError: byId("scope-error", HTMLElement),
   catalog: byId("catalog", HTMLElement),
+  allowedIps: byId("token-allowed-ips", HTMLTextAreaElement),
+  allowedIpsError: byId("token-allowed-ips-error", HTMLElement),
 
   created: byId("created-dialog", HTMLDialogElement),
   createdName: byId("created-name", HTMLElement),

@@ -122,14 +122,24 @@ test("detail view: edit, rotate with grace, delete; expiry by time and −1; the
   const timed = listed.find((/** @type {any} */ t) => t.name === "timed");
   assert.equal(timed.expiresAt, Date.parse(`${day}T14:30:00Z`));
 
-  // 2. Expiry after −1 days: never.
+  // 2. Expiry after −1 days: never; usable only from the loopback
+  // networks. A range with host bits set is refused beside its field.
   await page.getByLabel("Name (required)", { exact: true }).fill("forever");
   await page.getByLabel("Expires after a number of days").check();
   await page.getByLabel("Days", { exact: true }).fill("-1");
+  const allowed = page.getByLabel("Allowed IP addresses (optional)");
+  await allowed.fill("127.0.0.0/8, 10.0.0.1/8");
+  await page.getByRole("button", { name: "Generate token" }).click();
+  await page.locator("#token-allowed-ips-error").filter({ hasText: "entry 2 has bits set" }).waitFor();
+  assert.ok(await allowed.evaluate((el) => el === document.activeElement), "focus moves to the field");
+  assert.equal(await allowed.getAttribute("aria-invalid"), "true");
+  await allowed.fill("127.0.0.0/8\n::1");
   await page.getByRole("button", { name: "Generate token" }).click();
   const forever = await takeShownToken(page);
   listed = (await call("GET", "/api/usertokens")).body;
-  assert.equal(listed.find((/** @type {any} */ t) => t.name === "forever").expiresAt, null);
+  const foreverRecord = listed.find((/** @type {any} */ t) => t.name === "forever");
+  assert.equal(foreverRecord.expiresAt, null);
+  assert.deepEqual(foreverRecord.allowedIps, ["127.0.0.0/8", "::1/128"]);
 
   // 3. Two tokens, the deployment's limit: Generate is disabled and says why.
   const generate = page.getByRole("button", { name: "Generate token" });
@@ -163,6 +173,7 @@ test("detail view: edit, rotate with grace, delete; expiry by time and −1; the
   // 5. Rotate the never-expiring token with a one-hour grace period.
   await page.getByRole("button", { name: "Back to your tokens" }).click();
   await page.getByRole("button", { name: "Details of forever" }).click();
+  await page.locator("#detail-facts").filter({ hasText: "127.0.0.0/8, ::1/128" }).waitFor();
   await page.getByLabel("Grace period").selectOption({ label: "1 hour" });
   const before = Date.now();
   await page.getByRole("button", { name: "Rotate token" }).click();
