@@ -16,5 +16,5 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 ls -d /usr/lib/postgresql/*/bin
 
-step "cargo test --test postgres --test postgres_tls --test enablement --test audit --test issuing -- --ignored"
-cargo test -p tessera-host --test postgres --test postgres_tls --test enablement --test audit --test issuing -- --ignored
+step "cargo test --test postgres --test postgres_tls --test enablement --test audit --test issuing --test webhooks -- --ignored"
+cargo test -p tessera-host --test postgres --test postgres_tls --test enablement --test audit --test issuing --test webhooks -- --ignored

@@ -29,8 +29,14 @@ pub enum AuditEvent {
     TokenFirstUsed,
     /// A token was deleted.
     TokenDeleted,
-    /// A token was refused because its user may not use tokens.
+    /// A token was refused because its user may not use tokens, or it came
+    /// from outside its allowed IPs.
     TokenRefused,
+    /// A token expires within a warning threshold (its detail names the
+    /// days); noted once per token and threshold.
+    TokenExpiring,
+    /// A token expired; noted once per token.
+    TokenExpired,
     /// A token's record changed in a way a store could not name (a record
     /// it could not read, before or after).
     TokenChanged,
@@ -48,7 +54,7 @@ pub enum AuditEvent {
 
 impl AuditEvent {
     /// Every event, in the order of their names' documentation.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 17] = [
         Self::TokenCreated,
         Self::TokenRotated,
         Self::TokenRenamed,
@@ -58,6 +64,8 @@ impl AuditEvent {
         Self::TokenFirstUsed,
         Self::TokenDeleted,
         Self::TokenRefused,
+        Self::TokenExpiring,
+        Self::TokenExpired,
         Self::TokenChanged,
         Self::UserAdded,
         Self::UserTokens,
@@ -78,6 +86,8 @@ impl AuditEvent {
             Self::TokenFirstUsed => "token.first-used",
             Self::TokenDeleted => "token.deleted",
             Self::TokenRefused => "token.refused",
+            Self::TokenExpiring => "token.expiring",
+            Self::TokenExpired => "token.expired",
             Self::TokenChanged => "token.changed",
             Self::UserAdded => "user.added",
             Self::UserTokens => "user.tokens",

@@ -69,6 +69,7 @@ mod hex;
 mod issue;
 mod lifecycle;
 mod network;
+mod notice;
 mod prefix;
 mod record;
 mod resource;
@@ -92,6 +93,7 @@ pub use hash::{Pepper, PepperError, TokenHash, hash, token_id};
 pub use issue::{Creator, IssueError, IssueRequest, Issued};
 pub use lifecycle::{Change, CreateRequest, Edit, Lifecycle, LifecycleError, Minted, Write};
 pub use network::{AllowedIps, IpRange, IpsError, MAX_RANGES};
+pub use notice::{EXPIRED_NOTICE_MS, ExpiryNotice, MAX_THRESHOLDS};
 pub use prefix::{Prefix, PrefixError};
 pub use record::{
     CreatedBy, EditError, Field, RECORD_FIELDS, RecordParts, Status, TOUCH_INTERVAL_MS, TokenInfo,

@@ -87,6 +87,8 @@ enum Command {
         sessions: http::SessionOptions,
         #[command(flatten)]
         connections: http::ConnectionOptions,
+        #[command(flatten)]
+        webhooks: crate::webhooks::WebhookFlags,
     },
     /// Manages users.
     #[command(subcommand)]
@@ -325,6 +327,7 @@ pub fn run(cli: Cli) -> Result<()> {
             sign_in,
             sessions,
             connections,
+            webhooks,
         } => {
             let introspection = match introspection_secret_file {
                 None => None,
@@ -385,7 +388,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 service_keys,
                 database_turns: tokio::sync::Semaphore::new(db::POSTGRES_POOL_SIZE),
                 refusals: Default::default(),
+                webhooks: webhooks.options(),
             });
+            crate::webhooks::start(app.db.clone(), app.clock, app.webhooks.clone())
+                .context("cannot start the webhook delivery thread")?;
             let served = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?

@@ -22,3 +22,4 @@ pub mod scan;
 pub mod service_keys;
 pub mod settings;
 pub mod throttle;
+pub mod webhooks;

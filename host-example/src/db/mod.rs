@@ -11,15 +11,17 @@ mod audit;
 mod postgres;
 mod sqlite;
 mod tls;
+mod webhooks;
 
 use std::path::Path;
 
 use anyhow::Result;
 use tessera_core::{Enablement, Standing};
 
-pub use self::audit::{ActorKind, Entry, NewEvent, Origin, Page, Query};
+pub use self::audit::{ActorKind, Entry, EntryActor, NewEvent, Origin, Page, Query};
 pub use self::postgres::{POOL_SIZE as POSTGRES_POOL_SIZE, Postgres};
 pub use self::sqlite::Sqlite;
+pub use self::webhooks::Webhook;
 
 /// A stored token: the indexed columns and the record JSON.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -365,5 +367,66 @@ impl Db {
     /// At most `limit` events after `after`, oldest first (for export).
     pub fn audit_after(&self, after: i64, limit: usize) -> Result<Vec<Entry>> {
         dispatch!(self, audit_after(after, limit))
+    }
+
+    /// Every token whose record expires between `from` and `to`.
+    pub fn tokens_expiring(&self, from: i64, to: i64) -> Result<Vec<StoredToken>> {
+        dispatch!(self, tokens_expiring(from, to))
+    }
+
+    /// Stores a new webhook subscription, starting after the newest event.
+    pub fn webhook_create(&self, hook: &Webhook) -> Result<Webhook> {
+        dispatch!(self, webhook_create(hook))
+    }
+
+    /// One webhook subscription.
+    pub fn webhook(&self, id: &str) -> Result<Option<Webhook>> {
+        dispatch!(self, webhook(id))
+    }
+
+    /// Every webhook subscription, or one user's.
+    pub fn webhooks(&self, owner: Option<&str>) -> Result<Vec<Webhook>> {
+        dispatch!(self, webhooks(owner))
+    }
+
+    /// Deletes a webhook subscription; false when there was none.
+    pub fn webhook_delete(&self, id: &str) -> Result<bool> {
+        dispatch!(self, webhook_delete(id))
+    }
+
+    /// Takes a due subscription for delivery by `host` until `lease_until`.
+    pub fn webhook_claim(&self, id: &str, host: &str, now: i64, lease_until: i64) -> Result<bool> {
+        dispatch!(self, webhook_claim(id, host, now, lease_until))
+    }
+
+    /// Records the outcome of `host`'s delivery attempt and releases the
+    /// subscription: the cursor reached, whether an event was delivered,
+    /// and for a failure `(attempts, next attempt at, why)`. False when
+    /// `host` no longer held it.
+    pub fn webhook_settle(
+        &self,
+        id: &str,
+        host: &str,
+        cursor: i64,
+        delivered: bool,
+        failure: Option<(i64, i64, &str)>,
+    ) -> Result<bool> {
+        dispatch!(self, webhook_settle(id, host, cursor, delivered, failure))
+    }
+
+    /// Notes an expiry notice once per token and threshold, with its event.
+    pub fn note_expiry(
+        &self,
+        token_id: &str,
+        threshold: u32,
+        event: &NewEvent<'_>,
+    ) -> Result<bool> {
+        dispatch!(self, note_expiry(token_id, threshold, event))
+    }
+
+    /// The newest audit event below which no event can still appear (a
+    /// webhook delivers nothing above it yet).
+    pub fn audit_watermark(&self) -> Result<i64> {
+        dispatch!(self, audit_watermark())
     }
 }

@@ -212,7 +212,32 @@ const MIGRATIONS: &[&str] = &[
          EXECUTE FUNCTION tessera_audit_append_only();
      CREATE TRIGGER audit_never_truncated BEFORE TRUNCATE ON audit
          EXECUTE FUNCTION tessera_audit_append_only();",
+    // 7: webhook subscriptions (the audit log is their outbox) and the
+    // expiry notices already noted, one per token and threshold.
+    "CREATE TABLE webhooks (
+         id TEXT PRIMARY KEY,
+         owner TEXT,
+         url TEXT NOT NULL,
+         secret TEXT NOT NULL,
+         events TEXT NOT NULL,
+         created_at BIGINT NOT NULL,
+         cursor BIGINT NOT NULL,
+         attempts BIGINT NOT NULL DEFAULT 0,
+         next_attempt_at BIGINT NOT NULL DEFAULT 0,
+         last_error TEXT,
+         delivered BIGINT NOT NULL DEFAULT 0,
+         lease_owner TEXT,
+         lease_until BIGINT NOT NULL DEFAULT 0
+     );
+     CREATE INDEX webhooks_by_owner ON webhooks (owner);
+     CREATE TABLE expiry_notices (
+         token_id TEXT NOT NULL,
+         threshold BIGINT NOT NULL,
+         PRIMARY KEY (token_id, threshold)
+     );",
 ];
+
+mod webhooks;
 
 /// One connection and the statements prepared on it.
 struct Connection {
@@ -358,6 +383,21 @@ impl Postgres {
                 append(&mut tx, event)?;
             }
             tx.commit()
+        })
+    }
+
+    /// Every token whose record expires between `from` and `to` (ms since
+    /// the epoch, both included).
+    pub fn tokens_expiring(&self, from: i64, to: i64) -> Result<Vec<StoredToken>> {
+        self.with(|c| {
+            let sql = "SELECT id, user_id, hash, record FROM tokens
+                 WHERE (record::jsonb ->> 'expiresAt')::BIGINT BETWEEN $1 AND $2";
+            let statement = c.prepare(sql)?;
+            Ok(c.client
+                .query(&statement, &[&from, &to])?
+                .into_iter()
+                .map(read_token)
+                .collect())
         })
     }
 

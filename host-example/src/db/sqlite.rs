@@ -120,7 +120,30 @@ const MIGRATIONS: &[&str] = &[
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
      CREATE TRIGGER audit_never_deleted BEFORE DELETE ON audit
      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    "CREATE TABLE webhooks (
+         id TEXT PRIMARY KEY,
+         owner TEXT,
+         url TEXT NOT NULL,
+         secret TEXT NOT NULL,
+         events TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         cursor INTEGER NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0,
+         next_attempt_at INTEGER NOT NULL DEFAULT 0,
+         last_error TEXT,
+         delivered INTEGER NOT NULL DEFAULT 0,
+         lease_owner TEXT,
+         lease_until INTEGER NOT NULL DEFAULT 0
+     ) STRICT;
+     CREATE INDEX webhooks_by_owner ON webhooks (owner);
+     CREATE TABLE expiry_notices (
+         token_id TEXT NOT NULL,
+         threshold INTEGER NOT NULL,
+         PRIMARY KEY (token_id, threshold)
+     ) STRICT;",
 ];
+
+mod webhooks;
 
 use super::audit::{self, Columns, Entry, NewEvent, Origin, Page, Query};
 use super::{Changes, FoundToken, Session, StoredToken, TokenWrite, User};
@@ -292,6 +315,19 @@ impl Sqlite {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Every token whose record expires between `from` and `to` (ms since
+    /// the epoch, both included).
+    pub fn tokens_expiring(&self, from: i64, to: i64) -> Result<Vec<StoredToken>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "SELECT id, user_id, hash, record FROM tokens
+             WHERE json_valid(record)
+               AND CAST(json_extract(record, '$.expiresAt') AS INTEGER) BETWEEN ?1 AND ?2",
+        )?;
+        let rows = statement.query_map([from, to], read_token)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every token of a user.

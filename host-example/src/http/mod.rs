@@ -20,6 +20,7 @@ mod session;
 mod signin;
 mod tokens;
 mod ui;
+mod webhooks;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -87,6 +88,8 @@ pub struct App {
     pub database_turns: tokio::sync::Semaphore,
     /// Which refusals of disabled users' tokens the audit log has noted.
     pub refusals: audit::Refusals,
+    /// How webhooks are delivered (the API checks subscriptions' URLs by it).
+    pub webhooks: crate::webhooks::Options,
 }
 
 impl App {

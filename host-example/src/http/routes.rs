@@ -11,6 +11,7 @@ use axum::routing::{MethodRouter, any, delete, get, patch, post, put};
 
 use super::{
     App, admin, audit, console, docs, ext_authz, github, introspect, sample, session, tokens, ui,
+    webhooks,
 };
 
 /// An HTTP method, as a route is served and documented.
@@ -636,6 +637,51 @@ pub fn all() -> Vec<Route> {
                 query: AUDIT_QUERY,
                 answer: (200, Some("AuditPage")),
                 errors: &[400, 401, 404],
+                ..DOC
+            },
+        ),
+        route(
+            Post,
+            "/api/webhooks",
+            post(webhooks::create),
+            Doc {
+                id: "createWebhook",
+                tag: "webhooks",
+                summary: "Subscribe to webhooks about tokens",
+                description: "Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) for token.expiring, token.expired, token.leaked, token.deactivated and token.deleted: the caller's own tokens, or every user's (deploymentWide, administrators only). The answer holds the signing secret, shown this once. Delivery retries with exponential backoff and survives restarts; an event keeps its id on every attempt.",
+                auth: PASSWORD,
+                body: Some("CreateWebhook"),
+                answer: (201, Some("WebhookCreated")),
+                errors: &[400, 401, 403, 415, 422],
+                ..DOC
+            },
+        ),
+        route(
+            Get,
+            "/api/webhooks",
+            get(webhooks::list),
+            Doc {
+                id: "listWebhooks",
+                tag: "webhooks",
+                summary: "Webhook subscriptions and how their delivery goes",
+                description: "The caller's; an administrator's list holds every subscription. Secrets are never listed.",
+                auth: PASSWORD,
+                answer: (200, Some("Webhooks")),
+                errors: &[401],
+                ..DOC
+            },
+        ),
+        route(
+            Delete,
+            "/api/webhooks/{id}",
+            delete(webhooks::delete),
+            Doc {
+                id: "deleteWebhook",
+                tag: "webhooks",
+                summary: "Unsubscribe",
+                auth: PASSWORD,
+                answer: (204, None),
+                errors: &[401, 404],
                 ..DOC
             },
         ),
