@@ -257,6 +257,71 @@ fn signed_alerts_deactivate_real_tokens_and_nothing_else() {
     );
 }
 
+/// A leaked token with allowed IPs cannot act from GitHub's address, and is
+/// still deactivated; its owner's webhook says where it leaked.
+#[test]
+fn a_leaked_restricted_token_is_deactivated_and_its_owner_told() {
+    let dir = temp_dir("github-restricted");
+    add_user(&dir, "ann", "ann-password", true);
+    let github = key_pair(&dir, "github");
+    let keys = json!({ "public_keys": [
+        { "key_identifier": "k1", "key": github, "is_current": true }
+    ]});
+    std::fs::write(dir.join("keys.json"), keys.to_string()).unwrap();
+    let server = Server::start_logged(
+        &dir,
+        &[],
+        &[
+            "--github-keys",
+            dir.join("keys.json").to_str().unwrap(),
+            "--webhooks-to-private-networks",
+            "--webhook-tick-ms",
+            "50",
+        ],
+    );
+    let receiver = common::receiver::Receiver::start();
+    let ann = basic("ann", "ann-password");
+    let hook = server.send(
+        "POST",
+        "/api/webhooks",
+        Some(&ann),
+        Some(
+            &json!({ "url": format!("{}/ann", receiver.url), "events": ["token.leaked"] })
+                .to_string(),
+        ),
+    );
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let secret = hook.json()["secret"].as_str().unwrap().to_owned();
+    let (gated, record) = create(
+        &server,
+        &ann,
+        r#"{"name":"office","scope":{"preset":"all"},"allowedIps":["10.0.0.0/8"]}"#,
+    );
+    let url = "https://github.com/acme/app/blob/main/.env";
+    let body = serde_json::to_vec(&json!([
+        { "token": gated, "type": "tessera_token", "url": url, "source": "content" }
+    ]))
+    .unwrap();
+    let answer = post(&server, "k1", &sign(&dir, "github", &body), &body);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()[0]["label"], "true_positive");
+    let id = record["id"].as_str().unwrap();
+    let stored = server
+        .send("GET", &format!("/api/usertokens/{id}"), Some(&ann), None)
+        .json();
+    assert_eq!(stored["status"], "inactive", "{stored}");
+    let told = receiver.delivered("/ann", "token.leaked");
+    let message = common::receiver::body(&told[0]);
+    assert!(common::receiver::signed_by(&told[0], &secret));
+    assert_eq!(message["data"]["tokenId"], id);
+    assert_eq!(message["data"]["detail"]["leakedAt"], url);
+    assert_eq!(message["data"]["actor"]["kind"], "scanner");
+    assert!(
+        !told[0].body.contains(&gated[4..]),
+        "the token is never sent"
+    );
+}
+
 #[test]
 fn signed_but_malformed_or_oversized_alerts_are_refused() {
     let dir = temp_dir("github-bodies");

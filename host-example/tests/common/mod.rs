@@ -7,6 +7,7 @@
 pub mod conformance;
 pub mod lifecycle;
 pub mod pg;
+pub mod receiver;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
