@@ -20,6 +20,7 @@ import { ApiError, api, hooks, messageOf, send, state } from "./api.js";
 import { announce, fieldError } from "./dom.js";
 import { closeDetail, initDetail } from "./detail.js";
 import { initAccount, resetAccount } from "./account.js";
+import { initWebhooks, loadWebhooks, resetWebhooks } from "./webhooks.js";
 import { askDelete, confirmDelete, creatorText, loadTokens, renderTokens } from "./list.js";
 import { loadActivity, loadLeaks, resetActivity } from "./audit.js";
 import { generate, renderCatalog, resetForm, syncForm } from "./create.js";
@@ -101,6 +102,7 @@ async function enter(signedInAs) {
   showAllow(admin?.issueForUsers ?? false);
   if (admin) await loadUsers();
   await loadActivity(false);
+  await loadWebhooks();
   renderCatalog();
   resetForm();
   renderTokens();
@@ -168,6 +170,7 @@ function leave(reason) {
   closeDetail();
   closeConsole();
   resetAccount();
+  resetWebhooks();
   ui.signInPassword.value = "";
   ui.workspace.hidden = true;
   ui.account.hidden = true;
@@ -183,6 +186,7 @@ function leave(reason) {
 hooks.ended = leave;
 initDetail({ showToken, askDelete, reload: loadTokens, creatorText });
 initAccount();
+initWebhooks();
 
 ui.signInForm.addEventListener("submit", (event) => void signIn(event));
 ui.signOut.addEventListener("click", () => void signOut());

@@ -42,6 +42,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         JAVASCRIPT,
         include_str!("../../ui/account.js"),
     ),
+    (
+        "webhooks.js",
+        JAVASCRIPT,
+        include_str!("../../ui/webhooks.js"),
+    ),
     ("docs.js", JAVASCRIPT, include_str!("../../ui/docs.js")),
     (
         "app.css",
