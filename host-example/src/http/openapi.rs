@@ -461,6 +461,7 @@ pub fn document() -> Value {
             { "name": "account", "description": "Signing in and your password." },
             { "name": "administration", "description": "Settings, users and every user's tokens, for administrators." },
             { "name": "audit", "description": "Who did what to which token, and when." },
+            { "name": "webhooks", "description": "Signed messages to users and administrators about tokens that expire, leak, are deactivated or deleted." },
             { "name": "sample", "description": "A small API whose routes map to catalog actions, to try tokens on." },
             { "name": "gateways", "description": "What gateways (the Envoy filter, Envoy ext_authz) and GitHub call." },
             { "name": "documentation", "description": "This document and its page." },
