@@ -268,6 +268,60 @@ fn scenario(db: &str, dir: &std::path::Path) {
     assert_eq!(deleted.status, 204);
 }
 
+/// An endpoint that accepts and never answers holds up only its own
+/// subscription: another's events arrive while it is still held (with a
+/// 60-second delivery timeout, a delivery thread that served one
+/// subscription after another would wait that long first).
+#[test]
+fn a_silent_endpoint_does_not_hold_up_the_others() {
+    let dir = temp_dir("webhooks-tarpit");
+    let db = common::sqlite(&dir);
+    add_user_db(&db, "ann", "ann-password", true);
+    let server = Server::start_logged_db(
+        &db,
+        &dir,
+        &[],
+        &[
+            "--webhooks-to-private-networks",
+            "--webhook-tick-ms",
+            "50",
+            "--webhook-timeout-seconds",
+            "60",
+        ],
+    );
+    let tarpit = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tarpit_url = format!("http://{}/", tarpit.local_addr().unwrap());
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let holding = held.clone();
+    std::thread::spawn(move || {
+        for stream in tarpit.incoming().flatten() {
+            holding.lock().unwrap().push(stream); // read nothing, answer nothing
+        }
+    });
+    let receiver = Receiver::start();
+    let ann = basic("ann", "ann-password");
+    for url in [tarpit_url, format!("{}/ok", receiver.url)] {
+        let made = subscribe(
+            &server,
+            &ann,
+            json!({ "url": url, "events": ["token.deleted"] }),
+        );
+        assert_eq!(made.status, 201, "{}", made.body);
+    }
+    let (_, record) = create(&server, &ann, r#"{"name":"t","scope":{"preset":"read"}}"#);
+    let id = record["id"].as_str().unwrap();
+    let gone = server.send("DELETE", &format!("/api/usertokens/{id}"), Some(&ann), None);
+    assert_eq!(gone.status, 204);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while held.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the tarpit was never called");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let delivered = receiver.delivered("/ok", "token.deleted");
+    assert_eq!(body(&delivered[0])["data"]["tokenId"], id);
+    assert_eq!(held.lock().unwrap().len(), 1, "still held, never retried");
+}
+
 #[test]
 fn webhooks_stay_out_of_private_networks_by_default() {
     let dir = temp_dir("webhooks-private");

@@ -19,6 +19,8 @@ const LEASE_MS: i64 = 60_000;
 /// The most events one subscription gets per tick, so one busy endpoint
 /// does not hold up the others.
 const PER_TICK: usize = 50;
+/// How many subscriptions are served at once.
+const PARALLEL: usize = 16;
 /// How many audit events one look reads.
 const BATCH: usize = 200;
 
@@ -133,46 +135,76 @@ pub fn run(db: &Db, clock: Clock, options: &Options) {
     }
 }
 
-/// One look at every subscription.
+/// One look at every subscription. Due ones are served side by side (at
+/// most [`PARALLEL`] at a time), so an endpoint that is slow or never
+/// answers holds up only its own subscription.
 fn tick(db: &Db, host: &str, clock: Clock, options: &Options, agent: &Agent) -> Result<()> {
     let hooks = db.webhooks(None)?;
     if hooks.iter().all(|h| h.next_attempt_at > clock.now()) {
         return Ok(());
     }
     let watermark = db.audit_watermark()?;
-    for hook in hooks {
-        for _ in 0..PER_TICK {
-            let Some(hook) = db.webhook(&hook.id)? else {
-                break;
-            };
-            let now = clock.now();
-            if hook.cursor >= watermark
-                || hook.next_attempt_at > now
-                || !db.webhook_claim(&hook.id, host, now, now + LEASE_MS)?
-            {
-                break;
+    let due: Vec<Webhook> = hooks
+        .into_iter()
+        .filter(|h| h.cursor < watermark && h.next_attempt_at <= clock.now())
+        .collect();
+    for batch in due.chunks(PARALLEL) {
+        std::thread::scope(|scope| {
+            for hook in batch {
+                scope.spawn(move || {
+                    if let Err(error) = serve(db, host, &hook.id, watermark, clock, options, agent)
+                    {
+                        log::warn(format_args!("webhook delivery failed: {error:#}"));
+                    }
+                });
             }
-            let (cursor, delivered, failure) =
-                attempt(db, &hook, watermark, clock, options, agent)?;
-            let failure = failure.map(|why| {
-                let attempts = hook.attempts + 1;
-                let delay = options
-                    .retry_base_ms
-                    .saturating_mul(1i64 << (attempts - 1).clamp(0, 30))
-                    .min(options.retry_max_ms);
-                (attempts, clock.now() + delay, why)
-            });
-            let failed = failure.is_some();
-            db.webhook_settle(
-                &hook.id,
-                host,
-                cursor,
-                delivered,
-                failure.as_ref().map(|(a, n, why)| (*a, *n, why.as_str())),
-            )?;
-            if failed {
-                break;
-            }
+        });
+    }
+    Ok(())
+}
+
+/// Delivers up to [`PER_TICK`] events of one subscription, each under a
+/// claim of its own, stopping at the first failure.
+fn serve(
+    db: &Db,
+    host: &str,
+    id: &str,
+    watermark: i64,
+    clock: Clock,
+    options: &Options,
+    agent: &Agent,
+) -> Result<()> {
+    let lease_ms = LEASE_MS.max(2 * i64::try_from(options.timeout.as_millis()).unwrap_or(LEASE_MS));
+    for _ in 0..PER_TICK {
+        let Some(hook) = db.webhook(id)? else {
+            break;
+        };
+        let now = clock.now();
+        if hook.cursor >= watermark
+            || hook.next_attempt_at > now
+            || !db.webhook_claim(&hook.id, host, now, now + lease_ms)?
+        {
+            break;
+        }
+        let (cursor, delivered, failure) = attempt(db, &hook, watermark, clock, options, agent)?;
+        let failure = failure.map(|why| {
+            let attempts = hook.attempts + 1;
+            let delay = options
+                .retry_base_ms
+                .saturating_mul(1i64 << (attempts - 1).clamp(0, 30))
+                .min(options.retry_max_ms);
+            (attempts, clock.now() + delay, why)
+        });
+        let failed = failure.is_some();
+        db.webhook_settle(
+            &hook.id,
+            host,
+            cursor,
+            delivered,
+            failure.as_ref().map(|(a, n, why)| (*a, *n, why.as_str())),
+        )?;
+        if failed {
+            break;
         }
     }
     Ok(())

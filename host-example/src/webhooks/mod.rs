@@ -5,9 +5,9 @@
 //! change's own transaction, and the sweep notes expiry notices the same
 //! way, once per token and threshold; a subscription's cursor is the last
 //! event it has handled. A delivery thread on every host claims due
-//! subscriptions one at a time (a lease in the database), posts the next
-//! event with Standard Webhooks headers, and moves the cursor only after a
-//! 2xx. A failure is retried with exponential backoff; a crash (kill -9
+//! subscriptions (a lease in the database: one host at a time each), serves
+//! them side by side, posts each one's next event with Standard Webhooks
+//! headers, and moves its cursor only after a 2xx. A failure is retried with exponential backoff; a crash (kill -9
 //! included) leaves the cursor where it was, so the event goes again with
 //! the same id. Several hosts on one PostgreSQL share the work.
 
@@ -77,6 +77,9 @@ pub struct WebhookFlags {
     /// How often tokens about to expire are looked for, in seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
     pub expiry_sweep_seconds: u32,
+    /// How long one delivery may take, in seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=300))]
+    pub webhook_timeout_seconds: u32,
 }
 
 impl WebhookFlags {
@@ -92,6 +95,7 @@ impl WebhookFlags {
             private_networks: self.webhooks_to_private_networks,
             expiry_days: days,
             sweep_every: Duration::from_secs(u64::from(self.expiry_sweep_seconds)),
+            timeout: Duration::from_secs(u64::from(self.webhook_timeout_seconds)),
             ..Options::default()
         }
     }
