@@ -37,6 +37,7 @@ const ui = {
   issueName: byId("issue-name", HTMLInputElement),
   issueScope: byId("issue-scope", HTMLSelectElement),
   issueDays: byId("issue-days", HTMLInputElement),
+  issueAllowedIps: byId("issue-allowed-ips", HTMLInputElement),
   issueError: byId("issue-error", HTMLElement),
   issueSubmit: byId("issue-submit", HTMLButtonElement),
 };
@@ -233,6 +234,7 @@ async function issue() {
     return;
   }
   fieldError(ui.issueError, ui.issueName, null);
+  const allowedIps = ui.issueAllowedIps.value.split(/[\s,]+/).filter((entry) => entry !== "");
   ui.issueSubmit.disabled = true;
   try {
     const created = /** @type {{ token: string, record: TokenInfo }} */ (
@@ -241,14 +243,18 @@ async function issue() {
         userId: user,
         scope: { preset: ui.issueScope.value },
         expires: { days },
+        ...(allowedIps.length > 0 ? { allowedIps } : {}),
       }))
     );
     ui.issueName.value = "";
+    ui.issueAllowedIps.value = "";
     await load();
     showToken(created.token, created.record);
   } catch (error) {
     const text = error instanceof ApiError ? error.message : messageOf(error);
-    fieldError(ui.issueError, null, `No token was issued: ${text}`);
+    const field = error instanceof ApiError && error.code.startsWith("IPS_") ? ui.issueAllowedIps : null;
+    fieldError(ui.issueError, field, `No token was issued: ${text}`);
+    field?.focus();
   } finally {
     ui.issueSubmit.disabled = false;
   }

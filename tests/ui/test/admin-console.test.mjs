@@ -125,6 +125,13 @@ test("an administrator lists, filters, deactivates, deletes and issues a member'
   await issueForm.waitFor();
   await page.getByLabel("Token name (required)").last().fill("issued for bob");
   await page.getByLabel("Permissions", { exact: true }).last().selectOption("read");
+  // Usable only from the loopback networks; a bad range first.
+  const issueIps = page.locator("#issue-allowed-ips");
+  await issueIps.fill("127.0.0.1/8");
+  await page.getByRole("button", { name: "Issue token" }).click();
+  await page.locator("#issue-error").filter({ hasText: "bits set beyond its prefix" }).waitFor();
+  assert.equal(await issueIps.getAttribute("aria-invalid"), "true");
+  await issueIps.fill("127.0.0.0/8, ::1");
   await page.getByRole("button", { name: "Issue token" }).click();
   await page.getByRole("dialog", { name: "Your new token" }).waitFor();
   const issued = (await page.locator("#created-token").innerText()).trim();
@@ -138,6 +145,7 @@ test("an administrator lists, filters, deactivates, deletes and issues a member'
   const mine = (await call("GET", "/api/usertokens")).body;
   const record = mine.find((/** @type {any} */ t) => t.name === "issued for bob");
   assert.deepEqual(record.createdBy, { kind: "admin", userId: ADMIN });
+  assert.deepEqual(record.allowedIps, ["127.0.0.0/8", "::1/128"]);
   await page.waitForFunction(() => document.querySelectorAll("#console-body tr").length === 2);
   assert.match(await page.locator("#console-body").innerText(), /administrator ann/);
 
