@@ -186,6 +186,15 @@ fn serve(
         {
             break;
         }
+        // Read again under the claim: another host may have delivered and
+        // released it since the read above, and its cursor is the truth.
+        let Some(hook) = db.webhook(id)? else {
+            break;
+        };
+        if hook.cursor >= watermark {
+            db.webhook_settle(&hook.id, host, hook.cursor, false, None)?;
+            break;
+        }
         let (cursor, delivered, failure) = attempt(db, &hook, watermark, clock, options, agent)?;
         let failure = failure.map(|why| {
             let attempts = hook.attempts + 1;
