@@ -127,7 +127,7 @@ test("detail view: edit, rotate with grace, delete; expiry by time and −1; the
   await page.getByLabel("Name (required)", { exact: true }).fill("forever");
   await page.getByLabel("Expires after a number of days").check();
   await page.getByLabel("Days", { exact: true }).fill("-1");
-  const allowed = page.getByLabel("Allowed IP addresses (optional)");
+  const allowed = page.locator("#generate-form").getByLabel("Allowed IP addresses (optional)");
   await allowed.fill("127.0.0.0/8, 10.0.0.1/8");
   await page.getByRole("button", { name: "Generate token" }).click();
   await page.locator("#token-allowed-ips-error").filter({ hasText: "entry 2 has bits set" }).waitFor();
