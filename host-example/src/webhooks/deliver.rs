@@ -2,6 +2,7 @@
 //! and records how far each got.
 
 use std::net::{IpAddr, ToSocketAddrs};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -42,57 +43,66 @@ const PRIVATE: &[&str] = &[
     "ff00::/8",
 ];
 
-/// Whether `address` is in a network webhooks stay out of by default.
+/// Whether `address` is in a network webhooks stay out of by default. The
+/// list is parsed once.
 pub fn is_private(address: IpAddr) -> bool {
-    AllowedIps::parse(PRIVATE)
-        .map(|private| private.allows(Some(address)))
-        .unwrap_or(true)
+    static NETWORKS: OnceLock<Option<AllowedIps>> = OnceLock::new();
+    NETWORKS
+        .get_or_init(|| AllowedIps::parse(PRIVATE).ok())
+        .as_ref()
+        .is_none_or(|private| private.allows(Some(address)))
+}
+
+/// A checked subscription URL: its host (brackets of an IPv6 address
+/// removed) and port.
+struct Target {
+    host: String,
+    port: u16,
 }
 
 /// Checks a subscription's URL: `http` or `https` with a host, at most
 /// 2,048 bytes, and, unless private networks are allowed, no address in
-/// one (an address written in the URL is checked here; a name, as it
-/// resolves, before every delivery).
-pub fn check_url(url: &str, private_networks: bool) -> Result<(), String> {
+/// one written in the URL (a name is checked as it resolves, before every
+/// delivery).
+fn target(url: &str, private_networks: bool) -> Result<Target, String> {
     if url.len() > 2048 {
         return Err("the URL is longer than 2,048 bytes".into());
     }
     let uri: Uri = url
         .parse()
         .map_err(|_| "the URL is not a URL".to_string())?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err("the URL must be http or https".into());
-    }
+    let default_port = match uri.scheme_str() {
+        Some("http") => 80,
+        Some("https") => 443,
+        _ => return Err("the URL must be http or https".into()),
+    };
     let host = uri.host().ok_or("the URL has no host")?;
-    let literal = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(address) = literal.parse::<IpAddr>()
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(address) = host.parse::<IpAddr>()
         && !private_networks
         && is_private(address)
     {
         return Err("webhooks may not go to loopback or private networks".into());
     }
-    Ok(())
+    Ok(Target {
+        host: host.to_owned(),
+        port: uri.port_u16().unwrap_or(default_port),
+    })
 }
 
-/// Resolves the URL's host and refuses it when it lands in a private
-/// network (unless allowed).
+/// Checks a subscription's URL as [`target`] does, when it is created.
+pub fn check_url(url: &str, private_networks: bool) -> Result<(), String> {
+    target(url, private_networks).map(|_| ())
+}
+
+/// Checks the URL and resolves its host, refusing it when it lands in a
+/// private network (unless allowed).
 fn check_destination(url: &str, private_networks: bool) -> Result<(), String> {
-    check_url(url, private_networks)?;
+    let target = target(url, private_networks)?;
     if private_networks {
         return Ok(());
     }
-    let uri: Uri = url
-        .parse()
-        .map_err(|_| "the URL is not a URL".to_string())?;
-    let host = uri.host().unwrap_or_default();
-    let port = uri
-        .port_u16()
-        .unwrap_or(if uri.scheme_str() == Some("https") {
-            443
-        } else {
-            80
-        });
-    let addresses = (host.trim_start_matches('[').trim_end_matches(']'), port)
+    let addresses = (target.host.as_str(), target.port)
         .to_socket_addrs()
         .map_err(|_| "the host does not resolve".to_string())?;
     for address in addresses {
