@@ -129,6 +129,15 @@ fn scenario(db: &str, dir: &std::path::Path) {
         (json!({ "url": "ftp://example.com/" }), 422),
         (json!({ "url": receiver.url, "extra": 1 }), 400),
         (json!({}), 400),
+        (
+            json!({ "url": receiver.url, "events": "token.deleted" }),
+            400,
+        ),
+        (json!({ "url": 7 }), 400),
+        (
+            json!({ "url": format!("{}/{}", receiver.url, "a".repeat(2048)) }),
+            422,
+        ),
     ] {
         let answer = subscribe(&server, &bob, body.clone());
         assert_eq!(answer.status, status, "{body}: {}", answer.body);
@@ -262,10 +271,14 @@ fn scenario(db: &str, dir: &std::path::Path) {
     let deleted = server.send(
         "DELETE",
         &format!("/api/webhooks/{bob_hook}"),
-        Some(&bob),
+        Some(&ann),
         None,
     );
-    assert_eq!(deleted.status, 204);
+    assert_eq!(deleted.status, 204, "an administrator removes anyone's");
+    for (auth, id) in [(&bob, bob_hook.as_str()), (&bob, "no-such-webhook")] {
+        let gone = server.send("DELETE", &format!("/api/webhooks/{id}"), Some(auth), None);
+        assert_eq!(gone.status, 404, "{id}");
+    }
 }
 
 /// An endpoint that accepts and never answers holds up only its own
