@@ -5,7 +5,6 @@
 //! scopes copy names out of it at creation and never change.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -44,16 +43,18 @@ pub(crate) struct ActionInfo {
 /// A checked action catalog.
 ///
 /// It serializes as the list of entries it was built from, sorted by name.
+/// The actions are kept as a list sorted by name and found by binary search
+/// (no map machinery in the WebAssembly modules).
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(try_from = "Vec<CatalogEntry>", into = "Vec<CatalogEntry>")]
 pub struct Catalog {
-    actions: BTreeMap<Box<str>, ActionInfo>,
+    actions: Vec<(Box<str>, ActionInfo)>,
 }
 
 impl Catalog {
     /// Builds a catalog, refusing empty, malformed or repeated names.
     pub fn new(entries: impl IntoIterator<Item = CatalogEntry>) -> Result<Self, CatalogError> {
-        let mut actions = BTreeMap::new();
+        let mut actions = Vec::new();
         for entry in entries {
             if !is_action_name(&entry.action) {
                 return Err(CatalogError::ActionName);
@@ -66,12 +67,11 @@ impl Catalog {
                 cli: entry.kinds.iter().any(|k| k == KIND_CLI),
                 kinds: entry.kinds.iter().map(|k| k.as_str().into()).collect(),
             };
-            if actions
-                .insert(entry.action.into_boxed_str(), info)
-                .is_some()
-            {
-                return Err(CatalogError::Duplicate);
-            }
+            actions.push((entry.action.into_boxed_str(), info));
+        }
+        crate::order::sort_by(&mut actions, |a, b| a.0 < b.0);
+        if actions.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+            return Err(CatalogError::Duplicate);
         }
         Ok(Self { actions })
     }
@@ -88,23 +88,25 @@ impl Catalog {
 
     /// Whether the catalog declares `action`.
     pub fn contains(&self, action: &str) -> bool {
-        self.actions.contains_key(action)
+        self.info(action).is_some()
     }
 
     /// The action names, sorted.
     pub fn actions(&self) -> impl Iterator<Item = &str> {
-        self.actions.keys().map(|k| &**k)
+        self.actions.iter().map(|(k, _)| &**k)
     }
 
     /// The kind tags of `action`, if the catalog declares it.
     pub fn kinds(&self, action: &str) -> Option<impl Iterator<Item = &str>> {
-        self.actions
-            .get(action)
+        self.info(action)
             .map(|info| info.kinds.iter().map(|k| &**k))
     }
 
     pub(crate) fn info(&self, action: &str) -> Option<&ActionInfo> {
-        self.actions.get(action)
+        self.actions
+            .binary_search_by(|(name, _)| (**name).cmp(action))
+            .ok()
+            .map(|at| &self.actions[at].1)
     }
 
     /// The actions whose resource (the name up to its last `.`) is

@@ -56,6 +56,7 @@
 extern crate alloc;
 
 mod actor;
+mod address;
 mod audit;
 mod base62;
 mod catalog;
@@ -70,6 +71,7 @@ mod issue;
 mod lifecycle;
 mod network;
 mod notice;
+mod order;
 mod prefix;
 mod record;
 mod resource;
@@ -80,6 +82,7 @@ mod token;
 mod verify;
 
 pub use actor::{Actor, Enablement, Issuer, Standing};
+pub use address::parse_ip;
 pub use audit::{AuditEvent, token_events};
 pub use catalog::{Catalog, CatalogEntry, CatalogError, KIND_CLI, KIND_READ};
 pub use config::{ConfigError, DeploymentConfig};

@@ -21,7 +21,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use core::str::FromStr;
 
 use crate::code;
 
@@ -140,7 +139,7 @@ impl IpRange {
             Some((address, prefix)) => (address, Some(prefix)),
             None => (text, None),
         };
-        let address = IpAddr::from_str(address).map_err(|_| malformed.clone())?;
+        let address = crate::parse_ip(address).ok_or_else(|| malformed.clone())?;
         // A range is named in its own family: `::ffff:10.0.0.0/104` is
         // refused rather than read as an IPv4 range.
         let (v6, bits) = match address {
@@ -156,7 +155,8 @@ impl IpRange {
                     && p.bytes().all(|b| b.is_ascii_digit())
                     && (p == "0" || !p.starts_with('0')) =>
             {
-                let p: u8 = p.parse().map_err(|_| malformed.clone())?;
+                let p = p.bytes().fold(0u16, |v, b| v * 10 + u16::from(b - b'0'));
+                let p = u8::try_from(p).map_err(|_| malformed.clone())?;
                 if p > width {
                     return Err(IpsError::PrefixTooLong { index });
                 }

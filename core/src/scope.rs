@@ -176,7 +176,7 @@ impl Scope {
                     return Err(ScopeError::ActionName);
                 }
                 let mut list: Vec<Box<str>> = list.iter().map(|a| a.as_str().into()).collect();
-                list.sort_unstable();
+                crate::order::sort_by(&mut list, |a, b| a < b);
                 list.dedup();
                 Actions::Custom(list)
             }

@@ -14,7 +14,7 @@ use crate::json;
 /// A client address from JavaScript; one that is not an IP address is
 /// `BAD_REQUEST`, never taken for an unknown address.
 pub(crate) fn client_ip(ip: Option<&str>) -> Result<Option<core::net::IpAddr>, &'static str> {
-    ip.map(|text| text.parse().map_err(|_| code::BAD_REQUEST))
+    ip.map(|text| tessera_core::parse_ip(text).ok_or(code::BAD_REQUEST))
         .transpose()
 }
 

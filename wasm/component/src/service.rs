@@ -37,8 +37,8 @@ fn deployment() -> Result<&'static Deployment, TokenError> {
 /// host's mistake, refused rather than taken for an unknown address.
 fn client_ip(ip: Option<&str>) -> Result<Option<IpAddr>, TokenError> {
     ip.map(|text| {
-        text.parse()
-            .map_err(|_| fail(code::BAD_REQUEST, "the client address is not an IP address"))
+        tessera_core::parse_ip(text)
+            .ok_or_else(|| fail(code::BAD_REQUEST, "the client address is not an IP address"))
     })
     .transpose()
 }
