@@ -224,8 +224,16 @@ impl From<IssueError> for LifecycleError {
 pub struct Lifecycle<'a> {
     deployment: &'a Deployment,
     actor: Actor<'a>,
-    records: &'a [TokenRecord],
+    records: Records<'a>,
     now: i64,
+}
+
+/// The records an operation reads: a slice of them, or of references to
+/// them (so a caller that indexes records need not clone them).
+#[derive(Clone, Copy, Debug)]
+enum Records<'a> {
+    Slice(&'a [TokenRecord]),
+    Refs(&'a [&'a TokenRecord]),
 }
 
 impl Deployment {
@@ -241,7 +249,23 @@ impl Deployment {
         Lifecycle {
             deployment: self,
             actor,
-            records,
+            records: Records::Slice(records),
+            now,
+        }
+    }
+
+    /// [`Deployment::lifecycle`] over references to the records, for a
+    /// caller that keeps them in an index of its own.
+    pub fn lifecycle_of<'a>(
+        &'a self,
+        actor: Actor<'a>,
+        records: &'a [&'a TokenRecord],
+        now: i64,
+    ) -> Lifecycle<'a> {
+        Lifecycle {
+            deployment: self,
+            actor,
+            records: Records::Refs(records),
             now,
         }
     }
@@ -259,7 +283,14 @@ impl<'a> Lifecycle<'a> {
     /// The actor's user's records.
     fn owned(&self) -> impl Iterator<Item = &'a TokenRecord> + '_ {
         let user = self.actor.user_id();
-        self.records.iter().filter(move |r| r.user_id() == user)
+        let (slice, refs) = match self.records {
+            Records::Slice(slice) => (slice, &[][..]),
+            Records::Refs(refs) => (&[][..], refs),
+        };
+        slice
+            .iter()
+            .chain(refs.iter().copied())
+            .filter(move |r| r.user_id() == user)
     }
 
     /// The actor's user's record with this id.
@@ -414,7 +445,9 @@ impl<'a> Lifecycle<'a> {
     pub fn list(&self) -> Result<Vec<&'a TokenRecord>, LifecycleError> {
         self.permit(Need::Read)?;
         let mut records: Vec<_> = self.owned().collect();
-        records.sort_by(|a, b| (a.created_at(), a.id()).cmp(&(b.created_at(), b.id())));
+        crate::order::sort_by(&mut records, |a, b| {
+            (a.created_at(), a.id()) < (b.created_at(), b.id())
+        });
         Ok(records)
     }
 

@@ -154,6 +154,36 @@ for (const [kind, makeStore] of STORES) {
       assert.equal((await tokens.check(next.token, request)).ok, true);
     });
 
+    test("deleting tokens in the middle of a user's list leaves the others verifying as themselves", async () => {
+      const clock = manualClock();
+      const tokens = service(makeStore(), clock);
+      const request = { action: "apps.read" };
+      const issued = [];
+      for (const name of ["a", "b", "c", "d", "e"]) {
+        issued.push(await tokens.issue("u1", { name, scope: { preset: "all" } }));
+        clock.now += 1000; // lists are oldest first
+      }
+      const other = await tokens.issue("u2", { name: "x", scope: { preset: "read" } });
+      await tokens.delete("u1", issued[1].record.id);
+      await tokens.delete("u1", issued[0].record.id);
+      for (const gone of issued.slice(0, 2)) {
+        assert.deepEqual(await tokens.check(gone.token, request), { ok: false, code: "TOKEN_UNKNOWN" });
+      }
+      for (const { token, record } of [...issued.slice(2), other]) {
+        const principal = await tokens.verify(token, request);
+        assert.equal(principal.tokenId, record.id);
+        assert.equal(principal.userId, record.userId);
+      }
+      assert.deepEqual(
+        (await tokens.list("u1")).map((info) => info.name),
+        ["c", "d", "e"],
+      );
+      // A token issued after the deletions takes its place in the list.
+      const late = await tokens.issue("u1", { name: "f", scope: { preset: "all" } });
+      assert.equal((await tokens.verify(late.token, request)).tokenId, late.record.id);
+      assert.equal((await tokens.verify(issued[4].token, request)).tokenId, issued[4].record.id);
+    });
+
     test("last-used is written at most once a minute", async () => {
       const clock = manualClock();
       const store = makeStore();

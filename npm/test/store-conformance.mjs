@@ -199,6 +199,9 @@ export function storeConformance(name, makeStore, options = {}) {
       absent(await store.getById(parent.id), "getById");
       absent(await store.getByHash(parent.hash), "getByHash");
       assert.deepEqual(ids(await store.listByUser("u1")), [child.id]);
+      // The record stored after the deleted one is still found by each key.
+      same(await store.getByHash(child.hash), child);
+      same(await store.getById(child.id), child);
       await store.touch(parent.id, 1_900_000_000_000);
       absent(await store.getById(parent.id), "a touched deleted id");
       await store.put(parent);

@@ -42,34 +42,72 @@ struct Entry {
     slot: u32,
 }
 
-/// Records by hash, with indexes by id and by user.
+/// Where a record is kept: its user's position in `users`, and its own in
+/// that user's list.
+#[derive(Clone, Copy)]
+struct Place {
+    user: u32,
+    at: u32,
+}
+
+/// Records kept together by user (in the order they were stored), found by
+/// hash, by id and by user.
+///
+/// A lifecycle operation reads every record of one user, so each user's
+/// records lie in one list the core reads as it is: no lookup per record.
+/// A verification finds its record with one probe by hash and two indexings.
 #[wasm_bindgen]
 #[derive(Default)]
 pub struct RecordIndex {
-    by_hash: HashMap<TokenHash, Entry, BuildHasherDefault<FoldHasher>>,
+    users: Vec<Vec<Entry>>,
+    by_user: HashMap<String, u32>,
+    by_hash: HashMap<TokenHash, Place, BuildHasherDefault<FoldHasher>>,
     by_id: HashMap<String, TokenHash>,
-    by_user: HashMap<String, Vec<String>>,
     free_slots: Vec<u32>,
     next_slot: u32,
 }
 
 impl RecordIndex {
+    fn entry(&self, place: Place) -> &Entry {
+        &self.users[place.user as usize][place.at as usize]
+    }
+
+    fn entry_by_hash(&self, hash: &TokenHash) -> Option<&Entry> {
+        self.by_hash.get(hash).map(|&place| self.entry(place))
+    }
+
     /// The record stored under `hash` and its slot.
     pub(crate) fn find(&self, hash: &TokenHash) -> Option<(&TokenRecord, u32)> {
-        self.by_hash.get(hash).map(|e| (&e.record, e.slot))
+        self.entry_by_hash(hash).map(|e| (&e.record, e.slot))
     }
 
     /// Records a use of the token stored under `hash`.
     pub(crate) fn touch_hash(&mut self, hash: &TokenHash, now: i64) {
-        if let Some(entry) = self.by_hash.get_mut(hash) {
-            entry.record.touch(now);
+        if let Some(&place) = self.by_hash.get(hash) {
+            self.users[place.user as usize][place.at as usize]
+                .record
+                .touch(now);
         }
+    }
+
+    /// The user's records, in the order they were stored.
+    pub(crate) fn user_records(&self, user_id: &str) -> Vec<&TokenRecord> {
+        self.user_entries(user_id)
+            .iter()
+            .map(|e| &e.record)
+            .collect()
+    }
+
+    fn user_entries(&self, user_id: &str) -> &[Entry] {
+        self.by_user
+            .get(user_id)
+            .map_or(&[][..], |&user| &self.users[user as usize])
     }
 
     /// Inserts a record, or replaces the one with the same id (keeping its
     /// slot); see [`RecordIndex::put`].
     pub(crate) fn insert(&mut self, record: TokenRecord) -> Result<u32, JsValue> {
-        if let Some(other) = self.by_hash.get(record.hash())
+        if let Some(other) = self.entry_by_hash(record.hash())
             && other.record.id() != record.id()
         {
             return Err(fail(
@@ -84,34 +122,36 @@ impl RecordIndex {
                 self.next_slot - 1
             }),
         };
+        let user = match self.by_user.get(record.user_id()) {
+            Some(&user) => user,
+            None => {
+                let user = u32::try_from(self.users.len())
+                    .map_err(|_| fail(code::STORE_FAILED, "the index is full"))?;
+                // Most users hold a token or two: start with room for one.
+                self.users.push(Vec::with_capacity(1));
+                self.by_user.insert(record.user_id().into(), user);
+                user
+            }
+        };
+        let entries = &mut self.users[user as usize];
+        let at = u32::try_from(entries.len())
+            .map_err(|_| fail(code::STORE_FAILED, "the index is full"))?;
         self.by_id.insert(record.id().into(), *record.hash());
-        self.by_user
-            .entry(record.user_id().into())
-            .or_default()
-            .push(record.id().into());
-        self.by_hash.insert(*record.hash(), Entry { record, slot });
+        self.by_hash.insert(*record.hash(), Place { user, at });
+        entries.push(Entry { record, slot });
         Ok(slot)
     }
 
-    /// Clones of the user's records, in the order they were stored.
-    pub(crate) fn user_records(&self, user_id: &str) -> Vec<TokenRecord> {
-        self.by_user
-            .get(user_id)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.by_id.get(id))
-            .filter_map(|hash| self.by_hash.get(hash))
-            .map(|entry| entry.record.clone())
-            .collect()
-    }
-
+    /// Takes out the record with this id; the records stored after it in
+    /// its user's list move up one place.
     fn remove(&mut self, id: &str) -> Option<Entry> {
         let hash = self.by_id.remove(id)?;
-        let entry = self.by_hash.remove(&hash)?;
-        if let Some(ids) = self.by_user.get_mut(entry.record.user_id()) {
-            ids.retain(|other| other != id);
-            if ids.is_empty() {
-                self.by_user.remove(entry.record.user_id());
+        let place = self.by_hash.remove(&hash)?;
+        let entries = &mut self.users[place.user as usize];
+        let entry = entries.remove(place.at as usize);
+        for (at, moved) in entries.iter().enumerate().skip(place.at as usize) {
+            if let Some(p) = self.by_hash.get_mut(moved.record.hash()) {
+                p.at = at as u32;
             }
         }
         Some(entry)
@@ -136,16 +176,14 @@ impl RecordIndex {
     /// The record with this id, as JSON.
     pub fn get_by_id(&self, id: &str) -> Option<String> {
         let hash = self.by_id.get(id)?;
-        self.by_hash
-            .get(hash)
+        self.entry_by_hash(hash)
             .map(|e| json::record(&e.record, true))
     }
 
     /// The record stored under this hex hash, as JSON.
     pub fn get_by_hash(&self, hash: &str) -> Option<String> {
         let hash = TokenHash::from_hex(hash)?;
-        self.by_hash
-            .get(&hash)
+        self.entry_by_hash(&hash)
             .map(|e| json::record(&e.record, true))
     }
 
@@ -164,14 +202,7 @@ impl RecordIndex {
     /// The user's records, as a JSON array in the order they were stored.
     pub fn list_by_user(&self, user_id: &str) -> String {
         let mut out = String::from("[");
-        let records = self
-            .by_user
-            .get(user_id)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.by_id.get(id))
-            .filter_map(|hash| self.by_hash.get(hash));
-        for (i, entry) in records.enumerate() {
+        for (i, entry) in self.user_entries(user_id).iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
@@ -183,9 +214,7 @@ impl RecordIndex {
 
     /// How many records the user holds.
     pub fn count_by_user(&self, user_id: &str) -> u32 {
-        self.by_user
-            .get(user_id)
-            .map_or(0, |ids| u32::try_from(ids.len()).unwrap_or(u32::MAX))
+        u32::try_from(self.user_entries(user_id).len()).unwrap_or(u32::MAX)
     }
 
     /// Sets the last-used time of the record with this id. Returns whether

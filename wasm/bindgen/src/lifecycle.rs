@@ -36,6 +36,13 @@ impl RecordSet {
     }
 }
 
+impl RecordSet {
+    /// References to the records, as lifecycle operations read them.
+    fn refs(&self) -> Vec<&TokenRecord> {
+        self.records.iter().collect()
+    }
+}
+
 fn failed(error: LifecycleError) -> JsValue {
     fail(error.code(), error)
 }
@@ -115,7 +122,7 @@ impl Deployment {
     #[allow(clippy::too_many_arguments)] // The actor's parts and the inputs.
     fn create(
         &self,
-        set: &RecordSet,
+        records: &[&TokenRecord],
         user_id: &str,
         token_id: Option<String>,
         ip: Option<String>,
@@ -124,7 +131,7 @@ impl Deployment {
         entropy_bytes: &[u8],
     ) -> Result<tessera_core::Minted, JsValue> {
         let entropy = entropy(entropy_bytes)?;
-        self.acting(set, user_id, token_id, ip, now, |life| {
+        self.acting(records, user_id, token_id, ip, now, |life| {
             life.create(
                 &CreateRequest {
                     name: &request.name,
@@ -146,7 +153,7 @@ impl Deployment {
     /// refused with its denial's code.
     fn acting<T>(
         &self,
-        set: &RecordSet,
+        records: &[&TokenRecord],
         user_id: &str,
         token_id: Option<String>,
         ip: Option<String>,
@@ -159,9 +166,9 @@ impl Deployment {
         let actor = match token_id {
             None => Actor::user(user_id, Standing::OWNER),
             Some(token_id) => {
-                let record = set
-                    .records
+                let record = records
                     .iter()
+                    .copied()
                     .find(|r| r.id() == token_id && r.user_id() == user_id)
                     .ok_or_else(|| fail(code::TOKEN_UNKNOWN, "the acting token is not known"))?;
                 let token = self
@@ -171,7 +178,7 @@ impl Deployment {
                 Actor::token(token)
             }
         };
-        operation(&self.inner.lifecycle(actor, &set.records, now))
+        operation(&self.inner.lifecycle_of(actor, records, now))
     }
 }
 
@@ -189,7 +196,15 @@ impl Deployment {
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
-        let minted = self.create(set, user_id, token_id, ip, request, now, entropy_bytes)?;
+        let minted = self.create(
+            &set.refs(),
+            user_id,
+            token_id,
+            ip,
+            request,
+            now,
+            entropy_bytes,
+        )?;
         Ok(minted_json(&minted))
     }
 
@@ -207,10 +222,8 @@ impl Deployment {
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
-        let set = RecordSet {
-            records: index.user_records(user_id),
-        };
-        let minted = self.create(&set, user_id, token_id, ip, request, now, entropy_bytes)?;
+        let records = index.user_records(user_id);
+        let minted = self.create(&records, user_id, token_id, ip, request, now, entropy_bytes)?;
         // A creation writes the new record and nothing else.
         let [Write::Put(record)] = minted.writes.as_slice() else {
             return Err(fail(
@@ -241,7 +254,7 @@ impl Deployment {
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
         let entropy = entropy(entropy_bytes)?;
-        self.acting(set, user_id, token_id, ip, now, |life| {
+        self.acting(&set.refs(), user_id, token_id, ip, now, |life| {
             let minted = life
                 .rotate(id, millis(grace_ms), &entropy)
                 .map_err(failed)?;
@@ -279,7 +292,7 @@ impl Deployment {
             description: describe.then_some(description.as_deref()),
             status,
         };
-        self.acting(set, user_id, token_id, ip, now, |life| {
+        self.acting(&set.refs(), user_id, token_id, ip, now, |life| {
             let change = life.update(id, &edit, cascade).map_err(failed)?;
             let record = change
                 .record
@@ -306,7 +319,7 @@ impl Deployment {
         cascade: bool,
         now: f64,
     ) -> Result<String, JsValue> {
-        self.acting(set, user_id, token_id, ip, now, |life| {
+        self.acting(&set.refs(), user_id, token_id, ip, now, |life| {
             let change = life.delete(id, cascade).map_err(failed)?;
             Ok(writes_json(&change.writes))
         })
@@ -323,7 +336,7 @@ impl Deployment {
         window_ms: Option<f64>,
         now: f64,
     ) -> Result<String, JsValue> {
-        self.acting(set, user_id, token_id, ip, now, |life| {
+        self.acting(&set.refs(), user_id, token_id, ip, now, |life| {
             let records = match window_ms {
                 None => life.list(),
                 Some(window) => life.expiring_within(millis(window)),
@@ -343,7 +356,7 @@ impl Deployment {
         id: &str,
         now: f64,
     ) -> Result<String, JsValue> {
-        self.acting(set, user_id, token_id, ip, now, |life| {
+        self.acting(&set.refs(), user_id, token_id, ip, now, |life| {
             Ok(json::record(life.get(id).map_err(failed)?, false))
         })
     }
