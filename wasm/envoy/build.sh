@@ -2,8 +2,8 @@
 # Builds the filter for Envoy: `cargo build --profile envoy` for
 # wasm32-wasip1 (fat LTO, opt-level "z", panic = "abort"), then drops the
 # `name` custom section (function names for stack traces; about 40 KB
-# gzipped) from a copy, keeping every other section (target_features
-# included). Prints the path of the file to load in Envoy.
+# gzipped) and the `producers` section (toolchain versions) from a copy,
+# keeping every other section (target_features included). Prints the path of the file to load in Envoy.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1 >&2
@@ -36,7 +36,7 @@ while at < len(data):
     if section == 0:
         length, name_at = leb(at)
         name = data[name_at:name_at + length]
-    if name != b"name":
+    if name not in (b"name", b"producers"):
         out += data[start:at + size]
     at += size
 open(sys.argv[2], "wb").write(out)

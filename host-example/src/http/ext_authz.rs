@@ -86,11 +86,12 @@ pub async fn check(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let client = Some(credentials.client);
-    let lookup = match decide::start(settings, method.as_str(), original, authorization, client) {
+    let mut lookup = match decide::start(settings, method.as_str(), original, authorization) {
         Start::Reply(reply) => return respond(&reply),
         Start::Lookup(lookup) => lookup,
     };
+    // The host knows the client's address at no cost, so it is always set.
+    lookup.ip = Some(credentials.client);
     let now = app.clock.now();
     let reply = match record(&app, lookup.hash.to_hex()).await {
         Ok(found) => {
@@ -100,7 +101,7 @@ pub async fn check(
             if let (Some(record), Reply::Deny(denied)) = (record, &reply)
                 && super::caller::NOTED_REFUSALS.contains(&denied.reason)
             {
-                app.note_refusal(record.id(), record.user_id(), denied.reason, client);
+                app.note_refusal(record.id(), record.user_id(), denied.reason, lookup.ip);
             }
             if let (Some(record), Reply::Forward { .. }) = (record, &reply)
                 && record.touch_due(now)

@@ -3,7 +3,7 @@
 //! absence) is known ([`finish`]). The proxy-wasm glue only carries out the
 //! [`Reply`] these return; every token rule is the core's.
 
-use core::net::{IpAddr, SocketAddr};
+use core::net::IpAddr;
 
 use tessera_core::{Denial, Request, Standing, TokenHash, TokenRecord, code};
 
@@ -33,7 +33,9 @@ pub struct Lookup {
     /// What the token must allow.
     pub target: Target,
     /// The client's address (Envoy's downstream remote address), checked
-    /// against the token's allowed IP ranges; `None` when unknown.
+    /// against the token's allowed IP ranges; `None` when unknown. [`start`]
+    /// leaves it unread: the caller reads it (a host call) only when the
+    /// record may need it (see [`needs_ip`]).
     pub ip: Option<IpAddr>,
 }
 
@@ -83,14 +85,22 @@ impl Denied {
 
 /// The client's address from Envoy's `source.address` property
 /// (`203.0.113.7:5000`, `[2001:db8::1]:5000`, or a bare address); `None`
-/// when it is not one (a Unix socket peer), which only a token without
-/// allowed IP ranges passes.
+/// when it is not one (a Unix socket peer, an address with a zone), which
+/// only a token without allowed IP ranges passes. Addresses are read by the
+/// core's reader.
 pub fn source_ip(bytes: &[u8]) -> Option<IpAddr> {
     let text = core::str::from_utf8(bytes).ok()?;
-    text.parse::<SocketAddr>()
-        .map(|socket| socket.ip())
-        .or_else(|_| text.parse::<IpAddr>())
-        .ok()
+    if let Some(ip) = tessera_core::parse_ip(text) {
+        return Some(ip);
+    }
+    let (host, port) = text.rsplit_once(':')?;
+    if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => tessera_core::parse_ip(v6).filter(IpAddr::is_ipv6),
+        None => tessera_core::parse_ip(host).filter(IpAddr::is_ipv4),
+    }
 }
 
 /// What [`start`] decided.
@@ -103,15 +113,9 @@ pub enum Start {
 }
 
 /// Decides what can be decided from the request alone: the rule, the
-/// token's shape and checksum. `path` may carry a query string; `ip` is the
-/// client's address, kept for [`finish`].
-pub fn start(
-    settings: &Settings,
-    method: &str,
-    path: &str,
-    authorization: Option<&str>,
-    ip: Option<IpAddr>,
-) -> Start {
+/// token's shape and checksum. `path` may carry a query string. A lookup
+/// leaves the client's address unread (see [`Lookup::ip`]).
+pub fn start(settings: &Settings, method: &str, path: &str, authorization: Option<&str>) -> Start {
     let path = path.split(['?', '#']).next().unwrap_or_default();
     if has_dot_segment(path) {
         return Start::Reply(Reply::Deny(Denied {
@@ -154,10 +158,18 @@ pub fn start(
         Ok(presented) => Start::Lookup(Lookup {
             hash: settings.deployment.hash(&presented),
             target,
-            ip,
+            ip: None,
         }),
         Err(error) => Start::Reply(Reply::Deny(unauthenticated(settings, error.code(), true))),
     }
+}
+
+/// Whether deciding on `record` needs the client's address: only a token
+/// with allowed IP ranges is checked against it (and an unknown token, a
+/// record yet to come, is decided without). A filter reads the address, a
+/// host call, only then.
+pub fn needs_ip(record: Option<&TokenRecord>) -> bool {
+    record.is_some_and(|r| !r.allowed_ips().is_anywhere())
 }
 
 /// Decides once the record is known (`None`: the token service has no
@@ -371,10 +383,16 @@ mod tests {
             assert_eq!((d.status, d.code), (403, "IP_DENIED"), "{outside:?}");
             assert!(d.www_authenticate.is_none());
         }
-        // Without allowed IPs, any address (or none) passes.
+        // Without allowed IPs, any address (or none) passes: the filter
+        // need not read it.
         let open = record(json!({ "preset": "read" }), "active", None);
-        let reply = finish(&s, &from(None), Some(&open), OWNER, 5);
-        assert!(matches!(reply, Reply::Forward { .. }), "{reply:?}");
+        for ip in [None, Some("127.0.0.1")] {
+            let reply = finish(&s, &from(ip), Some(&open), OWNER, 5);
+            assert!(matches!(reply, Reply::Forward { .. }), "{reply:?}");
+        }
+        assert!(needs_ip(Some(&gated)));
+        assert!(!needs_ip(Some(&open)));
+        assert!(!needs_ip(None));
     }
 
     #[test]
@@ -387,6 +405,46 @@ mod tests {
         assert_eq!(source_ip(&[0xff, 0xfe]), None);
     }
 
+    #[test]
+    fn the_source_address_reads_as_the_standard_library_reads_it() {
+        use core::net::SocketAddr;
+        let theirs = |text: &str| {
+            text.parse::<SocketAddr>()
+                .map(|socket| socket.ip())
+                .or_else(|_| text.parse::<IpAddr>())
+                .ok()
+        };
+        // Everything Envoy writes, and near misses, read alike.
+        for text in [
+            "203.0.113.7:5000",
+            "203.0.113.7:0",
+            "203.0.113.7:00080",
+            "203.0.113.7:65535",
+            "203.0.113.7:",
+            "203.0.113.7:-1",
+            "203.0.113.7:+1",
+            "[2001:db8::1]:443",
+            "[10.0.0.1]:443",
+            "[2001:db8::1]",
+            "2001:db8::1:443",
+            "::ffff:10.0.0.1",
+            "[::ffff:10.0.0.1]:1",
+            "::1:80",
+            "10.0.0.1",
+            "10.0.0.1:80:80",
+            "/tmp/envoy.sock",
+            "",
+            ":80",
+        ] {
+            assert_eq!(source_ip(text.as_bytes()), theirs(text), "{text:?}");
+        }
+        // Where the standard library is more lenient, a client address
+        // with a zone or an out-of-range port is none: Envoy writes
+        // neither.
+        assert_eq!(source_ip(b"[fe80::1%2]:443"), None);
+        assert_eq!(source_ip(b"203.0.113.7:123456"), None);
+    }
+
     const TOKEN: &str = "tsr_QCOQ0McPkKWUWN6i8t9ngCnQ4hiAgp7UxPQhE220q9j1ko1Og";
 
     fn settings(change: impl FnOnce(&mut serde_json::Value)) -> Settings {
@@ -397,7 +455,7 @@ mod tests {
 
     fn record(scope: serde_json::Value, status: &str, expires: Option<i64>) -> TokenRecord {
         let s = settings(|_| {});
-        let Start::Lookup(lookup) = start(&s, "GET", "/api/apps", Some(TOKEN), None) else {
+        let Start::Lookup(lookup) = start(&s, "GET", "/api/apps", Some(TOKEN)) else {
             panic!("a well-formed token needs a lookup");
         };
         serde_json::from_value(json!({
@@ -417,7 +475,7 @@ mod tests {
     }
 
     fn lookup(s: &Settings, method: &str, path: &str) -> Lookup {
-        match start(s, method, path, Some(&format!("Bearer {TOKEN}")), None) {
+        match start(s, method, path, Some(&format!("Bearer {TOKEN}"))) {
             Start::Lookup(lookup) => lookup,
             Start::Reply(reply) => panic!("expected a lookup, got {reply:?}"),
         }
@@ -433,7 +491,7 @@ mod tests {
             (Some("Basic dTpw"), "TOKEN_MALFORMED", true),
             (Some(bad_checksum.as_str()), "TOKEN_CHECKSUM", true),
         ] {
-            let Start::Reply(reply) = start(&s, "GET", "/api/apps?x=1", header, None) else {
+            let Start::Reply(reply) = start(&s, "GET", "/api/apps?x=1", header) else {
                 panic!("{header:?} needs no lookup");
             };
             let d = denied(&reply);
@@ -453,7 +511,7 @@ mod tests {
     #[test]
     fn public_unmatched_and_dot_paths() {
         let s = settings(|_| {});
-        let Start::Reply(Reply::Forward { headers, .. }) = start(&s, "GET", "/healthz", None, None)
+        let Start::Reply(Reply::Forward { headers, .. }) = start(&s, "GET", "/healthz", None)
         else {
             panic!("public rules need no token");
         };
@@ -464,14 +522,14 @@ mod tests {
                 ("x-tessera-token-id".to_owned(), None)
             ]
         );
-        let Start::Reply(reply) = start(&s, "DELETE", "/api/apps", Some(TOKEN), None) else {
+        let Start::Reply(reply) = start(&s, "DELETE", "/api/apps", Some(TOKEN)) else {
             panic!("unmatched requests are denied by default");
         };
         assert_eq!(
             (denied(&reply).status, denied(&reply).code),
             (403, "FORBIDDEN")
         );
-        let Start::Reply(reply) = start(&s, "GET", "/api/apps/../admin", Some(TOKEN), None) else {
+        let Start::Reply(reply) = start(&s, "GET", "/api/apps/../admin", Some(TOKEN)) else {
             panic!("dot segments are refused");
         };
         assert_eq!(denied(&reply).status, 400);

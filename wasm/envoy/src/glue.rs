@@ -351,6 +351,15 @@ struct Filter {
     waiting: Option<TokenHash>,
 }
 
+impl Filter {
+    /// The client's address: Envoy's downstream remote address (see
+    /// [`decide::source_ip`]).
+    fn client_ip(&self) -> Option<core::net::IpAddr> {
+        self.get_property(vec!["source", "address"])
+            .and_then(|bytes| decide::source_ip(&bytes))
+    }
+}
+
 impl Context for Filter {
     fn on_http_call_response(&mut self, token: u32, _: usize, body_size: usize, _: usize) {
         landed(self, token, body_size, self.id);
@@ -410,10 +419,7 @@ impl HttpContext for Filter {
         let method = self.get_http_request_header(":method").unwrap_or_default();
         let path = self.get_http_request_header(":path").unwrap_or_default();
         let authorization = self.get_http_request_header("authorization");
-        let ip = self
-            .get_property(vec!["source", "address"])
-            .and_then(|bytes| decide::source_ip(&bytes));
-        let lookup = match decide::start(&settings, &method, &path, authorization.as_deref(), ip) {
+        let mut lookup = match decide::start(&settings, &method, &path, authorization.as_deref()) {
             Start::Reply(reply) => return apply(&reply, false),
             Start::Lookup(lookup) => lookup,
         };
@@ -425,11 +431,17 @@ impl HttpContext for Filter {
             None
         };
         if let Some(answer) = cached {
+            if decide::needs_ip(answer.record()) {
+                lookup.ip = self.client_ip();
+            }
             return apply(
                 &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
                 false,
             );
         }
+        // The record is yet to come (and this stream may be resumed from
+        // another context), so the address is read now.
+        lookup.ip = self.client_ip();
         let joined = WORKER.with(|w| {
             let mut w = w.borrow_mut();
             let flight = w.flights.entry(hash).or_default();

@@ -34,9 +34,10 @@ fn verify_vectors_match_the_core() {
         // No rule matches `/x`, so the token is parsed and looked up; the
         // vector, not a rule, names the action.
         let ip = case["ip"].as_str().map(|ip| ip.parse().unwrap());
-        let reply = match start(&settings, "GET", "/x", Some(input), ip) {
+        let reply = match start(&settings, "GET", "/x", Some(input)) {
             Start::Reply(reply) => reply,
             Start::Lookup(mut lookup) => {
+                lookup.ip = ip;
                 let request = &case["request"];
                 lookup.target = Target::Action {
                     action: request["action"].as_str().unwrap().to_owned(),
