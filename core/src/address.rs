@@ -93,21 +93,12 @@ fn read_groups(text: &[u8], out: &mut [u16; 8], ipv4_tail: bool) -> Option<usize
         }
         let mut group = 0u16;
         for &b in part {
-            group = group << 4 | u16::from(hex_digit(b)?);
+            group = group << 4 | u16::from(crate::hex::nibble(b)?);
         }
         out[len] = group;
         len += 1;
     }
     Some(len)
-}
-
-fn hex_digit(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

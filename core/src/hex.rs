@@ -26,7 +26,8 @@ pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn nibble(digit: u8) -> Option<u8> {
+/// The value of one hex digit, either case.
+pub(crate) fn nibble(digit: u8) -> Option<u8> {
     match digit {
         b'0'..=b'9' => Some(digit - b'0'),
         b'a'..=b'f' => Some(digit - b'a' + 10),

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the filter for Envoy: `cargo build --profile envoy` for
 # wasm32-wasip1 (fat LTO, opt-level "z", panic = "abort"), then drops the
-# `name` custom section (function names for stack traces; about 40 KB
-# gzipped) and the `producers` section (toolchain versions) from a copy,
-# keeping every other section (target_features included). Prints the path of the file to load in Envoy.
+# custom sections only tools read from a copy: `name` (function names for
+# stack traces; about 40 KB gzipped), `producers` (toolchain versions) and
+# `target_features` (what a linker checks when it links object files; a
+# runtime validates the code itself). Every other section is kept. Prints
+# the path of the file to load in Envoy.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1 >&2
@@ -36,7 +38,7 @@ while at < len(data):
     if section == 0:
         length, name_at = leb(at)
         name = data[name_at:name_at + length]
-    if name not in (b"name", b"producers"):
+    if name not in (b"name", b"producers", b"target_features"):
         out += data[start:at + size]
     at += size
 open(sys.argv[2], "wb").write(out)

@@ -58,15 +58,30 @@ struct Flight {
 }
 
 thread_local! {
-    static WORKER: RefCell<Worker> = RefCell::new(Worker {
-        settings: None,
-        root_id: 0,
-        cache: LocalCache::new(1),
-        flights: HashMap::default(),
-        callouts: HashMap::default(),
-        feed: None,
-        uses: None,
-    });
+    /// The worker's state, made on first use (its maps are keyed with
+    /// random seeds, which a constant cannot hold); constant initialisation
+    /// keeps the standard library's lazy-initialisation code out of every
+    /// access.
+    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the worker's state. Calls never nest.
+fn with_worker<R>(f: impl FnOnce(&mut Worker) -> R) -> R {
+    WORKER.with(|w| f(w.borrow_mut().get_or_insert_with(Worker::new)))
+}
+
+impl Worker {
+    fn new() -> Self {
+        Worker {
+            settings: None,
+            root_id: 0,
+            cache: LocalCache::new(1),
+            flights: HashMap::default(),
+            callouts: HashMap::default(),
+            feed: None,
+            uses: None,
+        }
+    }
 }
 
 fn now_ms() -> i64 {
@@ -82,8 +97,7 @@ struct Root {
 
 impl Context for Root {
     fn on_http_call_response(&mut self, token: u32, _: usize, body_size: usize, _: usize) {
-        let (polled, reported) = WORKER.with(|w| {
-            let w = w.borrow();
+        let (polled, reported) = with_worker(|w| {
             (
                 w.feed.as_ref().is_some_and(|f| f.owns(token)),
                 w.uses.as_ref().is_some_and(|u| u.owns(token)),
@@ -129,8 +143,7 @@ impl RootContext for Root {
             .clone()
             .map(|feed| Feed::new(feed, lifetime_ms, settings.timeout_ms as i64));
         let uses = settings.uses.clone().map(Uses::new);
-        WORKER.with(|w| {
-            let mut w = w.borrow_mut();
+        with_worker(|w| {
             w.cache = LocalCache::new(capacity);
             w.feed = feed;
             w.uses = uses;
@@ -146,9 +159,8 @@ impl RootContext for Root {
         let now = now_ms();
         poll_feed(self, now);
         report_uses(self, now);
-        let idle: Vec<TokenHash> = WORKER.with(|w| {
-            w.borrow()
-                .flights
+        let idle: Vec<TokenHash> = with_worker(|w| {
+            w.flights
                 .iter()
                 .filter(|(_, f)| f.owner.is_none() && !f.waiters.is_empty())
                 .map(|(hash, _)| *hash)
@@ -181,14 +193,13 @@ impl RootContext for Root {
 }
 
 fn settings() -> Option<Rc<Settings>> {
-    WORKER.with(|w| w.borrow().settings.clone())
+    with_worker(|w| w.settings.clone())
 }
 
 /// The tick period when no request waits: the feed's interval (short until
 /// its first answer), or none.
 fn rest_period() -> Duration {
-    WORKER.with(|w| {
-        let w = w.borrow();
+    with_worker(|w| {
         let feed = w.feed.as_ref().map(|feed| match feed.started() {
             false => POLL,
             true => Duration::from_millis(feed.interval_ms()),
@@ -203,8 +214,7 @@ fn rest_period() -> Duration {
 
 /// Sends the report of last uses from the root context, when one is due.
 fn report_uses(root: &Root, now: i64) {
-    let Some((body, path)) = WORKER.with(|w| {
-        let mut w = w.borrow_mut();
+    let Some((body, path)) = with_worker(|w| {
         let uses = w.uses.as_mut()?;
         Some((uses.take(now)?, uses.path().to_owned()))
     }) else {
@@ -212,8 +222,8 @@ fn report_uses(root: &Root, now: i64) {
     };
     let Some(settings) = settings() else { return };
     match call_service(root, &settings, &path, Some(body.as_bytes())) {
-        Ok(token) => WORKER.with(|w| {
-            if let Some(uses) = w.borrow_mut().uses.as_mut() {
+        Ok(token) => with_worker(|w| {
+            if let Some(uses) = w.uses.as_mut() {
                 uses.sent(token);
             }
         }),
@@ -226,7 +236,7 @@ fn uses_landed(ctx: &dyn Context) {
     let status = ctx
         .get_http_call_response_header(":status")
         .and_then(|s| s.parse().ok());
-    let accepted = WORKER.with(|w| w.borrow_mut().uses.as_mut().map(|u| u.landed(status)));
+    let accepted = with_worker(|w| w.uses.as_mut().map(|u| u.landed(status)));
     if accepted == Some(false) {
         debug!("a last-use report was not accepted ({status:?})");
     }
@@ -235,8 +245,8 @@ fn uses_landed(ctx: &dyn Context) {
 /// Notes that a token let a request through, for the next report.
 fn note_use(token_id: &str) {
     let now = now_ms();
-    WORKER.with(|w| {
-        if let Some(uses) = w.borrow_mut().uses.as_mut() {
+    with_worker(|w| {
+        if let Some(uses) = w.uses.as_mut() {
             uses.note(token_id, now);
         }
     });
@@ -244,19 +254,13 @@ fn note_use(token_id: &str) {
 
 /// Whether cached answers may be used now (always, without a feed).
 fn trusted(now: i64) -> bool {
-    WORKER.with(|w| {
-        w.borrow()
-            .feed
-            .as_ref()
-            .is_none_or(|feed| feed.trusted(now))
-    })
+    with_worker(|w| w.feed.as_ref().is_none_or(|feed| feed.trusted(now)))
 }
 
 /// Whether an answer for `hash` from a callout sent at `since` may be used.
 fn acceptable(hash: &TokenHash, since: i64) -> bool {
-    WORKER.with(|w| {
-        w.borrow()
-            .feed
+    with_worker(|w| {
+        w.feed
             .as_ref()
             .is_none_or(|feed| feed.acceptable(hash, since))
     })
@@ -265,19 +269,12 @@ fn acceptable(hash: &TokenHash, since: i64) -> bool {
 /// Sends the next poll of the revocation feed from the root context, when
 /// one is due.
 fn poll_feed(root: &Root, now: i64) {
-    let due = WORKER.with(|w| {
-        w.borrow()
-            .feed
-            .as_ref()
-            .filter(|f| f.due(now))
-            .map(Feed::path)
-    });
+    let due = with_worker(|w| w.feed.as_ref().filter(|f| f.due(now)).map(Feed::path));
     let (Some(path), Some(settings)) = (due, settings()) else {
         return;
     };
     let sent = call_service(root, &settings, &path, None);
-    WORKER.with(|w| {
-        let mut w = w.borrow_mut();
+    with_worker(|w| {
         let Some(feed) = w.feed.as_mut() else { return };
         match sent {
             Ok(token) => feed.sent(token, now),
@@ -299,8 +296,7 @@ fn feed_landed(ctx: &dyn Context, body_size: usize) {
         .get_http_call_response_body(0, body_size)
         .unwrap_or_default();
     let now = now_ms();
-    let landed = WORKER.with(|w| {
-        let mut w = w.borrow_mut();
+    let landed = with_worker(|w| {
         let (result, report) = w.feed.as_mut()?.landed(status, &body, now);
         if let Ok(forget) = &result {
             match forget {
@@ -372,8 +368,7 @@ impl Context for Filter {
         // The request ended; if it was still waiting and owned the callout,
         // Envoy cancels the callout with it. Its pending marker is taken
         // back and the root's tick serves whoever is left.
-        let (owned, others) = WORKER.with(|w| {
-            let mut w = w.borrow_mut();
+        let (owned, others) = with_worker(|w| {
             let Some(flight) = w.flights.get_mut(&hash) else {
                 return (false, false);
             };
@@ -426,7 +421,7 @@ impl HttpContext for Filter {
         let now = now_ms();
         let hash = lookup.hash;
         let cached = if trusted(now) {
-            WORKER.with(|w| w.borrow_mut().cache.get(&hash, now))
+            with_worker(|w| w.cache.get(&hash, now))
         } else {
             None
         };
@@ -442,8 +437,7 @@ impl HttpContext for Filter {
         // The record is yet to come (and this stream may be resumed from
         // another context), so the address is read now.
         lookup.ip = self.client_ip();
-        let joined = WORKER.with(|w| {
-            let mut w = w.borrow_mut();
+        let joined = with_worker(|w| {
             let flight = w.flights.entry(hash).or_default();
             flight.waiters.push((self.id, lookup.clone()));
             flight.owner.is_some() || flight.waiters.len() > 1
@@ -454,8 +448,7 @@ impl HttpContext for Filter {
         }
         match shared(&settings, &hash, now) {
             Shared::Answered(answer, until) => {
-                WORKER.with(|w| {
-                    let mut w = w.borrow_mut();
+                with_worker(|w| {
                     w.flights.remove(&hash);
                     w.cache.insert(hash, answer.clone(), until, now);
                 });
@@ -547,8 +540,7 @@ fn call_service(
 fn call_out(ctx: &dyn Context, settings: &Settings, hash: TokenHash, owner: u32) {
     let path = format!("{}{}", settings.path, hash.to_hex());
     match call_service(ctx, settings, &path, None) {
-        Ok(token) => WORKER.with(|w| {
-            let mut w = w.borrow_mut();
+        Ok(token) => with_worker(|w| {
             w.callouts.insert(token, (hash, now_ms()));
             w.flights.entry(hash).or_default().owner = Some(owner);
         }),
@@ -562,7 +554,7 @@ fn call_out(ctx: &dyn Context, settings: &Settings, hash: TokenHash, owner: u32)
 /// A callout landed in context `current`: read it, share it, answer every
 /// request waiting for it.
 fn landed(ctx: &dyn Context, token: u32, body_size: usize, current: u32) {
-    let Some((hash, since)) = WORKER.with(|w| w.borrow_mut().callouts.remove(&token)) else {
+    let Some((hash, since)) = with_worker(|w| w.callouts.remove(&token)) else {
         return;
     };
     let Some(settings) = settings() else { return };
@@ -609,8 +601,7 @@ fn settle(hash: &TokenHash, result: Result<(Rc<Answer>, i64), Failure>, since: i
     let now = now_ms();
     let Some(settings) = settings() else { return };
     let keep = acceptable(hash, since);
-    let waiters = WORKER.with(|w| {
-        let mut w = w.borrow_mut();
+    let waiters = with_worker(|w| {
         if let Ok((answer, until)) = &result
             && keep
         {
