@@ -201,6 +201,14 @@ results.issueHeld = await measure(2_000, (i) =>
   tokens.issue(`user${i % 1000}`, { name: "bench", expires: { days: 30 }, scope: { actions: ["apps.read"] } }),
 );
 
+// Every other lifecycle operation reads the user's records the same way.
+const renamed = headers.slice(0, 1000).map((header) => tokens.authenticate(header));
+const principals = await Promise.all(renamed);
+results.renameHeld = await measure(2_000, (i) => {
+  const principal = principals[i % principals.length];
+  return tokens.rename(principal.userId, principal.tokenId, { name: `renamed ${i}` });
+});
+
 let m = 0;
 results.issueByHand = await measure(2_000, () =>
   issueByHand(`u${m++}`, { name: "bench", expires: { days: 30 }, scope: { actions: ["apps.read"] } }),
@@ -213,6 +221,7 @@ console.log(`tessera verify (one token, warm)                            ${ns(re
 console.log(`tessera check of a wrong-checksum token                     ${ns(results.checkWrongChecksum)}`);
 console.log(`tessera issue (MemoryStore)                                 ${ns(results.issue)}`);
 console.log(`tessera issue for a user who holds ${String(Math.round(TOKENS / 1000)).padEnd(4)} tokens            ${ns(results.issueHeld)}`);
+console.log(`tessera rename for a user who holds ${String(Math.round(TOKENS / 1000)).padEnd(4)} tokens           ${ns(results.renameHeld)}`);
 console.log(`tessera verify through a plain async TokenStore (a Map)     ${ns(results.plainStore)}`);
 console.log(`(a) by hand: createHash + Map + timingSafeEqual             ${ns(results.byHand)}`);
 console.log(`(a') by hand: crypto.hash one-shot + Map + timingSafeEqual   ${ns(results.byHandOneShot)}`);

@@ -11,6 +11,8 @@ export interface MemoryFastPath {
   principal(slot: number): Principal | undefined;
   /** Caches the principal of a record the service stored in `index` itself. */
   adopt(slot: number, record: TokenInfo): void;
+  /** The record stored under `id` now, read at once (no `await`). */
+  storedNow(id: string): StoredRecord | null;
 }
 
 /** Reads the fast path of a plain `MemoryStore`; set by its static block. */
@@ -94,12 +96,14 @@ export class MemoryStore implements TokenStore {
         return undefined;
       }
       const principals = store.#principals;
+      const index = store.#index;
       return {
-        index: store.#index,
+        index,
         principal: (slot) => principals[slot],
         adopt: (slot, record) => {
           principals[slot] = principalOf(record);
         },
+        storedNow: (id) => parse(index.get_by_id(id)),
       };
     };
   }

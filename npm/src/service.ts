@@ -283,6 +283,10 @@ export class TokenService {
   ): Promise<T> {
     const [userId, tokenId, ip] = actorOf(actor);
     args.string(userId, "userId");
+    const memory = this.#memory;
+    if (memory !== undefined && seen === undefined) {
+      return this.#actingIndexed(memory, userId, tokenId, ip, run, read);
+    }
     const records = await this.#stored(() => this.#store.listByUser(userId));
     if (!Array.isArray(records)) {
       throw denialError("STORE_FAILED");
@@ -293,6 +297,27 @@ export class TokenService {
       for (const record of records) {
         set.push(toRecord(record));
       }
+      return read(call(() => run(set, userId, tokenId, ip)));
+    } finally {
+      set.free();
+    }
+  }
+
+  /**
+   * `#acting` over a `MemoryStore`: the set is copied from its index inside
+   * the module (no JSON, no record crossing one by one), and the operation
+   * runs at once, without yielding.
+   */
+  #actingIndexed<T>(
+    memory: MemoryFastPath,
+    userId: string,
+    tokenId: string | undefined,
+    ip: string | undefined,
+    run: (set: RecordSet, userId: string, tokenId: string | undefined, ip: string | undefined) => string,
+    read: (json: string) => T,
+  ): T {
+    const set = memory.index.user_set(userId);
+    try {
       return read(call(() => run(set, userId, tokenId, ip)));
     } finally {
       set.free();
@@ -313,11 +338,23 @@ export class TokenService {
     writesOf: (out: T) => StoreWrite[],
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      let before = new Map<string, StoredRecord>();
-      const out = await this.#acting(actor, run, read, (records) => {
-        before = new Map(records.map((record) => [record.id, record]));
-      });
-      const writes = writesOf(out).map((write) => ({ ...write, expected: before.get(writeId(write)) ?? null }));
+      let out: T;
+      let writes: StoreWrite[];
+      const memory = this.#memory;
+      if (memory !== undefined) {
+        // A MemoryStore: decided and each write's record-as-read noted in
+        // one synchronous stretch, so nothing can change in between.
+        const [userId, tokenId, ip] = actorOf(actor);
+        args.string(userId, "userId");
+        out = this.#actingIndexed(memory, userId, tokenId, ip, run, read);
+        writes = writesOf(out).map((write) => ({ ...write, expected: memory.storedNow(writeId(write)) }));
+      } else {
+        let before = new Map<string, StoredRecord>();
+        out = await this.#acting(actor, run, read, (records) => {
+          before = new Map(records.map((record) => [record.id, record]));
+        });
+        writes = writesOf(out).map((write) => ({ ...write, expected: before.get(writeId(write)) ?? null }));
+      }
       try {
         await this.#apply(writes);
         return out;

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 use tessera_core::{TokenHash, TokenRecord, code};
 use wasm_bindgen::JsValue;
@@ -14,6 +15,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::fail::{fail, millis};
 use crate::json;
+use crate::lifecycle::RecordSet;
 use crate::record::Record;
 
 /// A hasher for keys that are already uniform: SHA-256 outputs. It folds the
@@ -36,9 +38,10 @@ impl Hasher for FoldHasher {
     }
 }
 
-/// A record and the slot it occupies.
+/// A record and the slot it occupies. The record is shared with the sets
+/// lifecycle operations read (see [`RecordIndex::user_set`]).
 struct Entry {
-    record: TokenRecord,
+    record: Rc<TokenRecord>,
     slot: u32,
 }
 
@@ -78,15 +81,14 @@ impl RecordIndex {
 
     /// The record stored under `hash` and its slot.
     pub(crate) fn find(&self, hash: &TokenHash) -> Option<(&TokenRecord, u32)> {
-        self.entry_by_hash(hash).map(|e| (&e.record, e.slot))
+        self.entry_by_hash(hash).map(|e| (&*e.record, e.slot))
     }
 
     /// Records a use of the token stored under `hash`.
     pub(crate) fn touch_hash(&mut self, hash: &TokenHash, now: i64) {
         if let Some(&place) = self.by_hash.get(hash) {
-            self.users[place.user as usize][place.at as usize]
-                .record
-                .touch(now);
+            // Copied first only if a set still shares it.
+            Rc::make_mut(&mut self.users[place.user as usize][place.at as usize].record).touch(now);
         }
     }
 
@@ -94,7 +96,7 @@ impl RecordIndex {
     pub(crate) fn user_records(&self, user_id: &str) -> Vec<&TokenRecord> {
         self.user_entries(user_id)
             .iter()
-            .map(|e| &e.record)
+            .map(|e| &*e.record)
             .collect()
     }
 
@@ -114,6 +116,18 @@ impl RecordIndex {
                 code::STORE_FAILED,
                 "another record is stored under this hash",
             ));
+        }
+        // An edit of a record its user keeps takes its place: no shift.
+        if let Some(&old_hash) = self.by_id.get(record.id())
+            && let Some(&place) = self.by_hash.get(&old_hash)
+            && self.entry(place).record.user_id() == record.user_id()
+        {
+            self.by_hash.remove(&old_hash);
+            self.by_hash.insert(*record.hash(), place);
+            self.by_id.insert(record.id().into(), *record.hash());
+            let entry = &mut self.users[place.user as usize][place.at as usize];
+            entry.record = Rc::new(record);
+            return Ok(entry.slot);
         }
         let slot = match self.remove(record.id()) {
             Some(old) => old.slot,
@@ -138,7 +152,10 @@ impl RecordIndex {
             .map_err(|_| fail(code::STORE_FAILED, "the index is full"))?;
         self.by_id.insert(record.id().into(), *record.hash());
         self.by_hash.insert(*record.hash(), Place { user, at });
-        entries.push(Entry { record, slot });
+        entries.push(Entry {
+            record: Rc::new(record),
+            slot,
+        });
         Ok(slot)
     }
 
@@ -210,6 +227,18 @@ impl RecordIndex {
         }
         out.push(']');
         out
+    }
+
+    /// The user's records as a set for a lifecycle operation: shared with
+    /// the index inside the module, with no JSON, no copy and no crossing
+    /// per record.
+    pub fn user_set(&self, user_id: &str) -> RecordSet {
+        RecordSet::of(
+            self.user_entries(user_id)
+                .iter()
+                .map(|e| Rc::clone(&e.record))
+                .collect(),
+        )
     }
 
     /// How many records the user holds.

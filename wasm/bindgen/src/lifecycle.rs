@@ -2,6 +2,8 @@
 //! actor and the records of the actor's user, and gets back what to show
 //! and the writes to apply. Every decision is the core's.
 
+use std::rc::Rc;
+
 use tessera_core::{
     Actor, CreateRequest, Edit, Expiry, Lifecycle, LifecycleError, Standing, Status, TokenRecord,
     Write, code,
@@ -19,7 +21,7 @@ use crate::record::{Record, client_ip, scope_spec};
 #[wasm_bindgen]
 #[derive(Default)]
 pub struct RecordSet {
-    records: Vec<TokenRecord>,
+    records: Vec<Rc<TokenRecord>>,
 }
 
 #[wasm_bindgen]
@@ -32,14 +34,19 @@ impl RecordSet {
 
     /// Adds a record (consumed: its JavaScript handle is freed).
     pub fn push(&mut self, record: Record) {
-        self.records.push(record.inner);
+        self.records.push(Rc::new(record.inner));
     }
 }
 
 impl RecordSet {
     /// References to the records, as lifecycle operations read them.
     fn refs(&self) -> Vec<&TokenRecord> {
-        self.records.iter().collect()
+        self.records.iter().map(|r| &**r).collect()
+    }
+
+    /// A set of these records (shared with an index).
+    pub(crate) fn of(records: Vec<Rc<TokenRecord>>) -> Self {
+        Self { records }
     }
 }
 
