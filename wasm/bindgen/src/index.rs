@@ -15,7 +15,6 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::fail::{fail, millis};
 use crate::json;
-use crate::lifecycle::RecordSet;
 use crate::record::Record;
 
 /// A hasher for keys that are already uniform: SHA-256 outputs. It folds the
@@ -97,6 +96,15 @@ impl RecordIndex {
         self.user_entries(user_id)
             .iter()
             .map(|e| &*e.record)
+            .collect()
+    }
+
+    /// The user's records, shared with the index, in the order they were
+    /// stored.
+    pub(crate) fn user_shared(&self, user_id: &str) -> Vec<Rc<TokenRecord>> {
+        self.user_entries(user_id)
+            .iter()
+            .map(|e| Rc::clone(&e.record))
             .collect()
     }
 
@@ -227,18 +235,6 @@ impl RecordIndex {
         }
         out.push(']');
         out
-    }
-
-    /// The user's records as a set for a lifecycle operation: shared with
-    /// the index inside the module, with no JSON, no copy and no crossing
-    /// per record.
-    pub fn user_set(&self, user_id: &str) -> RecordSet {
-        RecordSet::of(
-            self.user_entries(user_id)
-                .iter()
-                .map(|e| Rc::clone(&e.record))
-                .collect(),
-        )
     }
 
     /// How many records the user holds.

@@ -43,10 +43,17 @@ impl RecordSet {
     fn refs(&self) -> Vec<&TokenRecord> {
         self.records.iter().map(|r| &**r).collect()
     }
+}
 
-    /// A set of these records (shared with an index).
-    pub(crate) fn of(records: Vec<Rc<TokenRecord>>) -> Self {
-        Self { records }
+#[wasm_bindgen]
+impl RecordIndex {
+    /// The user's records as a set for a lifecycle operation: shared with
+    /// the index inside the module, with no JSON, no copy and no crossing
+    /// per record.
+    pub fn user_set(&self, user_id: &str) -> RecordSet {
+        RecordSet {
+            records: self.user_shared(user_id),
+        }
     }
 }
 
