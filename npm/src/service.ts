@@ -304,9 +304,9 @@ export class TokenService {
   }
 
   /**
-   * `#acting` over a `MemoryStore`: the set is copied from its index inside
-   * the module (no JSON, no record crossing one by one), and the operation
-   * runs at once, without yielding.
+   * `#acting` over a `MemoryStore`: the set shares the records of its index
+   * inside the module (no JSON, no record crossing one by one), and the
+   * operation runs at once, without yielding.
    */
   #actingIndexed<T>(
     memory: MemoryFastPath,
@@ -539,8 +539,8 @@ export class TokenService {
     // The record and owner are handed over (and freed) by the call.
     const result =
       action === undefined
-        ? this.#deployment.authenticate_record(header, checked, owner, ip, now)
-        : this.#deployment.verify_record(header, checked, owner, action, resource, ip, now);
+        ? this.#deployment.authenticate_record(key, checked, owner, ip, now)
+        : this.#deployment.verify_record(key, checked, owner, action, resource, ip, now);
     if (result < 0 || record == null) {
       return deny(result < 0 ? codeAt(result) : "TOKEN_UNKNOWN");
     }

@@ -460,6 +460,20 @@ describe("a failing store fails closed", () => {
     await rejectsWith(tokens.list("u1"), "STORE_FAILED");
   });
 
+  test("a store that answers with another token's record never lets the token through", async () => {
+    const store = new MapStore();
+    const tokens = service(store, manualClock());
+    const { token } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
+    const other = await tokens.issue("u2", { name: "b", scope: { preset: "all" } });
+    const wrong = { ...store.records.get(other.record.id) };
+    store.getByHash = async () => wrong;
+    assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "TOKEN_UNKNOWN" });
+    await rejectsWith(tokens.authenticate(token), "TOKEN_UNKNOWN");
+    // And the record's own token still verifies through the same store.
+    store.getByHash = async (hash) => (hash === wrong.hash ? wrong : null);
+    assert.equal((await tokens.verify(other.token, { action: "apps.read" })).tokenId, other.record.id);
+  });
+
   test("a corrupt record is refused, not half-read", async () => {
     const store = new MapStore();
     const tokens = service(store, manualClock());

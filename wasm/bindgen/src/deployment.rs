@@ -1,6 +1,8 @@
 //! A deployment as a JavaScript object: issue, verify and rotate.
 
-use tessera_core::{CatalogEntry, DeploymentConfig, Policy, Request, Scope, Standing, code};
+use tessera_core::{
+    CatalogEntry, DeploymentConfig, Policy, Request, Scope, Standing, TokenHash, code,
+};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -92,14 +94,16 @@ impl Deployment {
         }
     }
 
-    /// Verifies `input` against the record the store returned for its hash
-    /// (`None` when there was none) and its user's standing (`None` for a
-    /// store without users: enabled). Returns 1 when last-used is worth
-    /// writing, 0 when not, or `-1 - i` for the `i`-th code.
+    /// Verifies the token whose `lookup_key` is `key` against the record the
+    /// store returned for it (`None` when there was none) and its user's
+    /// standing (`None` for a store without users: enabled). Returns 1 when
+    /// last-used is worth writing, 0 when not, or `-1 - i` for the `i`-th
+    /// code. Taking the key rather than the token again spares a second
+    /// parse and hash.
     #[allow(clippy::too_many_arguments)] // The request's parts, flat.
     pub fn verify_record(
         &self,
-        input: &str,
+        key: &str,
         record: Option<Record>,
         owner: Option<Owner>,
         action: &str,
@@ -107,15 +111,13 @@ impl Deployment {
         ip: Option<String>,
         now: f64,
     ) -> i32 {
-        let presented = match self.inner.parse(input) {
-            Ok(presented) => presented,
-            Err(error) => return denial(error.code()),
+        let Some(hash) = TokenHash::from_hex(key) else {
+            return denial(code::BAD_REQUEST);
         };
         let ip = match client_ip(ip.as_deref()) {
             Ok(ip) => ip,
             Err(code) => return denial(code),
         };
-        let hash = self.inner.hash(&presented);
         let request = Request {
             action,
             resource: resource.as_deref(),
@@ -131,27 +133,25 @@ impl Deployment {
         }
     }
 
-    /// Authenticates `input` against the record the store returned for its
-    /// hash (`None` when there was none): any active, unexpired token,
-    /// whatever its scope. Returns 1 when last-used is worth writing, 0 when
-    /// not, or `-1 - i` for the `i`-th code.
+    /// Authenticates the token whose `lookup_key` is `key` against the
+    /// record the store returned for it (`None` when there was none): any
+    /// active, unexpired token, whatever its scope. Returns 1 when last-used
+    /// is worth writing, 0 when not, or `-1 - i` for the `i`-th code.
     pub fn authenticate_record(
         &self,
-        input: &str,
+        key: &str,
         record: Option<Record>,
         owner: Option<Owner>,
         ip: Option<String>,
         now: f64,
     ) -> i32 {
-        let presented = match self.inner.parse(input) {
-            Ok(presented) => presented,
-            Err(error) => return denial(error.code()),
+        let Some(hash) = TokenHash::from_hex(key) else {
+            return denial(code::BAD_REQUEST);
         };
         let ip = match client_ip(ip.as_deref()) {
             Ok(ip) => ip,
             Err(code) => return denial(code),
         };
-        let hash = self.inner.hash(&presented);
         let now = millis(now);
         match self.inner.authenticate(
             &hash,
