@@ -8,7 +8,7 @@
  */
 
 import { ApiError, api, messageOf, signedIn } from "./api.js";
-import { announce, byId, fieldError, make, timeElement } from "./dom.js";
+import { announce, byId, entriesOf, fieldError, make, timeElement } from "./dom.js";
 import { showToken } from "./shown.js";
 import { askDeleteAt } from "./list.js";
 
@@ -234,7 +234,7 @@ async function issue() {
     return;
   }
   fieldError(ui.issueError, ui.issueName, null);
-  const allowedIps = ui.issueAllowedIps.value.split(/[\s,]+/).filter((entry) => entry !== "");
+  const allowedIps = entriesOf(ui.issueAllowedIps);
   ui.issueSubmit.disabled = true;
   try {
     const created = /** @type {{ token: string, record: TokenInfo }} */ (

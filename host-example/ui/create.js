@@ -7,7 +7,7 @@
  */
 
 import { ApiError, api, messageOf, signedIn } from "./api.js";
-import { fieldError, make } from "./dom.js";
+import { entriesOf, fieldError, make } from "./dom.js";
 import { loadTokens, syncLimit } from "./list.js";
 import { showToken } from "./shown.js";
 import { data, ui } from "./page.js";
@@ -231,15 +231,6 @@ function readScope() {
   return { actions };
 }
 
-/**
- * The allowed IP ranges as typed: one per line or separated by commas or
- * spaces. The server checks each (`IPS_INVALID` names the bad one).
- * @returns {string[]}
- */
-function readAllowedIps() {
-  return ui.allowedIps.value.split(/[\s,]+/).filter((entry) => entry !== "");
-}
-
 /** @param {SubmitEvent} event */
 export async function generate(event) {
   event.preventDefault();
@@ -257,7 +248,7 @@ export async function generate(event) {
   /** @type {Record<string, unknown>} */
   const body = { name, expires, scope };
   if (description) body.description = description;
-  const allowedIps = readAllowedIps();
+  const allowedIps = entriesOf(ui.allowedIps); // the server checks each (IPS_INVALID names the bad one)
   if (allowedIps.length > 0) body.allowedIps = allowedIps;
 
   ui.generateSubmit.disabled = true;

@@ -90,3 +90,12 @@ export function scopeText(scope) {
   return text;
 }
 
+/**
+ * The entries typed into a field: one per line or separated by commas or
+ * spaces (allowed IP ranges). The server checks each.
+ * @param {HTMLInputElement | HTMLTextAreaElement} field
+ * @returns {string[]}
+ */
+export function entriesOf(field) {
+  return field.value.split(/[\s,]+/).filter((entry) => entry !== "");
+}
