@@ -304,7 +304,8 @@ impl AllowedIps {
             return Err(IpsError::TooMany);
         }
         // Sorted by insertion, without duplicates: at most MAX_RANGES
-        // entries, and no sorting machinery in the WebAssembly modules.
+        // entries, and smaller in the WebAssembly modules than a copy of
+        // `order::sort_by` for ranges (about 300 bytes gzipped in the filter).
         let mut ranges: Vec<IpRange> = Vec::with_capacity(entries.len());
         for (index, entry) in entries.iter().enumerate() {
             let range = IpRange::parse(entry.as_ref(), index)?;

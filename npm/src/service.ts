@@ -281,12 +281,12 @@ export class TokenService {
     read: (json: string) => T,
     seen?: (records: StoredRecord[]) => void,
   ): Promise<T> {
-    const [userId, tokenId, ip] = actorOf(actor);
-    args.string(userId, "userId");
     const memory = this.#memory;
     if (memory !== undefined && seen === undefined) {
-      return this.#actingIndexed(memory, userId, tokenId, ip, run, read);
+      return this.#actingIndexed(memory, actor, run, read);
     }
+    const [userId, tokenId, ip] = actorOf(actor);
+    args.string(userId, "userId");
     const records = await this.#stored(() => this.#store.listByUser(userId));
     if (!Array.isArray(records)) {
       throw denialError("STORE_FAILED");
@@ -310,12 +310,12 @@ export class TokenService {
    */
   #actingIndexed<T>(
     memory: MemoryFastPath,
-    userId: string,
-    tokenId: string | undefined,
-    ip: string | undefined,
+    actor: Actor,
     run: (set: RecordSet, userId: string, tokenId: string | undefined, ip: string | undefined) => string,
     read: (json: string) => T,
   ): T {
+    const [userId, tokenId, ip] = actorOf(actor);
+    args.string(userId, "userId");
     const set = memory.index.user_set(userId);
     try {
       return read(call(() => run(set, userId, tokenId, ip)));
@@ -344,9 +344,7 @@ export class TokenService {
       if (memory !== undefined) {
         // A MemoryStore: decided and each write's record-as-read noted in
         // one synchronous stretch, so nothing can change in between.
-        const [userId, tokenId, ip] = actorOf(actor);
-        args.string(userId, "userId");
-        out = this.#actingIndexed(memory, userId, tokenId, ip, run, read);
+        out = this.#actingIndexed(memory, actor, run, read);
         writes = writesOf(out).map((write) => ({ ...write, expected: memory.storedNow(writeId(write)) }));
       } else {
         let before = new Map<string, StoredRecord>();

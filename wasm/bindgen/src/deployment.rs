@@ -1,5 +1,7 @@
 //! A deployment as a JavaScript object: issue, verify and rotate.
 
+use core::net::IpAddr;
+
 use tessera_core::{
     CatalogEntry, DeploymentConfig, Policy, Request, Scope, Standing, TokenHash, code,
 };
@@ -111,11 +113,8 @@ impl Deployment {
         ip: Option<String>,
         now: f64,
     ) -> i32 {
-        let Some(hash) = TokenHash::from_hex(key) else {
-            return denial(code::BAD_REQUEST);
-        };
-        let ip = match client_ip(ip.as_deref()) {
-            Ok(ip) => ip,
+        let (hash, ip) = match keyed(key, ip.as_deref()) {
+            Ok(read) => read,
             Err(code) => return denial(code),
         };
         let request = Request {
@@ -145,11 +144,8 @@ impl Deployment {
         ip: Option<String>,
         now: f64,
     ) -> i32 {
-        let Some(hash) = TokenHash::from_hex(key) else {
-            return denial(code::BAD_REQUEST);
-        };
-        let ip = match client_ip(ip.as_deref()) {
-            Ok(ip) => ip,
+        let (hash, ip) = match keyed(key, ip.as_deref()) {
+            Ok(read) => read,
             Err(code) => return denial(code),
         };
         let now = millis(now);
@@ -231,4 +227,11 @@ impl Deployment {
         let b = checked_scope(&self.inner, b_preset, b_actions, b_resources)?;
         Ok(a.is_subset(&b, self.inner.catalog()))
     }
+}
+
+/// A lookup key and a client address as the store path passes them: a key
+/// that is not 64 hex digits is the adapter's own mistake (`BAD_REQUEST`).
+fn keyed(key: &str, ip: Option<&str>) -> Result<(TokenHash, Option<IpAddr>), &'static str> {
+    let hash = TokenHash::from_hex(key).ok_or(code::BAD_REQUEST)?;
+    Ok((hash, client_ip(ip)?))
 }

@@ -74,6 +74,10 @@ impl RecordIndex {
         &self.users[place.user as usize][place.at as usize]
     }
 
+    fn entry_mut(&mut self, place: Place) -> &mut Entry {
+        &mut self.users[place.user as usize][place.at as usize]
+    }
+
     fn entry_by_hash(&self, hash: &TokenHash) -> Option<&Entry> {
         self.by_hash.get(hash).map(|&place| self.entry(place))
     }
@@ -87,16 +91,8 @@ impl RecordIndex {
     pub(crate) fn touch_hash(&mut self, hash: &TokenHash, now: i64) {
         if let Some(&place) = self.by_hash.get(hash) {
             // Copied first only if a set still shares it.
-            Rc::make_mut(&mut self.users[place.user as usize][place.at as usize].record).touch(now);
+            Rc::make_mut(&mut self.entry_mut(place).record).touch(now);
         }
-    }
-
-    /// The user's records, in the order they were stored.
-    pub(crate) fn user_records(&self, user_id: &str) -> Vec<&TokenRecord> {
-        self.user_entries(user_id)
-            .iter()
-            .map(|e| &*e.record)
-            .collect()
     }
 
     /// The user's records, shared with the index, in the order they were
@@ -133,7 +129,7 @@ impl RecordIndex {
             self.by_hash.remove(&old_hash);
             self.by_hash.insert(*record.hash(), place);
             self.by_id.insert(record.id().into(), *record.hash());
-            let entry = &mut self.users[place.user as usize][place.at as usize];
+            let entry = self.entry_mut(place);
             entry.record = Rc::new(record);
             return Ok(entry.slot);
         }

@@ -236,8 +236,16 @@ impl Deployment {
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
-        let records = index.user_records(user_id);
-        let minted = self.create(&records, user_id, token_id, ip, request, now, entropy_bytes)?;
+        let set = index.user_set(user_id);
+        let minted = self.create(
+            &set.refs(),
+            user_id,
+            token_id,
+            ip,
+            request,
+            now,
+            entropy_bytes,
+        )?;
         // A creation writes the new record and nothing else.
         let [Write::Put(record)] = minted.writes.as_slice() else {
             return Err(fail(
