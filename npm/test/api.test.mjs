@@ -313,6 +313,33 @@ for (const [kind, makeStore] of STORES) {
       assert.equal((await tokens.check(ann.token, { action: "apps.read" })).ok, true, "ann's token is untouched");
     });
 
+    test("a token that has since been deactivated, has expired or was rotated out acts on nothing", async () => {
+      const clock = manualClock();
+      const tokens = service(makeStore(), clock, { catalog: MANAGED });
+      const target = await tokens.issue("u1", { name: "target", scope: { preset: "all" } });
+      const acting = await tokens.issue("u1", { name: "acting", expires: { days: 1 }, scope: { preset: "all" } });
+      const attempts = (actor) => [
+        tokens.get(actor, target.record.id),
+        tokens.list(actor),
+        tokens.rename(actor, target.record.id, { name: "taken" }),
+        tokens.setStatus(actor, target.record.id, "inactive"),
+        tokens.rotate(actor, target.record.id),
+        tokens.delete(actor, target.record.id),
+      ];
+      const actor = await tokens.authenticate(acting.token);
+      await tokens.setStatus("u1", acting.record.id, "inactive");
+      for (const attempt of attempts(actor)) await rejectsWith(attempt, "TOKEN_INACTIVE");
+      await tokens.setStatus("u1", acting.record.id, "active");
+      const rotated = await tokens.rotate("u1", acting.record.id);
+      for (const attempt of attempts(actor)) await rejectsWith(attempt, "TOKEN_EXPIRED");
+      const next = await tokens.authenticate(rotated.token);
+      clock.now += 2 * DAY;
+      for (const attempt of attempts(next)) await rejectsWith(attempt, "TOKEN_EXPIRED");
+      const kept = await tokens.get("u1", target.record.id);
+      assert.equal(kept.name, "target");
+      assert.equal(kept.status, "active");
+    });
+
     test("a narrow token cannot rotate, re-activate or delete a wider one", async () => {
       const clock = manualClock();
       const tokens = service(makeStore(), clock, { catalog: MANAGED });
