@@ -45,11 +45,18 @@ fn a_token_is_shown_once_and_never_listed() {
 #[test]
 fn passwords_and_tokens_authenticate_where_each_is_accepted() {
     let (_dir, server, ann) = setup("auth-kinds");
-    let (token, record) = create(&server, &ann, r#"{"name":"r","scope":{"preset":"read"}}"#);
+    let (token, record) = create(
+        &server,
+        &ann,
+        r#"{"name":"r","expires":{"days":3},"scope":{"preset":"read"}}"#,
+    );
     let whoami = server.send("GET", "/api/whoami", Some(&bearer(&token)), None);
     assert_eq!(whoami.status, 200);
     assert_eq!(whoami.json()["userId"], "ann");
     assert_eq!(whoami.json()["tokenId"], record["id"]);
+    assert_eq!(whoami.json()["scope"], record["scope"]);
+    assert!(record["expiresAt"].is_i64());
+    assert_eq!(whoami.json()["expiresAt"], record["expiresAt"]);
     let user_token = server.send(
         "GET",
         "/api/whoami",

@@ -185,3 +185,72 @@ fn without_a_cache_the_server_reads_every_record() {
     );
     assert_eq!(whoami(&server, &token), 401);
 }
+
+/// The plugin keeps the records it read by hash decoded between calls; a
+/// record whose stored JSON changed in any way (here by another writer,
+/// straight into the database) is decoded again at the next verification.
+#[test]
+fn the_plugin_decodes_a_record_again_whenever_its_stored_json_changed() {
+    use serde_json::Value;
+    use tessera_host::db::{Db, Origin, TokenWrite};
+    use tessera_host::plugin::{Actor, Expiry, IssueRequest, Plugin};
+
+    const NOW: i64 = 1_800_000_000_000;
+    let db = Arc::new(Db::in_memory().expect("database"));
+    let plugin = Plugin::new(
+        db.clone(),
+        tessera_host::config::default_config().to_string(),
+    )
+    .expect("plugin");
+    let issue = |scope: &str, entropy: u8| {
+        let request = IssueRequest {
+            name: "t".into(),
+            description: None,
+            expires: Expiry::Days(30),
+            scope: scope.into(),
+            allowed_ips: Vec::new(),
+        };
+        let actor = Actor::user("ann", tessera_core::Standing::OWNER);
+        let issued = plugin
+            .issue(&Origin::operator(0), &actor, &request, NOW, &[entropy; 32])
+            .expect("no trap")
+            .expect("issued");
+        let id = serde_json::from_str::<Value>(&issued.record).expect("record")["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        (issued.token, id)
+    };
+    let (token, id) = issue(r#"{"preset":"read"}"#, 1);
+    let (_, wide) = issue(r#"{"preset":"all"}"#, 2);
+    let verify = |token: &str| {
+        plugin
+            .verify(&format!("Bearer {token}"), None, None, NOW)
+            .expect("no trap")
+    };
+    let rewrite = |change: &dyn Fn(&mut Value)| {
+        let stored = db.token_by_id(&id).expect("read").expect("stored");
+        let mut record: Value = serde_json::from_str(&stored.json).expect("JSON");
+        change(&mut record);
+        let mut stored = stored;
+        stored.json = record.to_string();
+        db.apply_writes(&[TokenWrite::Put(stored)], &Origin::operator(0))
+            .expect("write");
+    };
+    let read_scope = verify(&token).expect("valid").scope;
+    assert_eq!(verify(&token).expect("valid again").scope, read_scope);
+
+    rewrite(&|record| record["status"] = "inactive".into());
+    let refused = verify(&token).expect_err("an inactive token is refused");
+    assert_eq!(refused.code, tessera_core::code::TOKEN_INACTIVE);
+    rewrite(&|record| record["status"] = "active".into());
+    assert_eq!(verify(&token).expect("active again").scope, read_scope);
+
+    let wide_scope = serde_json::from_str::<Value>(&db.token_by_id(&wide).unwrap().unwrap().json)
+        .unwrap()["scope"]
+        .clone();
+    rewrite(&|record| record["scope"] = wide_scope.clone());
+    let widened = verify(&token).expect("valid").scope;
+    assert_ne!(widened, read_scope);
+    assert_eq!(serde_json::from_str::<Value>(&widened).unwrap(), wide_scope);
+}

@@ -20,7 +20,7 @@ use tessera_core::{Enablement, Standing};
 
 pub use self::audit::{ActorKind, Entry, EntryActor, NewEvent, Origin, Page, Query};
 pub use self::postgres::{POOL_SIZE as POSTGRES_POOL_SIZE, Postgres};
-pub use self::sqlite::Sqlite;
+pub use self::sqlite::{CommitMark, Sqlite};
 pub use self::webhooks::Webhook;
 
 /// A stored token: the indexed columns and the record JSON.
@@ -258,6 +258,15 @@ impl Db {
         match self {
             Db::Sqlite(db) => db.data_version(),
             Db::Postgres(_) => anyhow::bail!("PostgreSQL has no data_version"),
+        }
+    }
+
+    /// SQLite's commit mark (see [`CommitMark`]); `None` on
+    /// PostgreSQL.
+    pub fn commit_mark(&self) -> Option<CommitMark> {
+        match self {
+            Db::Sqlite(db) => db.commit_mark(),
+            Db::Postgres(_) => None,
         }
     }
 

@@ -143,7 +143,11 @@ const MIGRATIONS: &[&str] = &[
      ) STRICT;",
 ];
 
+mod wal_index;
 mod webhooks;
+
+pub use self::wal_index::CommitMark;
+use self::wal_index::WalIndex;
 
 use super::audit::{self, Columns, Entry, NewEvent, Origin, Page, Query};
 use super::{Changes, FoundToken, Session, StoredToken, TokenWrite, User};
@@ -216,6 +220,8 @@ fn read_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 /// A SQLite database.
 pub struct Sqlite {
     conn: Mutex<Connection>,
+    /// The `-shm` file, to see commits without a lock; `None` in memory.
+    wal_index: Option<WalIndex>,
 }
 
 impl Sqlite {
@@ -241,6 +247,7 @@ impl Sqlite {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
         Ok(Self {
+            wal_index: WalIndex::open(&conn),
             conn: Mutex::new(conn),
         })
     }
@@ -365,6 +372,13 @@ impl Sqlite {
             .conn()
             .prepare_cached("PRAGMA data_version")?
             .query_row([], |row| row.get(0))?)
+    }
+
+    /// A mark that moves with every commit of any connection, this one's
+    /// included, read without a lock (see [`CommitMark`]); `None` when the
+    /// database has no WAL index to read, or it cannot be read now.
+    pub fn commit_mark(&self) -> Option<CommitMark> {
+        self.wal_index.as_ref()?.mark()
     }
 
     /// A page of the change feed after `after` (see [`super::Changes`]).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use serde_json::value::RawValue;
 
@@ -39,13 +39,24 @@ pub async fn whoami(
         ));
     };
     let scope = RawValue::from_string(scope).map_err(|e| ApiError::internal(&e.into()))?;
-    Ok(axum::Json(json!({
-        "userId": caller.user,
-        "tokenId": token_id,
-        "scope": scope,
-        "expiresAt": expires_at,
-    }))
+    Ok(axum::Json(WhoAmI {
+        user_id: &caller.user,
+        token_id: &token_id,
+        scope: &scope,
+        expires_at,
+    })
     .into_response())
+}
+
+/// The answer of `GET /api/whoami`. Written straight from the plugin's
+/// JSON scope: a `json!` value would parse the scope again to hold it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WhoAmI<'a> {
+    user_id: &'a str,
+    token_id: &'a str,
+    scope: &'a RawValue,
+    expires_at: Option<i64>,
 }
 
 /// `GET /api/policy`: the deployment's limits on tokens (whether they may

@@ -4,9 +4,13 @@
 //! The cache never serves a record a committed change has made stale:
 //! - changes made through this process evict what they wrote before the
 //!   write is acknowledged;
-//! - on SQLite, every lookup first asks `PRAGMA data_version`, which moves
-//!   when any other connection (another process: a CLI, a second host)
-//!   commits, and the whole cache is dropped when it moved;
+//! - on SQLite, every lookup first reads the WAL index header, which moves
+//!   with every commit of any connection (see [`crate::db::CommitMark`]).
+//!   When it has moved, `PRAGMA data_version` tells whether another
+//!   connection (another process: a CLI, a second host) committed, and the
+//!   whole cache is dropped if so; the process's own commits evict what
+//!   they wrote themselves. While the header stays put no lock is taken;
+//!   a database without a header to read asks `data_version` every time;
 //! - on PostgreSQL, a trigger sends the hash of every changed or deleted
 //!   token with `NOTIFY`; a listener connection evicts it. While that
 //!   connection is down the cache is bypassed, and it starts empty again
@@ -25,7 +29,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::db::{Db, FoundToken, Origin, StoredToken, TokenWrite};
+use crate::db::{CommitMark, Db, FoundToken, Origin, StoredToken, TokenWrite};
 
 pub use self::cache::Cache;
 use self::touches::Touches;
@@ -50,10 +54,18 @@ struct Cached {
 
 /// How the cache learns of changes made elsewhere.
 enum Freshness {
-    /// SQLite: the `data_version` the cache's content was read under.
-    DataVersion(Mutex<Option<i64>>),
+    /// SQLite: what the cache's content was checked against.
+    DataVersion(Mutex<Seen>),
     /// PostgreSQL: whether the listener is connected and listening.
     Notifications(Arc<AtomicBool>),
+}
+
+/// What a SQLite cache last checked: the commit mark read just before it
+/// asked `data_version`, and the answer.
+#[derive(Default)]
+struct Seen {
+    mark: Option<CommitMark>,
+    version: Option<i64>,
 }
 
 /// The answer of a lookup that may not do I/O.
@@ -79,7 +91,7 @@ impl Records {
         let touches = Arc::new(Touches::new());
         let stop = Arc::new(AtomicBool::new(false));
         let freshness = match &*db {
-            Db::Sqlite(_) => Freshness::DataVersion(Mutex::new(None)),
+            Db::Sqlite(_) => Freshness::DataVersion(Mutex::default()),
             Db::Postgres(_) => {
                 let live = Arc::new(AtomicBool::new(false));
                 listen::spawn(db.clone(), cache.clone(), live.clone(), stop.clone());
@@ -117,11 +129,20 @@ impl Records {
         };
         match &cached.freshness {
             Freshness::DataVersion(seen) => {
-                let version = self.db.data_version()?;
+                // The mark is read before anything else: a commit that
+                // completes after this read moves it away from what `seen`
+                // keeps, so the next lookup asks again.
+                let mark = self.db.commit_mark();
                 let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-                if *seen != Some(version) {
-                    cached.cache.flush();
-                    *seen = Some(version);
+                if mark.is_none() || seen.mark != mark {
+                    let version = self.db.data_version()?;
+                    if seen.version != Some(version) {
+                        cached.cache.flush();
+                    }
+                    *seen = Seen {
+                        mark,
+                        version: Some(version),
+                    };
                 }
                 Ok(Some(cached.cache.epoch()))
             }
@@ -436,5 +457,110 @@ mod tests {
             db.token_by_id("a").unwrap().unwrap().json,
             r#"{"lastUsedAt":7}"#
         );
+    }
+
+    /// A fresh directory of this test process.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("tessera-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn own_commits_keep_the_cache_and_others_drop_it() {
+        let dir = scratch("own-commits");
+        let path = dir.join("t.db");
+        let records = Records::cached(Arc::new(Db::open(&path).unwrap()), 100);
+        let origin = crate::db::Origin::operator(0);
+        records
+            .apply(&[TokenWrite::Put(token("a", "{}"))], &origin)
+            .unwrap();
+        assert!(found(&records, "hash-a").is_some());
+        // This process's own write of another token moves the WAL index,
+        // but `data_version` says no other connection wrote: `a` stays.
+        records
+            .apply(&[TokenWrite::Put(token("b", "{}"))], &origin)
+            .unwrap();
+        assert!(found(&records, "hash-b").is_some());
+        assert_eq!(records.cached_len(), 2);
+        // Another connection's write of an unrelated token drops it all.
+        let other = Sqlite::open(&path).unwrap();
+        other
+            .apply_writes(&[TokenWrite::Put(token("c", "{}"))], &origin)
+            .unwrap();
+        assert!(found(&records, "hash-c").is_some());
+        assert_eq!(records.cached_len(), 1);
+        drop((records, other));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Another connection deletes cached tokens one by one while two
+    /// threads keep looking them up: once a deletion has returned, no
+    /// lookup that starts afterwards finds the token.
+    #[test]
+    fn a_deletion_acknowledged_elsewhere_is_never_served_from_the_cache() {
+        use std::sync::atomic::AtomicUsize;
+        const TOKENS: usize = 40;
+        let dir = scratch("acknowledged");
+        let path = dir.join("t.db");
+        let records = Arc::new(Records::cached(Arc::new(Db::open(&path).unwrap()), 1000));
+        let origin = crate::db::Origin::operator(0);
+        let ids: Vec<String> = (0..TOKENS).map(|n| format!("t{n}")).collect();
+        for id in &ids {
+            records
+                .apply(&[TokenWrite::Put(token(id, "{}"))], &origin)
+                .unwrap();
+            assert!(found(&records, &format!("hash-{id}")).is_some());
+        }
+        assert_eq!(records.cached_len(), TOKENS);
+        let acknowledged = Arc::new(AtomicUsize::new(0));
+        let readers: Vec<_> = (0..2)
+            .map(|reader| {
+                let (records, acknowledged) = (records.clone(), acknowledged.clone());
+                std::thread::spawn(move || {
+                    let mut lookups = 0u32;
+                    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+                    loop {
+                        let done = acknowledged.load(Ordering::Acquire);
+                        if done == TOKENS || std::time::Instant::now() > deadline {
+                            return lookups;
+                        }
+                        // The last token deleted, and one still there (kept
+                        // hot in the cache).
+                        if done > 0 {
+                            let gone = format!("hash-t{}", done - 1);
+                            assert_eq!(
+                                found(&records, &gone),
+                                None,
+                                "{gone} served after its deletion"
+                            );
+                        }
+                        let live = format!(
+                            "hash-t{}",
+                            done + (lookups as usize + reader) % (TOKENS - done)
+                        );
+                        found(&records, &live);
+                        lookups += 1;
+                    }
+                })
+            })
+            .collect();
+        let other = Sqlite::open(&path).unwrap();
+        for (n, id) in ids.iter().enumerate() {
+            std::thread::sleep(Duration::from_millis(2));
+            other
+                .apply_writes(&[TokenWrite::Delete(id.clone())], &origin)
+                .unwrap();
+            acknowledged.store(n + 1, Ordering::Release);
+        }
+        for reader in readers {
+            assert!(reader.join().unwrap() > 0, "the reader looked nothing up");
+        }
+        for id in &ids {
+            assert_eq!(found(&records, &format!("hash-{id}")), None);
+        }
+        drop((records, other));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

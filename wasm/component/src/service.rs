@@ -70,7 +70,10 @@ fn public_list(records: &[&TokenRecord]) -> Result<Vec<String>, TokenError> {
 
 /// A token actor's hash and what the store found under it: the record and
 /// its user's standing.
-type Looked = (tessera_core::TokenHash, Option<(TokenRecord, Standing)>);
+type Looked = (
+    tessera_core::TokenHash,
+    Option<(std::rc::Rc<records::Decoded>, Standing)>,
+);
 
 /// Who acts beside a token: a user, an administrator on another user's
 /// tokens, or an issuer creating a token for a user.
@@ -141,7 +144,7 @@ impl Resolved {
                 let presented = d.parse(&token.credential).map_err(coded)?;
                 let hash = d.hash(&presented);
                 let found = records::by_hash(&hash.to_hex())?;
-                let user_id = found.as_ref().map(|(r, _)| r.user_id().to_string());
+                let user_id = found.as_ref().map(|(r, _)| r.record.user_id().to_string());
                 let owner = found.as_ref().map_or(Standing::OWNER, |(_, owner)| *owner);
                 (Some((hash, found)), user_id, owner)
             }
@@ -165,7 +168,7 @@ impl Resolved {
     fn actor(&self, d: &Deployment, now: i64) -> Result<Actor<'_>, TokenError> {
         let user_id = self.user_id.as_deref().unwrap_or_default();
         if let Some((hash, found)) = &self.token {
-            let record = found.as_ref().map(|(record, _)| record);
+            let record = found.as_ref().map(|(decoded, _)| &decoded.record);
             let token = d
                 .authenticate(hash, record, self.standing, self.ip, now)
                 .map_err(coded)?;
@@ -243,7 +246,8 @@ impl Guest for Plugin {
         let presented = d.parse(&input).map_err(coded)?;
         let hash = d.hash(&presented);
         let found = records::by_hash(&hash.to_hex())?;
-        let record = found.as_ref().map(|(record, _)| record);
+        let decoded = found.as_ref().map(|(decoded, _)| decoded);
+        let record = decoded.map(|decoded| &decoded.record);
         let owner = found.as_ref().map_or(Standing::OWNER, |(_, owner)| *owner);
         let (principal, touch) = match &request {
             Some(request) => {
@@ -275,7 +279,12 @@ impl Guest for Plugin {
         Ok(Principal {
             user_id: principal.user_id.into(),
             token_id: principal.token_id.into(),
-            scope: serde_json::to_string(principal.scope).map_err(|e| fail(code::INTERNAL, e))?,
+            scope: match decoded {
+                Some(decoded) => decoded.scope_json(principal.scope)?,
+                None => {
+                    serde_json::to_string(principal.scope).map_err(|e| fail(code::INTERNAL, e))?
+                }
+            },
             expires_at: record.and_then(TokenRecord::expires_at),
         })
     }

@@ -1,0 +1,139 @@
+//! A cheap answer to "has any connection committed since?": the header of
+//! SQLite's WAL index, read from the `-shm` file.
+//!
+//! In WAL mode every commit, by any connection of any process, rewrites
+//! the WAL index header in the shared `-shm` file: its change counter goes
+//! up and its frame count, frame checksum and salts move with the log. A
+//! header read twice with the same bytes means that no commit completed in
+//! between. Reading it is one `pread` and takes no lock, where `PRAGMA
+//! data_version` opens a read transaction and takes file locks.
+//!
+//! A commit writes the header's second copy first and the first copy
+//! last, and returns only after both; this module reads the first copy.
+//! A read that races a commit may mix old and new words: it then differs
+//! from the old header unless every changed word was still old, that is,
+//! unless the commit had not finished (and so had not been acknowledged
+//! to anyone) when the read began.
+//!
+//! The file is read with `pread` rather than mapped: a file truncated under
+//! a mapping would kill the process on the next read, where a short read
+//! here only means "unknown" and the caller asks SQLite instead.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use rusqlite::Connection;
+
+/// The size of one copy of the WAL index header (`WalIndexHdr`).
+const HEADER_LEN: usize = 48;
+
+/// `iVersion` of every WAL index SQLite has written since 3.7.0.
+const INDEX_VERSION: u32 = 3_007_000;
+
+/// One read of the WAL index header. Two equal marks mean no commit
+/// completed between the two reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitMark([u8; HEADER_LEN]);
+
+/// The `-shm` file of a database in WAL mode, open for reading.
+pub struct WalIndex {
+    file: File,
+}
+
+impl WalIndex {
+    /// Opens the WAL index of `conn`'s main database; `None` when the
+    /// database is not a file in WAL mode (in memory, or another journal
+    /// mode), so that callers fall back to asking SQLite.
+    pub fn open(conn: &Connection) -> Option<Self> {
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .ok()?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return None;
+        }
+        // SQLite's own full name of the file (symbolic links resolved), to
+        // which it appends `-shm` itself.
+        let path = conn.path().filter(|path| !path.is_empty())?;
+        let file = File::open(format!("{path}-shm")).ok()?;
+        let index = Self { file };
+        index.mark().map(|_| index)
+    }
+
+    /// The header as it is now; `None` when it cannot be read whole or is
+    /// not an initialised index of a version this module knows.
+    pub fn mark(&self) -> Option<CommitMark> {
+        let mut header = [0u8; HEADER_LEN];
+        self.file.read_exact_at(&mut header, 0).ok()?;
+        let word = |at: usize| {
+            u32::from_ne_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+        };
+        // iVersion at 0; isInit, the byte after iChange, at 12.
+        (word(0) == INDEX_VERSION && header[12] == 1).then_some(CommitMark(header))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory of this test process.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("tessera-wal-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn open(path: &std::path::Path) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+            .unwrap();
+        conn
+    }
+
+    #[test]
+    fn every_commit_moves_the_mark_and_reads_do_not() {
+        let dir = scratch("commits");
+        let path = dir.join("db.sqlite");
+        let ours = open(&path);
+        let theirs = open(&path);
+        let index = WalIndex::open(&ours).expect("a WAL index");
+        let first = index.mark().unwrap();
+        let count = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+                .unwrap()
+        };
+        count(&ours);
+        count(&theirs);
+        assert_eq!(index.mark(), Some(first), "reads commit nothing");
+        theirs.execute("INSERT INTO t VALUES (1)", []).unwrap();
+        let second = index.mark().unwrap();
+        assert_ne!(second, first, "another connection's commit");
+        ours.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        let third = index.mark().unwrap();
+        assert_ne!(third, second, "our own commit");
+        // A checkpoint that restarts the log still leaves a new mark for the
+        // next commit, never an old one back.
+        theirs
+            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+            .unwrap();
+        theirs.execute("INSERT INTO t VALUES (3)", []).unwrap();
+        let fourth = index.mark().unwrap();
+        assert!(![first, second, third].contains(&fourth));
+        drop((ours, theirs, index));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn no_index_without_a_wal_file() {
+        let memory = Connection::open_in_memory().unwrap();
+        assert!(WalIndex::open(&memory).is_none());
+        let dir = scratch("rollback");
+        let conn = Connection::open(dir.join("rollback.sqlite")).unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        assert!(WalIndex::open(&conn).is_none());
+        drop(conn);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
