@@ -51,8 +51,9 @@ impl WalIndex {
         if !mode.eq_ignore_ascii_case("wal") {
             return None;
         }
-        // SQLite's own full name of the file (symbolic links resolved), to
-        // which it appends `-shm` itself.
+        // The name SQLite opened the database by: the full path, symbolic
+        // links resolved. SQLite names the index by appending `-shm` to this
+        // very string, so the file read here is the one its readers map.
         let path = conn.path().filter(|path| !path.is_empty())?;
         let file = File::open(format!("{path}-shm")).ok()?;
         let index = Self { file };
@@ -121,6 +122,24 @@ mod tests {
         theirs.execute("INSERT INTO t VALUES (3)", []).unwrap();
         let fourth = index.mark().unwrap();
         assert!(![first, second, third].contains(&fourth));
+        drop((ours, theirs, index));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_database_opened_through_a_symbolic_link_reads_the_real_index() {
+        let dir = scratch("symlink");
+        let real = dir.join("real.sqlite");
+        let link = dir.join("link.sqlite");
+        let theirs = open(&real);
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        // A stale file beside the link must not be taken for the index.
+        std::fs::write(dir.join("link.sqlite-shm"), [0u8; 136]).unwrap();
+        let ours = open(&link);
+        let index = WalIndex::open(&ours).expect("the real file's index");
+        let before = index.mark().unwrap();
+        theirs.execute("INSERT INTO t VALUES (1)", []).unwrap();
+        assert_ne!(index.mark().unwrap(), before);
         drop((ours, theirs, index));
         std::fs::remove_dir_all(&dir).unwrap();
     }
