@@ -220,7 +220,9 @@ fn read_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 /// A SQLite database.
 pub struct Sqlite {
     conn: Mutex<Connection>,
-    /// The `-shm` file, to see commits without a lock; `None` in memory.
+    /// The `-shm` file, to see commits without a database lock; `None` in
+    /// memory, outside WAL mode, or when its header could not be read at
+    /// open.
     wal_index: Option<WalIndex>,
 }
 

@@ -9,7 +9,8 @@
 //!   When it has moved, `PRAGMA data_version` tells whether another
 //!   connection (another process: a CLI, a second host) committed, and the
 //!   whole cache is dropped if so; the process's own commits evict what
-//!   they wrote themselves. While the header stays put no lock is taken;
+//!   they wrote themselves. While the header stays put no database lock is
+//!   taken;
 //!   a database without a header to read asks `data_version` every time;
 //! - on PostgreSQL, a trigger sends the hash of every changed or deleted
 //!   token with `NOTIFY`; a listener connection evicts it. While that
@@ -66,6 +67,29 @@ enum Freshness {
 struct Seen {
     mark: Option<CommitMark>,
     version: Option<i64>,
+}
+
+impl Seen {
+    /// Whether another connection committed since the last check, given
+    /// the commit mark read just before this call. `data_version` is asked
+    /// only when the mark moved or could not be read; an error leaves what
+    /// was seen as it was, so the next check asks again.
+    fn stale(
+        &mut self,
+        mark: Option<CommitMark>,
+        data_version: impl FnOnce() -> Result<i64>,
+    ) -> Result<bool> {
+        if mark.is_some() && self.mark == mark {
+            return Ok(false);
+        }
+        let version = data_version()?;
+        let stale = self.version != Some(version);
+        *self = Seen {
+            mark,
+            version: Some(version),
+        };
+        Ok(stale)
+    }
 }
 
 /// The answer of a lookup that may not do I/O.
@@ -134,15 +158,8 @@ impl Records {
                 // keeps, so the next lookup asks again.
                 let mark = self.db.commit_mark();
                 let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-                if mark.is_none() || seen.mark != mark {
-                    let version = self.db.data_version()?;
-                    if seen.version != Some(version) {
-                        cached.cache.flush();
-                    }
-                    *seen = Seen {
-                        mark,
-                        version: Some(version),
-                    };
+                if seen.stale(mark, || self.db.data_version())? {
+                    cached.cache.flush();
                 }
                 Ok(Some(cached.cache.epoch()))
             }
@@ -459,6 +476,29 @@ mod tests {
         );
     }
 
+    #[test]
+    fn data_version_is_asked_only_when_the_commit_mark_moved() {
+        use crate::db::CommitMark;
+        let (a, b) = (CommitMark::numbered(1), CommitMark::numbered(2));
+        let never = || -> Result<i64> { panic!("data_version asked for an unmoved mark") };
+        let mut seen = Seen::default();
+        // The first check asks, and drops whatever the cache held.
+        assert!(seen.stale(Some(a), || Ok(7)).unwrap());
+        assert!(!seen.stale(Some(a), never).unwrap());
+        // The mark moved through this process's own commit: asked, kept.
+        assert!(!seen.stale(Some(b), || Ok(7)).unwrap());
+        assert!(!seen.stale(Some(b), never).unwrap());
+        // It moved through another connection's: asked, dropped.
+        assert!(seen.stale(Some(a), || Ok(8)).unwrap());
+        // A failed question changes nothing: the next check asks again.
+        assert!(seen.stale(Some(b), || anyhow::bail!("busy")).is_err());
+        assert!(seen.stale(Some(b), || Ok(9)).unwrap());
+        // Without a mark to read, every check asks.
+        assert!(!seen.stale(None, || Ok(9)).unwrap());
+        assert!(seen.stale(None, || Ok(10)).unwrap());
+        assert!(!seen.stale(None, || Ok(10)).unwrap());
+    }
+
     /// A fresh directory of this test process.
     fn scratch(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("tessera-{name}-{}", std::process::id()));
@@ -472,6 +512,7 @@ mod tests {
         let dir = scratch("own-commits");
         let path = dir.join("t.db");
         let records = Records::cached(Arc::new(Db::open(&path).unwrap()), 100);
+        assert!(records.db().commit_mark().is_some(), "a WAL index to read");
         let origin = crate::db::Origin::operator(0);
         records
             .apply(&[TokenWrite::Put(token("a", "{}"))], &origin)
@@ -505,6 +546,7 @@ mod tests {
         let dir = scratch("acknowledged");
         let path = dir.join("t.db");
         let records = Arc::new(Records::cached(Arc::new(Db::open(&path).unwrap()), 1000));
+        assert!(records.db().commit_mark().is_some(), "a WAL index to read");
         let origin = crate::db::Origin::operator(0);
         let ids: Vec<String> = (0..TOKENS).map(|n| format!("t{n}")).collect();
         for id in &ids {

@@ -3,10 +3,16 @@
 //!
 //! In WAL mode every commit, by any connection of any process, rewrites
 //! the WAL index header in the shared `-shm` file: its change counter goes
-//! up and its frame count, frame checksum and salts move with the log. A
-//! header read twice with the same bytes means that no commit completed in
-//! between. Reading it is one `pread` and takes no lock, where `PRAGMA
-//! data_version` opens a read transaction and takes file locks.
+//! up, and its frame count, running frame checksum and salts move with the
+//! log. A header read twice with the same bytes therefore means that no
+//! commit completed in between. Reading it is one `pread` and takes no
+//! database lock, where `PRAGMA data_version` opens a read transaction and
+//! takes file locks. A checkpoint that restarts the log rewrites the header
+//! too (a needless recheck, never a missed one). The one way back to bytes
+//! seen before is a recovery, after a writer died mid-write, rebuilding a
+//! header identical to an earlier one: change counter, frame count, salts
+//! and a checksum over every frame of the log all equal, which would take
+//! the same log.
 //!
 //! A commit writes the header's second copy first and the first copy
 //! last, and returns only after both; this module reads the first copy.
@@ -19,8 +25,10 @@
 //! a mapping would kill the process on the next read, where a short read
 //! here only means "unknown" and the caller asks SQLite instead.
 
+use std::collections::BTreeMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
@@ -35,9 +43,17 @@ const INDEX_VERSION: u32 = 3_007_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitMark([u8; HEADER_LEN]);
 
+#[cfg(test)]
+impl CommitMark {
+    /// A mark told apart by `n`, for tests of what reads marks.
+    pub fn numbered(n: u8) -> Self {
+        Self([n; HEADER_LEN])
+    }
+}
+
 /// The `-shm` file of a database in WAL mode, open for reading.
 pub struct WalIndex {
-    file: File,
+    file: Arc<File>,
 }
 
 impl WalIndex {
@@ -55,8 +71,9 @@ impl WalIndex {
         // links resolved. SQLite names the index by appending `-shm` to this
         // very string, so the file read here is the one its readers map.
         let path = conn.path().filter(|path| !path.is_empty())?;
-        let file = File::open(format!("{path}-shm")).ok()?;
-        let index = Self { file };
+        let index = Self {
+            file: kept_open(&format!("{path}-shm"))?,
+        };
         index.mark().map(|_| index)
     }
 
@@ -71,6 +88,34 @@ impl WalIndex {
         // iVersion at 0; isInit, the byte after iChange, at 12.
         (word(0) == INDEX_VERSION && header[12] == 1).then_some(CommitMark(header))
     }
+}
+
+/// The file at `path`, opened for reading once per file and never closed.
+///
+/// SQLite locks the `-shm` file with POSIX record locks, which belong to
+/// the process: closing *any* descriptor of the file would drop every lock
+/// the process holds on it, those of SQLite's live connections included
+/// (another process could then reinitialise the index under them). So a
+/// descriptor opened here stays open for the life of the process, one per
+/// file: a later open of the same name shares it while the name still
+/// leads to the same file, and a file replaced since gets a descriptor of
+/// its own, the old one kept.
+fn kept_open(path: &str) -> Option<Arc<File>> {
+    /// Every `-shm` file opened, by name: the latest first, replaced ones
+    /// after it.
+    static OPENED: Mutex<BTreeMap<String, Vec<Arc<File>>>> = Mutex::new(BTreeMap::new());
+    let now = std::fs::metadata(path).ok()?;
+    let mut opened = OPENED.lock().unwrap_or_else(|p| p.into_inner());
+    let files = opened.entry(path.to_owned()).or_default();
+    if let Some(latest) = files.first()
+        && let Ok(then) = latest.metadata()
+        && (then.dev(), then.ino()) == (now.dev(), now.ino())
+    {
+        return Some(latest.clone());
+    }
+    let file = Arc::new(File::open(path).ok()?);
+    files.insert(0, file.clone());
+    Some(file)
 }
 
 #[cfg(test)]
@@ -141,6 +186,39 @@ mod tests {
         theirs.execute("INSERT INTO t VALUES (1)", []).unwrap();
         assert_ne!(index.mark().unwrap(), before);
         drop((ours, theirs, index));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Dropping a database's index never closes the `-shm` file, which
+    /// would release the locks SQLite holds on it for other connections
+    /// of this process; a second index of the same file shares the first
+    /// one's descriptor.
+    #[test]
+    fn indexes_share_one_descriptor_that_outlives_them() {
+        let dir = scratch("descriptor");
+        let path = dir.join("db.sqlite");
+        let conn = open(&path);
+        let first = WalIndex::open(&conn).unwrap();
+        let second = WalIndex::open(&conn).unwrap();
+        assert!(Arc::ptr_eq(&first.file, &second.file));
+        let file = Arc::downgrade(&first.file);
+        drop((first, second));
+        assert!(file.upgrade().is_some(), "the descriptor was closed");
+        drop(conn);
+        // A new file under the same name gets a descriptor of its own.
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        let conn = open(&path);
+        let index = WalIndex::open(&conn).unwrap();
+        assert!(!Arc::ptr_eq(&index.file, &file.upgrade().unwrap()));
+        let before = index.mark().unwrap();
+        open(&path).execute("INSERT INTO t VALUES (1)", []).unwrap();
+        assert_ne!(
+            index.mark().unwrap(),
+            before,
+            "the new file's index is read"
+        );
+        drop((conn, index));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
