@@ -5,7 +5,8 @@
 //! The component is compiled and pre-instantiated once. Calls borrow an
 //! instance from a small pool and give it back afterwards; an instance that
 //! trapped is dropped, never reused. The plugin keeps nothing between calls
-//! that matters for correctness, so any instance can serve any call.
+//! that matters for correctness (records it decoded are reused only for
+//! byte-identical stored JSON), so any instance can serve any call.
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
