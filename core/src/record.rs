@@ -435,6 +435,28 @@ impl TokenRecord {
             .is_none_or(|last| now >= last.saturating_add(TOUCH_INTERVAL_MS))
     }
 
+    /// The earliest time after `now` at which verifying this record, left
+    /// unchanged, can come out differently: when the token expires, or,
+    /// while a use is not yet due for recording (see
+    /// [`TokenRecord::touch_due`]), when it falls due. `None` when only a
+    /// change to the record or to its user's standing can change the
+    /// outcome.
+    ///
+    /// A caller may reuse an outcome for the same presented token, request
+    /// and client address until then, as long as it knows that neither the
+    /// record nor its user's standing changed meanwhile. A use that was due
+    /// at `now` does not bound it: recording that use changes the record.
+    pub fn recheck_at(&self, now: i64) -> Option<i64> {
+        let touch_due_at = self
+            .last_used_at
+            .map(|last| last.saturating_add(TOUCH_INTERVAL_MS))
+            .filter(|&due| now < due);
+        match (self.expires_at, touch_due_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// The record as lists and details show it: everything but the hash.
     pub fn info(&self) -> TokenInfo<'_> {
         TokenInfo {
@@ -596,6 +618,56 @@ mod tests {
         }
         assert!(check_name(&"é".repeat(100)).is_some());
         assert_eq!(check_name(&"é".repeat(101)), None);
+    }
+
+    /// A record with this expiry and last use.
+    fn timed(expires_at: Option<i64>, last_used_at: Option<i64>) -> TokenRecord {
+        let json = r#"{"id":"abc","userId":"u1","name":"CI","description":null,
+            "hash":"0000000000000000000000000000000000000000000000000000000000000001",
+            "hint":"tsr_AbCd…","createdBy":{"kind":"user"},"createdAt":1,"expiresAt":null,
+            "scope":{"preset":"all"},"status":"active","lastUsedAt":null,"rotatedFrom":null}"#;
+        let mut record: TokenRecord = serde_json::from_str(json).unwrap();
+        record.expires_at = expires_at;
+        record.last_used_at = last_used_at;
+        record
+    }
+
+    #[test]
+    fn the_outcome_of_an_unchanged_record_holds_until_its_recheck_time() {
+        const NOW: i64 = 1_000_000;
+        let cases = [
+            (None, None, None),
+            (Some(NOW + 5_000), None, Some(NOW + 5_000)),
+            // Last used 30 s ago: the next use is due in 30 s.
+            (None, Some(NOW - 30_000), Some(NOW + 30_000)),
+            (Some(NOW + 90_000), Some(NOW - 30_000), Some(NOW + 30_000)),
+            (Some(NOW + 10_000), Some(NOW - 30_000), Some(NOW + 10_000)),
+            // A use due now does not bound it: recording it changes the record.
+            (Some(NOW + 90_000), Some(NOW - 60_000), Some(NOW + 90_000)),
+            (None, Some(NOW - 600_000), None),
+        ];
+        for (expires_at, last_used_at, expected) in cases {
+            let record = timed(expires_at, last_used_at);
+            let recheck = record.recheck_at(NOW);
+            assert_eq!(recheck, expected, "{expires_at:?} {last_used_at:?}");
+            // Every time before it answers as `now` does; it answers otherwise.
+            let outcome = |t: i64| (record.is_expired(t), record.touch_due(t));
+            let end = recheck.unwrap_or(NOW + 1_000_000);
+            for t in [NOW, NOW + 1, (NOW + end) / 2, end - 1] {
+                assert_eq!(
+                    outcome(t),
+                    outcome(NOW),
+                    "at {t}: {expires_at:?} {last_used_at:?}"
+                );
+            }
+            if let Some(at) = recheck {
+                assert_ne!(
+                    outcome(at),
+                    outcome(NOW),
+                    "at {at}: {expires_at:?} {last_used_at:?}"
+                );
+            }
+        }
     }
 
     #[test]

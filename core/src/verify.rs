@@ -66,6 +66,10 @@ pub struct Verified<'r> {
     /// Whether the caller should record this use as the token's last-used
     /// time (at most once a minute per token; see [`TokenRecord::touch`]).
     pub touch: bool,
+    /// Until when this outcome holds for the same token, request and client
+    /// address while the record and its user's standing stay unchanged
+    /// (see [`TokenRecord::recheck_at`]); `None` for as long as they do.
+    pub recheck_at: Option<i64>,
 }
 
 /// Why a presented token was refused after parsing.
@@ -183,6 +187,7 @@ impl Deployment {
         Ok(Verified {
             principal: authenticated.principal(),
             touch: record.touch_due(now),
+            recheck_at: record.recheck_at(now),
         })
     }
 }

@@ -22,4 +22,5 @@ pub mod scan;
 pub mod service_keys;
 pub mod settings;
 pub mod throttle;
+pub mod verdicts;
 pub mod webhooks;

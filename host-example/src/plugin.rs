@@ -7,6 +7,11 @@
 //! trapped is dropped, never reused. The plugin keeps nothing between calls
 //! that matters for correctness (records it decoded are reused only for
 //! byte-identical stored JSON), so any instance can serve any call.
+//!
+//! Over cached records, a successful verification is remembered and
+//! answered again without a call while it holds: for the same input,
+//! request and address, until the records' epoch moves or the time the
+//! plugin returned with it (see [`crate::verdicts`]).
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -17,6 +22,7 @@ use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 
 use crate::db::{Db, Origin, StoredToken, TokenWrite};
 use crate::records::{Lookup, Records};
+use crate::verdicts::{Key, Verdicts};
 
 /// The component, built by `build.rs` from `wasm/component`.
 const COMPONENT: &[u8] = include_bytes!(env!("TESSERA_COMPONENT_WASM"));
@@ -165,6 +171,19 @@ pub struct Plugin {
     records: Arc<Records>,
     config: Arc<str>,
     pool: Mutex<Vec<Slot>>,
+    /// Successful verifications, reused while they hold; only over cached
+    /// records, whose epoch tells when a record or standing changed.
+    verdicts: Option<Verdicts>,
+}
+
+/// What the memo of verifications says before a call.
+enum Recalled {
+    /// No memo, or the records cannot vouch for one now.
+    Off,
+    /// The plugin's answer to this very call, still holding.
+    Hit(Principal),
+    /// Nothing remembered: the answer may be kept under this key and epoch.
+    Miss(Key, u64),
 }
 
 /// A call's outcome: a trap or host failure (outer), or the service's own
@@ -188,11 +207,13 @@ impl Plugin {
         // (it does no I/O); any call to them traps.
         linker.define_unknown_imports_as_traps(component)?;
         let pre = bindings::PluginPre::new(linker.instantiate_pre(component)?)?;
+        let capacity = records.cache_capacity();
         let plugin = Self {
             pre,
             records,
             config: config.into(),
             pool: Mutex::new(Vec::new()),
+            verdicts: (capacity > 0).then(|| Verdicts::new(capacity)),
         };
         // A broken plugin or configuration stops the host before it serves.
         if let Err(error) = plugin.call(|s, store| s.call_check(store))? {
@@ -294,8 +315,15 @@ impl Plugin {
         ip: Option<IpAddr>,
         now: i64,
     ) -> Outcome<Principal> {
+        let recalled = self.recall(input, request, ip, now);
+        if let Recalled::Hit(principal) = recalled {
+            return Ok(Ok(principal));
+        }
         let ip = ip.map(|ip| ip.to_string());
-        self.call(|s, store| s.call_verify(store, input, request, ip.as_deref(), now))
+        let outcome =
+            self.call(|s, store| s.call_verify(store, input, request, ip.as_deref(), now));
+        self.remember(recalled, now, &outcome);
+        outcome
     }
 
     /// As [`Plugin::verify`], but without waiting on a database server:
@@ -309,6 +337,10 @@ impl Plugin {
         ip: Option<IpAddr>,
         now: i64,
     ) -> Option<Outcome<Principal>> {
+        let recalled = self.recall(input, request, ip, now);
+        if let Recalled::Hit(principal) = recalled {
+            return Some(Ok(Ok(principal)));
+        }
         let mut missed = false;
         let ip = ip.map(|ip| ip.to_string());
         let outcome = self.call(|s, store| {
@@ -319,7 +351,49 @@ impl Plugin {
             state.io = true;
             outcome
         });
-        (!missed).then_some(outcome)
+        if missed {
+            return None;
+        }
+        self.remember(recalled, now, &outcome);
+        Some(outcome)
+    }
+
+    /// What the memo holds for this verification, after the records have
+    /// caught up with changes made elsewhere.
+    fn recall(
+        &self,
+        input: &str,
+        request: Option<&Request>,
+        ip: Option<IpAddr>,
+        now: i64,
+    ) -> Recalled {
+        let Some(verdicts) = &self.verdicts else {
+            return Recalled::Off;
+        };
+        // A failed freshness check skips the memo; the call then fails
+        // the same way, closed.
+        let Ok(Some(epoch)) = self.records.fresh_epoch() else {
+            return Recalled::Off;
+        };
+        let key = Key::new(input, request, ip);
+        match verdicts.get(&key, epoch, now) {
+            Some(principal) => Recalled::Hit(principal),
+            None => Recalled::Miss(key, epoch),
+        }
+    }
+
+    /// Keeps a successful answer under the epoch read before the call.
+    fn remember(&self, recalled: Recalled, now: i64, outcome: &Outcome<Principal>) {
+        if let (Recalled::Miss(key, epoch), Some(verdicts), Ok(Ok(principal))) =
+            (recalled, &self.verdicts, outcome)
+        {
+            verdicts.insert(key, epoch, now, principal.clone());
+        }
+    }
+
+    /// How many verifications the memo holds (0 without one).
+    pub fn remembered(&self) -> usize {
+        self.verdicts.as_ref().map_or(0, Verdicts::len)
     }
 
     /// The actor's user's tokens as JSON records without hashes.

@@ -98,6 +98,11 @@ impl Cache {
         inner.hash_of.clear();
     }
 
+    /// The most records it keeps.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// How many records are cached.
     pub fn len(&self) -> usize {
         self.inner().by_hash.len()

@@ -147,7 +147,11 @@ impl Records {
 
     /// The epoch to keep a database read under, or `None` when the cache
     /// cannot be trusted now (no cache, or PostgreSQL's listener is down).
-    fn fresh_epoch(&self) -> Result<Option<u64>> {
+    /// Asking first catches up with changes made elsewhere, so the epoch
+    /// moves past every change committed before the call; anything read
+    /// afterwards and kept under the returned epoch is served only while
+    /// the epoch stays the same.
+    pub fn fresh_epoch(&self) -> Result<Option<u64>> {
         let Some(cached) = &self.cached else {
             return Ok(None);
         };
@@ -242,6 +246,11 @@ impl Records {
         if let Some(cached) = &self.cached {
             write_touches(&self.db, &cached.cache, &cached.touches);
         }
+    }
+
+    /// How many records the cache may hold (0 without a cache).
+    pub fn cache_capacity(&self) -> usize {
+        self.cached.as_ref().map_or(0, |c| c.cache.capacity())
     }
 
     /// How many records the cache holds (0 without a cache).

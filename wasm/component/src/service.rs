@@ -249,7 +249,7 @@ impl Guest for Plugin {
         let decoded = found.as_ref().map(|(decoded, _)| decoded);
         let record = decoded.map(|decoded| &decoded.record);
         let owner = found.as_ref().map_or(Standing::OWNER, |(_, owner)| *owner);
-        let (principal, touch) = match &request {
+        let (principal, touch, recheck_at) = match &request {
             Some(request) => {
                 let request = Request {
                     action: &request.action,
@@ -259,15 +259,17 @@ impl Guest for Plugin {
                 let verified = d
                     .verify(&hash, record, owner, &request, now)
                     .map_err(coded)?;
-                (verified.principal, verified.touch)
+                (verified.principal, verified.touch, verified.recheck_at)
             }
             None => {
                 let authenticated = d
                     .authenticate(&hash, record, owner, ip, now)
                     .map_err(coded)?;
+                let record = authenticated.record();
                 (
                     authenticated.principal(),
-                    authenticated.record().touch_due(now),
+                    record.touch_due(now),
+                    record.recheck_at(now),
                 )
             }
         };
@@ -286,6 +288,7 @@ impl Guest for Plugin {
                 }
             },
             expires_at: record.and_then(TokenRecord::expires_at),
+            recheck_at,
         })
     }
 
