@@ -435,26 +435,22 @@ impl TokenRecord {
             .is_none_or(|last| now >= last.saturating_add(TOUCH_INTERVAL_MS))
     }
 
-    /// The earliest time after `now` at which verifying this record, left
-    /// unchanged, can come out differently: when the token expires, or,
-    /// while a use is not yet due for recording (see
-    /// [`TokenRecord::touch_due`]), when it falls due. `None` when only a
-    /// change to the record or to its user's standing can change the
-    /// outcome.
-    ///
-    /// A caller may reuse an outcome for the same presented token, request
-    /// and client address until then, as long as it knows that neither the
-    /// record nor its user's standing changed meanwhile. A use that was due
-    /// at `now` does not bound it: recording that use changes the record.
-    pub fn recheck_at(&self, now: i64) -> Option<i64> {
+    /// Until when an outcome of verifying this record at `now` may be
+    /// reused, as long as neither the record nor its user's standing
+    /// changes: never past the token's expiry, nor past the time its next
+    /// use falls due for recording (see [`TokenRecord::touch_due`]). When a
+    /// use is due at `now`, the caller records it, which changes the
+    /// record; the bound is then a minute ahead, so a use whose recording
+    /// was lost is noted again within the minute. Before this time, the
+    /// same token, request and client address get the same outcome.
+    pub fn recheck_at(&self, now: i64) -> i64 {
         let touch_due_at = self
             .last_used_at
             .map(|last| last.saturating_add(TOUCH_INTERVAL_MS))
-            .filter(|&due| now < due);
-        match (self.expires_at, touch_due_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            .filter(|&due| now < due)
+            .unwrap_or_else(|| now.saturating_add(TOUCH_INTERVAL_MS));
+        self.expires_at
+            .map_or(touch_due_at, |expires_at| expires_at.min(touch_due_at))
     }
 
     /// The record as lists and details show it: everything but the hash.
@@ -635,38 +631,41 @@ mod tests {
     #[test]
     fn the_outcome_of_an_unchanged_record_holds_until_its_recheck_time() {
         const NOW: i64 = 1_000_000;
+        const MINUTE: i64 = TOUCH_INTERVAL_MS;
+        // (expiry, last use, recheck time, whether the outcome changes then)
         let cases = [
-            (None, None, None),
-            (Some(NOW + 5_000), None, Some(NOW + 5_000)),
+            // No use recorded: due now, so a minute ahead.
+            (None, None, NOW + MINUTE, false),
+            (Some(NOW + 5_000), None, NOW + 5_000, true),
             // Last used 30 s ago: the next use is due in 30 s.
-            (None, Some(NOW - 30_000), Some(NOW + 30_000)),
-            (Some(NOW + 90_000), Some(NOW - 30_000), Some(NOW + 30_000)),
-            (Some(NOW + 10_000), Some(NOW - 30_000), Some(NOW + 10_000)),
-            // A use due now does not bound it: recording it changes the record.
-            (Some(NOW + 90_000), Some(NOW - 60_000), Some(NOW + 90_000)),
-            (None, Some(NOW - 600_000), None),
+            (None, Some(NOW - 30_000), NOW + 30_000, true),
+            (Some(NOW + 90_000), Some(NOW - 30_000), NOW + 30_000, true),
+            (Some(NOW + 10_000), Some(NOW - 30_000), NOW + 10_000, true),
+            (Some(NOW + 90_000), Some(NOW - MINUTE), NOW + MINUTE, false),
+            (None, Some(NOW - 600_000), NOW + MINUTE, false),
+            (Some(NOW + 1), Some(NOW - 600_000), NOW + 1, true),
         ];
-        for (expires_at, last_used_at, expected) in cases {
+        for (expires_at, last_used_at, expected, changes) in cases {
             let record = timed(expires_at, last_used_at);
             let recheck = record.recheck_at(NOW);
             assert_eq!(recheck, expected, "{expires_at:?} {last_used_at:?}");
-            // Every time before it answers as `now` does; it answers otherwise.
+            // Every time before it answers as `now` does.
             let outcome = |t: i64| (record.is_expired(t), record.touch_due(t));
-            let end = recheck.unwrap_or(NOW + 1_000_000);
-            for t in [NOW, NOW + 1, (NOW + end) / 2, end - 1] {
+            for t in [NOW, NOW + 1, (NOW + recheck) / 2, recheck - 1]
+                .into_iter()
+                .filter(|&t| t < recheck)
+            {
                 assert_eq!(
                     outcome(t),
                     outcome(NOW),
                     "at {t}: {expires_at:?} {last_used_at:?}"
                 );
             }
-            if let Some(at) = recheck {
-                assert_ne!(
-                    outcome(at),
-                    outcome(NOW),
-                    "at {at}: {expires_at:?} {last_used_at:?}"
-                );
-            }
+            let after = outcome(recheck) != outcome(NOW);
+            assert_eq!(
+                after, changes,
+                "at {recheck}: {expires_at:?} {last_used_at:?}"
+            );
         }
     }
 

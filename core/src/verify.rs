@@ -66,10 +66,10 @@ pub struct Verified<'r> {
     /// Whether the caller should record this use as the token's last-used
     /// time (at most once a minute per token; see [`TokenRecord::touch`]).
     pub touch: bool,
-    /// Until when this outcome holds for the same token, request and client
-    /// address while the record and its user's standing stay unchanged
-    /// (see [`TokenRecord::recheck_at`]); `None` for as long as they do.
-    pub recheck_at: Option<i64>,
+    /// Until when this outcome may be reused for the same token, request
+    /// and client address while the record and its user's standing stay
+    /// unchanged (see [`TokenRecord::recheck_at`]).
+    pub recheck_at: i64,
 }
 
 /// Why a presented token was refused after parsing.

@@ -213,7 +213,11 @@ impl Plugin {
             records,
             config: config.into(),
             pool: Mutex::new(Vec::new()),
-            verdicts: (capacity > 0).then(|| Verdicts::new(capacity)),
+            // Without randomness for the keys' salt, nothing is remembered.
+            verdicts: crate::clock::entropy()
+                .ok()
+                .filter(|_| capacity > 0)
+                .map(|salt| Verdicts::new(capacity, salt)),
         };
         // A broken plugin or configuration stops the host before it serves.
         if let Err(error) = plugin.call(|s, store| s.call_check(store))? {
@@ -375,7 +379,9 @@ impl Plugin {
         let Ok(Some(epoch)) = self.records.fresh_epoch() else {
             return Recalled::Off;
         };
-        let key = Key::new(input, request, ip);
+        let Some(key) = verdicts.key(input, request, ip) else {
+            return Recalled::Off;
+        };
         match verdicts.get(&key, epoch, now) {
             Some(principal) => Recalled::Hit(principal),
             None => Recalled::Miss(key, epoch),
@@ -394,6 +400,11 @@ impl Plugin {
     /// How many verifications the memo holds (0 without one).
     pub fn remembered(&self) -> usize {
         self.verdicts.as_ref().map_or(0, Verdicts::len)
+    }
+
+    /// How many verifications the memo answered without a call so far.
+    pub fn recalled(&self) -> u64 {
+        self.verdicts.as_ref().map_or(0, Verdicts::hits)
     }
 
     /// The actor's user's tokens as JSON records without hashes.

@@ -108,7 +108,8 @@ fn a_remembered_verification_ends_at_the_tokens_expiry() {
     let principal = s
         .verify(&token, Some("apps.read"), None, NOW + 9_999)
         .expect("valid");
-    assert_eq!(principal.recheck_at, Some(NOW + 10_000));
+    assert_eq!(principal.recheck_at, NOW + 10_000);
+    assert_eq!(s.plugin.recalled(), 1, "the last answer came from the memo");
     let expired = s
         .verify(&token, Some("apps.read"), None, NOW + 10_000)
         .expect_err("expired");
@@ -181,6 +182,7 @@ fn a_change_by_another_connection_ends_every_remembered_answer() {
     s.verify(&token, None, None, NOW + 1).expect("valid");
     s.verify(&token, None, None, NOW + 2).expect("valid");
     assert_eq!(s.plugin.remembered(), 1);
+    assert_eq!(s.plugin.recalled(), 1);
 
     // Another process (a CLI, a second host) deactivates the token.
     let other = Db::open(&s.path).expect("second connection");
@@ -203,4 +205,48 @@ fn a_change_by_another_connection_ends_every_remembered_answer() {
         .expect("delete");
     let refused = s.verify(&token, None, None, NOW + 6).expect_err("deleted");
     assert_eq!(refused.code, code::TOKEN_UNKNOWN);
+}
+
+#[test]
+fn a_change_of_the_users_standing_ends_every_remembered_answer() {
+    use tessera_core::Enablement;
+    let s = setup("verdicts-standing");
+    s.records
+        .db()
+        .add_user("ann", "not-a-hash", false, &Origin::operator(0))
+        .expect("user");
+    // A member, whose tokens are on by their own setting (not the default).
+    let set = |db: &Db, tokens| db.set_user_tokens("ann", tokens, &Origin::operator(0));
+    assert!(set(s.records.db(), Enablement::On).expect("on"));
+    let (token, id) = s.issue(Expiry::Days(30), r#"{"preset":"all"}"#, &[]);
+    s.verify(&token, None, None, NOW).expect("valid");
+    assert_eq!(s.last_used(&id), Some(NOW));
+    s.verify(&token, None, None, NOW + 1).expect("valid");
+    s.verify(&token, None, None, NOW + 2).expect("valid");
+    assert_eq!(s.plugin.recalled(), 1);
+
+    // Through this process (the admin API's path).
+    assert!(
+        s.records
+            .change_standing(|db| set(db, Enablement::Off))
+            .expect("off")
+    );
+    let refused = s.verify(&token, None, None, NOW + 3).expect_err("disabled");
+    assert_eq!(refused.code, code::TOKENS_DISABLED);
+    assert!(
+        s.records
+            .change_standing(|db| set(db, Enablement::On))
+            .expect("on")
+    );
+    s.verify(&token, None, None, NOW + 4).expect("valid");
+    s.verify(&token, None, None, NOW + 5).expect("valid");
+    let recalled = s.plugin.recalled();
+    assert!(recalled >= 2, "{recalled}");
+
+    // Through another connection (the CLI's path).
+    let other = Db::open(&s.path).expect("second connection");
+    assert!(set(&other, Enablement::Off).expect("off"));
+    let refused = s.verify(&token, None, None, NOW + 6).expect_err("disabled");
+    assert_eq!(refused.code, code::TOKENS_DISABLED);
+    assert_eq!(s.plugin.recalled(), recalled);
 }

@@ -106,11 +106,12 @@ pub async fn set_user_tokens(
         return Err(ApiError::bad_request("tokens is inherit, on or off"));
     };
     let origin = caller.origin(true, app.clock.now());
-    let changed = app.db.set_user_tokens(&name, tokens, &origin);
-    // Whatever the outcome (a failed commit may still have committed), no
-    // record cached with the old standing is served again.
-    app.plugin.records().forget_all();
-    if !changed? {
+    // No record or answer cached with the old standing is served again.
+    let changed = app
+        .plugin
+        .records()
+        .change_standing(|db| db.set_user_tokens(&name, tokens, &origin))?;
+    if !changed {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             tessera_core::code::NOT_FOUND,
@@ -154,9 +155,9 @@ pub async fn update_settings(
         settings::set_issue_for_users(&app.db, allowed, &origin)?;
     }
     if let Some(allowed) = body.members_can_create_tokens {
-        let set = settings::set_members_can_create_tokens(&app.db, allowed, &origin);
-        app.plugin.records().forget_all();
-        set?;
+        app.plugin
+            .records()
+            .change_standing(|db| settings::set_members_can_create_tokens(db, allowed, &origin))?;
     }
     Ok(axum::Json(settings_json(&app.db)?).into_response())
 }

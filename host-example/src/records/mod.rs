@@ -214,9 +214,18 @@ impl Records {
         result
     }
 
-    /// Forgets every cached record: after a change this process made to
-    /// users' standing (SQLite's `data_version` only moves for other
-    /// connections' commits; PostgreSQL's listener hears it anyway).
+    /// Makes a change to users' standing (their token enablement, the
+    /// members' default) through `change`, then forgets every cached record
+    /// whatever the outcome (a failed commit may still have committed):
+    /// SQLite's `data_version` only moves for other connections' commits.
+    /// Every such change this process makes goes through here.
+    pub fn change_standing<T>(&self, change: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        let result = change(&self.db);
+        self.forget_all();
+        result
+    }
+
+    /// Forgets every cached record.
     pub fn forget_all(&self) {
         if let Some(cached) = &self.cached {
             cached.cache.flush();
