@@ -65,7 +65,7 @@ impl TokenHash {
 
     /// Reads 64 hex digits (either case).
     pub fn from_hex(text: &str) -> Option<Self> {
-        crate::hex::decode(text)?.try_into().ok().map(Self)
+        crate::hex::decode_array(text).map(Self)
     }
 }
 

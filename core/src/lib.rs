@@ -100,7 +100,7 @@ pub use notice::{EXPIRED_NOTICE_MS, ExpiryNotice, MAX_THRESHOLDS};
 pub use prefix::{Prefix, PrefixError};
 pub use record::{
     CreatedBy, EditError, Field, RECORD_FIELDS, RecordParts, Status, TOUCH_INTERVAL_MS, TokenInfo,
-    TokenRecord,
+    TokenRecord, VerificationParts,
 };
 pub use resource::{PatternError, ResourcePattern};
 pub use rfc3339::parse_rfc3339;

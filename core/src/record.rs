@@ -292,6 +292,19 @@ pub struct RecordParts {
     pub replaced_by: Option<String>,
 }
 
+/// What verification reads of a stored record (see
+/// [`TokenRecord::for_verification`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct VerificationParts {
+    pub hash: TokenHash,
+    pub status: Status,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub scope: Scope,
+    pub allowed_ips: AllowedIps,
+}
+
 impl TokenRecord {
     /// Builds a record from its fields, as reading its stored JSON would.
     pub fn from_parts(parts: RecordParts) -> Self {
@@ -328,6 +341,44 @@ impl TokenRecord {
             last_used_at,
             rotated_from,
             replaced_by,
+        }
+    }
+
+    /// A record holding only what [`Deployment::authenticate`] and
+    /// [`Deployment::verify`] read, with a blank id, user, name and hint.
+    /// Verifying it gives the outcome verifying the whole stored record
+    /// gives (the denial, `touch` and `recheck_at`), but a principal with
+    /// blank ids. It is for adapters that check a record a store handed
+    /// them and take the caller's ids from that record themselves: they
+    /// need not carry the rest of it into the core on every request.
+    ///
+    /// [`Deployment::authenticate`]: crate::Deployment::authenticate
+    /// [`Deployment::verify`]: crate::Deployment::verify
+    pub fn for_verification(parts: VerificationParts) -> Self {
+        let VerificationParts {
+            hash,
+            status,
+            expires_at,
+            last_used_at,
+            scope,
+            allowed_ips,
+        } = parts;
+        Self {
+            id: String::new(),
+            user_id: String::new(),
+            name: String::new(),
+            description: None,
+            hash,
+            hint: String::new(),
+            created_by: CreatedBy::User,
+            created_at: 0,
+            expires_at,
+            scope,
+            allowed_ips,
+            status,
+            last_used_at,
+            rotated_from: None,
+            replaced_by: None,
         }
     }
 

@@ -77,12 +77,35 @@ function creatorIdMember(kind: unknown): string | undefined | null {
   }
 }
 
+/** A stored record's members, each of the type the record format gives it. */
+export interface StoredMembers {
+  readonly id: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly hash: string;
+  readonly hint: string;
+  readonly creatorKind: string;
+  readonly creatorId: string | undefined;
+  readonly createdAt: number;
+  readonly expiresAt: number | undefined;
+  readonly preset: string | undefined;
+  readonly actions: string[] | undefined;
+  readonly resources: string[] | undefined;
+  readonly allowedIps: string[];
+  readonly status: string;
+  readonly lastUsedAt: number | undefined;
+  readonly rotatedFrom: string | undefined;
+  readonly replacedBy: string | undefined;
+}
+
 /**
- * A stored record as the core's `Record`, checked as strictly as the core
- * reads its JSON form: unknown members, wrong types, a malformed hash or
- * scope are `RECORD_INVALID`. Free it with `free()` after use.
+ * A stored record's members, checked as strictly as the core reads its
+ * JSON form for everything but the values the core parses (the hash,
+ * status, scope and allowed IP ranges, which it checks when they cross):
+ * unknown members, wrong types and an unknown creator are `RECORD_INVALID`.
  */
-export function toRecord(stored: unknown): Record {
+export function storedMembers(stored: unknown): StoredMembers {
   if (typeof stored !== "object" || stored === null || Array.isArray(stored)) throw invalid("not an object");
   const r = stored as { [key: string]: unknown };
   for (const key of Object.keys(r)) {
@@ -92,35 +115,77 @@ export function toRecord(stored: unknown): Record {
   if (typeof createdBy !== "object" || createdBy === null) throw invalid("createdBy is not an object");
   const creatorKind = createdBy.kind;
   const creatorMember = creatorIdMember(creatorKind);
-  const creatorKeys = Object.keys(createdBy).sort().join(",");
-  const wanted = creatorMember === undefined ? "kind" : ["kind", creatorMember].sort().join(",");
-  if (creatorMember === null || creatorKeys !== wanted) {
+  const creatorKeys = Object.keys(createdBy);
+  // Exactly `kind`, and the member that names this kind's creator if any.
+  const shaped =
+    creatorMember === undefined
+      ? creatorKeys.length === 1
+      : creatorMember !== null && creatorKeys.length === 2 && creatorKeys.includes(creatorMember);
+  if (!shaped || !creatorKeys.includes("kind")) {
     throw invalid("createdBy is not a user, a token, an administrator or a service key");
   }
   const creatorId =
-    creatorMember === undefined ? undefined : text(createdBy[creatorMember], `createdBy.${creatorMember}`);
+    creatorMember === undefined ? undefined : text(createdBy[creatorMember as string], `createdBy.${creatorMember}`);
   const [preset, actions, resources] = scopeMembers(r.scope, (why) => invalid(why));
+  return {
+    id: text(r.id, "id"),
+    userId: text(r.userId, "userId"),
+    name: text(r.name, "name"),
+    description: optionalText(r.description, "description"),
+    hash: text(r.hash, "hash"),
+    hint: text(r.hint, "hint"),
+    creatorKind: creatorKind as string,
+    creatorId,
+    createdAt: time(r.createdAt, "createdAt"),
+    expiresAt: optionalTime(r.expiresAt, "expiresAt"),
+    preset,
+    actions,
+    resources,
+    allowedIps: stringList(r.allowedIps, invalid, "allowedIps"),
+    status: text(r.status, "status"),
+    lastUsedAt: optionalTime(r.lastUsedAt, "lastUsedAt"),
+    rotatedFrom: optionalText(r.rotatedFrom, "rotatedFrom"),
+    replacedBy: optionalText(r.replacedBy, "replacedBy"),
+  };
+}
+
+/*
+ * Lists cross into the module as one string, their items joined by
+ * newlines, with the number of items: one crossing instead of one per item.
+ * The module refuses a list whose count disagrees (an item with a newline).
+ */
+
+/**
+ * A stored record as the core's `Record`, checked as strictly as the core
+ * reads its JSON form: unknown members, wrong types, a malformed hash or
+ * scope are `RECORD_INVALID`. Free it with `free()` after use.
+ */
+export function toRecord(stored: unknown): Record {
+  const m = storedMembers(stored);
   return call(
     () =>
       new Record(
-        text(r.id, "id"),
-        text(r.userId, "userId"),
-        text(r.name, "name"),
-        optionalText(r.description, "description"),
-        text(r.hash, "hash"),
-        text(r.hint, "hint"),
-        creatorKind as string,
-        creatorId,
-        time(r.createdAt, "createdAt"),
-        optionalTime(r.expiresAt, "expiresAt"),
-        preset,
-        actions,
-        resources,
-        stringList(r.allowedIps, invalid, "allowedIps"),
-        text(r.status, "status"),
-        optionalTime(r.lastUsedAt, "lastUsedAt"),
-        optionalText(r.rotatedFrom, "rotatedFrom"),
-        optionalText(r.replacedBy, "replacedBy"),
+        m.id,
+        m.userId,
+        m.name,
+        m.description,
+        m.hash,
+        m.hint,
+        m.creatorKind,
+        m.creatorId,
+        m.createdAt,
+        m.expiresAt,
+        m.preset,
+        m.actions?.join("\n"),
+        m.actions?.length ?? 0,
+        m.resources?.join("\n"),
+        m.resources?.length ?? 0,
+        m.allowedIps.join("\n"),
+        m.allowedIps.length,
+        m.status,
+        m.lastUsedAt,
+        m.rotatedFrom,
+        m.replacedBy,
       ),
   );
 }

@@ -22,8 +22,8 @@ import type {
   Updated,
   VerifyRequest,
 } from "./types.js";
-import { scopeMembers, stringList, toRecord } from "./record.js";
-import { Deployment, IssueInput, Owner, RecordSet, type Record as WasmRecord, rfc3339_millis } from "./wasm.js";
+import { type StoredMembers, scopeMembers, storedMembers, stringList, toRecord } from "./record.js";
+import { Deployment, IssueInput, Owner, RecordSet, rfc3339_millis } from "./wasm.js";
 
 /** Options of a `TokenService`. */
 export interface TokenServiceOptions {
@@ -525,20 +525,37 @@ export class TokenService {
         return deny("STORE_FAILED");
       }
     }
-    let checked: WasmRecord | undefined;
+    let members: StoredMembers | undefined;
     let owner: Owner | undefined;
     try {
       owner = standing === undefined ? undefined : toOwner(standing);
-      checked = record == null ? undefined : toRecord(record);
+      members = record == null ? undefined : storedMembers(record);
     } catch (error) {
       owner?.free();
       return deny(error instanceof TokenError ? error.code : "RECORD_INVALID");
     }
-    // The record and owner are handed over (and freed) by the call.
-    const result =
-      action === undefined
-        ? this.#deployment.authenticate_record(key, checked, owner, ip, now)
-        : this.#deployment.verify_record(key, checked, owner, action, resource, ip, now);
+    // The owner is handed over (and freed) by the call. Only what the core
+    // decides from crosses into it; the principal is read from the record.
+    const m = members;
+    const result = this.#deployment.check_stored(
+      key,
+      m?.hash,
+      m?.status ?? "",
+      m?.expiresAt,
+      m?.lastUsedAt,
+      m?.preset,
+      m?.actions?.join("\n"),
+      m?.actions?.length ?? 0,
+      m?.resources?.join("\n"),
+      m?.resources?.length ?? 0,
+      m?.allowedIps.join("\n") ?? "",
+      m?.allowedIps.length ?? 0,
+      owner,
+      action,
+      resource,
+      ip,
+      now,
+    );
     if (result < 0 || record == null) {
       return deny(result < 0 ? codeAt(result) : "TOKEN_UNKNOWN");
     }

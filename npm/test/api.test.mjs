@@ -117,6 +117,10 @@ for (const [kind, makeStore] of STORES) {
         tokens.issue({ ...parentActor }, { name: "c", expires: { days: 1 }, scope: { actions: ["apps.read"] } }),
         TypeError,
       );
+      // Yet a principal is a plain frozen object, equal to its look-alike.
+      assert.equal(Object.getPrototypeOf(parentActor), Object.prototype);
+      assert.ok(Object.isFrozen(parentActor) && Object.isFrozen(parentActor.scope));
+      assert.deepStrictEqual({ ...parentActor }, parentActor);
       await tokens.setStatus("u1", parent.record.id, "inactive");
       await rejectsWith(ask({ actions: ["apps.read"], resources: ["orgs/acme/**"] }), "TOKEN_INACTIVE");
     });
@@ -508,6 +512,56 @@ describe("a failing store fails closed", () => {
     store.records.get(record.id).extra = "field";
     assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "RECORD_INVALID" });
     await assert.rejects(new MemoryStore().put({ ...record, hash: "zz" }), { code: "RECORD_INVALID" });
+  });
+
+  test("a record with any member malformed is refused by check and authenticate, whichever member it is", async () => {
+    const corruptions = {
+      id: 7,
+      userId: null,
+      name: ["a"],
+      description: 3,
+      hash: "zz",
+      hint: undefined,
+      createdAt: "yesterday",
+      expiresAt: 1.5,
+      scope: { preset: "everything" },
+      allowedIps: ["10.0.0.0/99"],
+      status: "revoked",
+      lastUsedAt: "now",
+      rotatedFrom: 1,
+      replacedBy: {},
+    };
+    const more = [
+      ["hash", "A".repeat(63)],
+      ["hash", "g".repeat(64)],
+      ["scope", { actions: ["apps.read", 1] }],
+      ["scope", { actions: [] }],
+      ["scope", { preset: "all", colour: "red" }],
+      ["allowedIps", "10.0.0.1"],
+      ["status", "ACTIVE"],
+      // Lists cross into the module joined by newlines: an item holding one
+      // must be refused, never read as two valid items.
+      ["scope", { actions: ["apps.read\napps.write"] }],
+      ["scope", { preset: "all", resources: ["apps/a\napps/b"] }],
+      ["allowedIps", ["10.0.0.1\n10.0.0.2"]],
+    ];
+    for (const [member, value] of [...Object.entries(corruptions), ...more]) {
+      const store = new MapStore();
+      const tokens = service(store, manualClock());
+      const { token, record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
+      // A store that finds the record by a key of its own, whatever its hash reads.
+      store.getByHash = async () => structuredClone(store.records.get(record.id));
+      assert.equal((await tokens.check(token, { action: "apps.read" })).ok, true, member);
+      const intact = structuredClone(store.records.get(record.id));
+      store.records.get(record.id)[member] = value;
+      const label = `${member}: ${JSON.stringify(value)}`;
+      assert.deepEqual(await tokens.check(token, { action: "apps.read" }), { ok: false, code: "RECORD_INVALID" }, label);
+      await rejectsWith(tokens.authenticate(token), "RECORD_INVALID");
+      // The same record, intact again, verifies: nothing was half-read or kept.
+      await assert.rejects(new MemoryStore().put(store.records.get(record.id)), { code: "RECORD_INVALID" }, label);
+      store.records.set(record.id, intact);
+      assert.equal((await tokens.verify(token, { action: "apps.read" })).tokenId, record.id, label);
+    }
   });
 
   test("tokens an administrator or a service key issued are read; malformed creators are refused", async () => {

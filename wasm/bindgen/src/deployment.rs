@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use crate::fail::{denial, fail, millis};
 use crate::index::RecordIndex;
 use crate::owner::{Owner, owner_of};
-use crate::record::{Record, client_ip, scope_spec};
+use crate::record::{Decided, Joined, client_ip, joined, scope_spec};
 
 /// A configured deployment, built once and shared by every call.
 #[wasm_bindgen]
@@ -96,67 +96,79 @@ impl Deployment {
         }
     }
 
-    /// Verifies the token whose `lookup_key` is `key` against the record the
-    /// store returned for it (`None` when there was none) and its user's
-    /// standing (`None` for a store without users: enabled). Returns 1 when
-    /// last-used is worth writing, 0 when not, or `-1 - i` for the `i`-th
-    /// code. Taking the key rather than the token again spares a second
-    /// parse and hash.
-    #[allow(clippy::too_many_arguments)] // The request's parts, flat.
-    pub fn verify_record(
+    /// Checks the token whose `lookup_key` is `key` against the record the
+    /// store returned for it and its user's standing (`None`: enabled).
+    /// With an action it verifies; without one it only authenticates (any
+    /// active, unexpired token, whatever its scope). Of the record, only
+    /// the members verification reads cross into the module (the
+    /// TypeScript layer has checked the whole record's shape); `hash` is
+    /// `None` when the store had no record. Taking the key rather than the
+    /// token again spares a second parse and hash. Returns 1 when last-used
+    /// is worth writing, 0 when not, or `-1 - i` for the `i`-th code; a
+    /// malformed member is `RECORD_INVALID`. It does not throw, because
+    /// garbage and attack traffic come through here.
+    #[allow(clippy::too_many_arguments)] // The members and the request, flat.
+    pub fn check_stored(
         &self,
         key: &str,
-        record: Option<Record>,
+        hash: Option<String>,
+        status: &str,
+        expires_at: Option<f64>,
+        last_used_at: Option<f64>,
+        scope_preset: Option<String>,
+        scope_actions: Option<String>,
+        scope_actions_count: u32,
+        scope_resources: Option<String>,
+        scope_resources_count: u32,
+        allowed_ips: &str,
+        allowed_ips_count: u32,
         owner: Option<Owner>,
-        action: &str,
+        action: Option<String>,
         resource: Option<String>,
         ip: Option<String>,
         now: f64,
     ) -> i32 {
-        let (hash, ip) = match keyed(key, ip.as_deref()) {
-            Ok(read) => read,
-            Err(code) => return denial(code),
+        let owner = owner_of(owner);
+        let record = match hash {
+            None => None,
+            Some(hash) => match Decided::read(
+                &hash,
+                status,
+                scope_preset,
+                joined(scope_actions.as_deref(), scope_actions_count),
+                joined(scope_resources.as_deref(), scope_resources_count),
+                Joined {
+                    text: allowed_ips,
+                    count: allowed_ips_count,
+                },
+            ) {
+                Some(decided) => Some(decided.record(expires_at, last_used_at)),
+                None => return denial(code::RECORD_INVALID),
+            },
         };
-        let request = Request {
-            action,
-            resource: resource.as_deref(),
-            ip,
-        };
-        let record = record.as_ref().map(|r| &r.inner);
-        match self
-            .inner
-            .verify(&hash, record, owner_of(owner), &request, millis(now))
-        {
-            Ok(verified) => i32::from(verified.touch),
-            Err(denied) => denial(denied.code()),
-        }
-    }
-
-    /// Authenticates the token whose `lookup_key` is `key` against the
-    /// record the store returned for it (`None` when there was none): any
-    /// active, unexpired token, whatever its scope. Returns 1 when last-used
-    /// is worth writing, 0 when not, or `-1 - i` for the `i`-th code.
-    pub fn authenticate_record(
-        &self,
-        key: &str,
-        record: Option<Record>,
-        owner: Option<Owner>,
-        ip: Option<String>,
-        now: f64,
-    ) -> i32 {
         let (hash, ip) = match keyed(key, ip.as_deref()) {
             Ok(read) => read,
             Err(code) => return denial(code),
         };
         let now = millis(now);
-        match self.inner.authenticate(
-            &hash,
-            record.as_ref().map(|r| &r.inner),
-            owner_of(owner),
-            ip,
-            now,
-        ) {
-            Ok(token) => i32::from(token.record().touch_due(now)),
+        let outcome = match action.as_deref() {
+            Some(action) => {
+                let request = Request {
+                    action,
+                    resource: resource.as_deref(),
+                    ip,
+                };
+                self.inner
+                    .verify(&hash, record.as_ref(), owner, &request, now)
+                    .map(|verified| verified.touch)
+            }
+            None => self
+                .inner
+                .authenticate(&hash, record.as_ref(), owner, ip, now)
+                .map(|token| token.record().touch_due(now)),
+        };
+        match outcome {
+            Ok(touch) => i32::from(touch),
             Err(denied) => denial(denied.code()),
         }
     }
