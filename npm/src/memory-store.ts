@@ -27,18 +27,45 @@ export function memoryFastPath(store: unknown): MemoryFastPath | undefined {
   return fastPathOf(store);
 }
 
-/** Every principal this package made: only these may act as a token. */
-const genuine = new WeakSet<object>();
+/** A base class whose constructor hands back the object it is given. */
+class Returning {
+  constructor(target: object) {
+    return target; // The stamp below adds its field to `target` itself.
+  }
+}
 
-/** The principals of tokens with allowed IPs: each use names its address. */
-const gated = new WeakSet<object>();
+/**
+ * The mark of every principal this package made: only these may act as a
+ * token. It is a private field added to the principal itself (through the
+ * base class above), so a principal stays a plain object that compares
+ * equal to a look-alike, yet only objects stamped here carry the field, and
+ * checking it costs no registry. The field holds whether the token has
+ * allowed IPs, so that each use names its address.
+ */
+class Stamp extends Returning {
+  readonly #gated: boolean;
+
+  private constructor(target: object, gated: boolean) {
+    super(target);
+    this.#gated = gated;
+  }
+
+  /** Stamps and freezes `principal`. */
+  static seal<T extends object>(principal: T, gated: boolean): Readonly<T> {
+    new Stamp(principal, gated);
+    return Object.freeze(principal);
+  }
+
+  /** Whether `value` was stamped, and whether its token has allowed IPs; `undefined` when not stamped. */
+  static gated(value: object): boolean | undefined {
+    return #gated in value ? (value as Stamp).#gated : undefined;
+  }
+}
 
 /** @internal A frozen principal for a record, shared by every verification of it. */
 export function principalOf(record: StoredRecord | TokenInfo): Principal {
-  const principal = Object.freeze({ userId: record.userId, tokenId: record.id, scope: frozenScope(record.scope) });
-  genuine.add(principal);
-  if (Array.isArray(record.allowedIps) && record.allowedIps.length > 0) gated.add(principal);
-  return principal;
+  const gated = Array.isArray(record.allowedIps) && record.allowedIps.length > 0;
+  return Stamp.seal({ userId: record.userId, tokenId: record.id, scope: frozenScope(record.scope) }, gated);
 }
 
 /**
@@ -47,24 +74,29 @@ export function principalOf(record: StoredRecord | TokenInfo): Principal {
  * address, which its lifecycle operations are checked from.
  */
 export function verifiedFrom(principal: Principal, ip: string | undefined): Principal {
-  if (ip === undefined || !gated.has(principal)) return principal;
-  const named = Object.freeze({ ...principal, ip });
-  genuine.add(named);
-  return named;
+  if (ip === undefined || Stamp.gated(principal) !== true) return principal;
+  return Stamp.seal({ ...principal, ip }, true);
 }
 
 /** @internal Whether `value` is a principal `verify` or `check` returned (not a look-alike). */
 export function isPrincipal(value: unknown): value is Principal {
-  return typeof value === "object" && value !== null && genuine.has(value);
+  return typeof value === "object" && value !== null && Stamp.gated(value) !== undefined;
 }
 
 /** A frozen copy of a scope, so no caller can alter a cached principal. */
 function frozenScope(scope: ScopeSpec): Readonly<ScopeSpec> {
-  const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(scope)) {
-    copy[key] = Array.isArray(value) ? Object.freeze([...value]) : value;
-  }
+  // A checked scope has at most these three members; each present one is
+  // copied as it is (a `null` stays), lists frozen.
+  const copy: { preset?: unknown; actions?: unknown; resources?: unknown } = {};
+  if (Object.hasOwn(scope, "preset")) copy.preset = scope.preset;
+  if (Object.hasOwn(scope, "actions")) copy.actions = frozenList(scope.actions);
+  if (Object.hasOwn(scope, "resources")) copy.resources = frozenList(scope.resources);
   return Object.freeze(copy) as Readonly<ScopeSpec>;
+}
+
+/** A frozen copy of a list, or the value itself when it is not one. */
+function frozenList(list: unknown): unknown {
+  return Array.isArray(list) ? Object.freeze(list.slice()) : list;
 }
 
 /**
