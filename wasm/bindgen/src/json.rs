@@ -5,7 +5,6 @@
 use tessera_core::{CreatedBy, Scope, Status, TokenRecord};
 
 /// A JSON text under construction.
-#[derive(Default)]
 pub struct Json {
     out: String,
     /// Whether the next member or element needs a comma before it.
@@ -13,9 +12,13 @@ pub struct Json {
 }
 
 impl Json {
-    /// An empty text.
+    /// An empty text, with room for a record and its wrapping (most
+    /// outputs), so writing one seldom reallocates.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            out: String::with_capacity(640),
+            comma: false,
+        }
     }
 
     /// The text written so far.
@@ -53,23 +56,30 @@ impl Json {
         self
     }
 
-    /// Writes a string value, escaped.
+    /// Writes a string value, escaped. Runs of characters that need no
+    /// escape are copied whole; the ones that do (`"`, `\\` and controls)
+    /// are all ASCII, so every cut falls on a character boundary.
     pub fn string(&mut self, text: &str) -> &mut Self {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         self.out.push('"');
-        for c in text.chars() {
-            match c {
-                '"' => self.out.push_str("\\\""),
-                '\\' => self.out.push_str("\\\\"),
-                c if u32::from(c) < 0x20 => {
-                    let byte = u32::from(c) as usize;
-                    self.out.push_str("\\u00");
-                    self.out.push(char::from(HEX[byte >> 4]));
-                    self.out.push(char::from(HEX[byte & 0xf]));
-                }
-                c => self.out.push(c),
+        let mut start = 0;
+        for (at, &byte) in text.as_bytes().iter().enumerate() {
+            if byte != b'"' && byte != b'\\' && byte >= 0x20 {
+                continue;
             }
+            self.out.push_str(text.get(start..at).unwrap_or_default());
+            match byte {
+                b'"' => self.out.push_str("\\\""),
+                b'\\' => self.out.push_str("\\\\"),
+                _ => {
+                    self.out.push_str("\\u00");
+                    self.out.push(char::from(HEX[usize::from(byte >> 4)]));
+                    self.out.push(char::from(HEX[usize::from(byte & 0xf)]));
+                }
+            }
+            start = at + 1;
         }
+        self.out.push_str(text.get(start..).unwrap_or_default());
         self.out.push('"');
         self.comma = true;
         self

@@ -246,17 +246,18 @@ impl Deployment {
             now,
             entropy_bytes,
         )?;
-        // A creation writes the new record and nothing else.
-        let [Write::Put(record)] = minted.writes.as_slice() else {
+        let mut json = Json::new();
+        json.open().key("token").string(minted.token.expose());
+        json.key("record").record(&minted.record, false);
+        // A creation writes the new record and nothing else; it moves into
+        // the index.
+        let Ok([Write::Put(record)]) = <[Write; 1]>::try_from(minted.writes) else {
             return Err(fail(
                 code::INTERNAL,
                 "a creation that is not one new record",
             ));
         };
-        let slot = index.insert(record.clone())?;
-        let mut json = Json::new();
-        json.open().key("token").string(minted.token.expose());
-        json.key("record").raw(&json::record(&minted.record, false));
+        let slot = index.insert(record)?;
         json.key("slot").integer(i64::from(slot));
         json.close();
         Ok(json.finish())
