@@ -5,6 +5,7 @@
 use tessera_core::{CreatedBy, Scope, Status, TokenRecord};
 
 /// A JSON text under construction.
+#[derive(Default)]
 pub struct Json {
     out: String,
     /// Whether the next member or element needs a comma before it.
@@ -17,7 +18,7 @@ impl Json {
     pub fn new() -> Self {
         Self {
             out: String::with_capacity(640),
-            comma: false,
+            ..Self::default()
         }
     }
 
