@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
@@ -195,9 +195,9 @@ const bytesPlugin = {
     b.onResolve({ filter: /^tessera:wasm-bytes$/ }, () => ({ path: wasm, namespace: "file" }));
   },
 };
-// Node and Bun read the shipped `tessera.wasm` at import (Deno would need
-// --allow-read, so it takes the embedded bytes), so Node loads the module once; the ES module finds it by its own URL,
-// the CommonJS one by `__dirname`.
+// Node and Bun read the shipped `tessera.wasm` at import, so Node loads the
+// module once; the ES module finds it by its own URL, the CommonJS one by
+// `__dirname`. (Deno compiles the same file through deno.mjs, below.)
 const filePlugin = (format) => ({
   name: "tessera-wasm-file",
   setup(b) {
@@ -213,12 +213,15 @@ const filePlugin = (format) => ({
     }));
   },
 });
-const modulePlugin = (specifier) => ({
+// workerd and Vercel's edge runtime import the shipped file as a compiled
+// module, each in the form its runtime or bundler takes.
+const modulePlugin = {
   name: "tessera-wasm-module",
   setup(b) {
-    b.onResolve({ filter: /^tessera:wasm-module$/ }, () => ({ path: specifier, external: true }));
+    b.onResolve({ filter: /^tessera:wasm-module$/ }, () => ({ path: "./tessera.wasm", external: true }));
+    b.onResolve({ filter: /^tessera:wasm-edge-module$/ }, () => ({ path: "./tessera.wasm?module", external: true }));
   },
-});
+};
 const common = {
   bundle: true,
   platform: "neutral",
@@ -232,16 +235,55 @@ const common = {
   logOverride: { "empty-import-meta": "silent" },
   absWorkingDir: pkg,
 };
-const inline = join(pkg, "src", "entry", "inline.ts");
-const file = join(pkg, "src", "entry", "file.ts");
-const module = join(pkg, "src", "entry", "module.ts");
+const entry = (name) => join(pkg, "src", "entry", `${name}.ts`);
 const nodeBuiltins = { external: ["node:fs", "node:path"] };
-// Bundlers and other runtimes: the bytes embedded (the one copy beside the file).
-await esbuild.build({ ...common, entryPoints: [inline], format: "esm", outfile: join(dist, "index.mjs"), plugins: [bytesPlugin] });
-await esbuild.build({ ...common, ...nodeBuiltins, entryPoints: [file], format: "esm", outfile: join(dist, "node.mjs"), plugins: [filePlugin("esm")] });
-await esbuild.build({ ...common, ...nodeBuiltins, entryPoints: [file], format: "cjs", outfile: join(dist, "node.cjs"), plugins: [filePlugin("cjs")] });
-await esbuild.build({ ...common, entryPoints: [module], format: "esm", outfile: join(dist, "workerd.mjs"), plugins: [modulePlugin("./tessera.wasm")] });
-await esbuild.build({ ...common, entryPoints: [module], format: "esm", outfile: join(dist, "edge-light.mjs"), plugins: [modulePlugin("./tessera.wasm?module")] });
+// The ES module entries share one chunk (the package and its glue, once);
+// each entry only loads the module its way and initialises it:
+// index.mjs, for bundlers and other runtimes (Deno), embeds the bytes (the
+// one copy beside the file); node.mjs reads the file; workerd.mjs and
+// edge-light.mjs import it.
+const esm = await esbuild.build({
+  ...common,
+  ...nodeBuiltins,
+  entryPoints: {
+    index: entry("inline"),
+    node: entry("file"),
+    workerd: entry("module"),
+    "edge-light": entry("edge-module"),
+  },
+  format: "esm",
+  splitting: true,
+  outdir: dist,
+  outExtension: { ".js": ".mjs" },
+  chunkNames: "tessera-[hash]",
+  metafile: true,
+  plugins: [bytesPlugin, filePlugin("esm"), modulePlugin],
+});
+const chunks = Object.keys(esm.metafile.outputs).filter((out) => /tessera-[^/]*\.mjs$/.test(out));
+if (chunks.length !== 1) {
+  throw new Error(`the ES module entries should share exactly one chunk, not ${chunks.length}`);
+}
+const shared = chunks[0].split("/").pop();
+// Deno compiles the shipped file through a source-phase import, which needs
+// no read permission. esbuild does not write that syntax, so this entry is
+// written here: it re-exports what node.mjs does, from the same chunk.
+const publicNames = esm.metafile.outputs[`${relative(pkg, dist)}/node.mjs`].exports;
+writeFileSync(
+  join(dist, "deno.mjs"),
+  [
+    "// The entry point for Deno: the shipped tessera.wasm, compiled by Deno through",
+    "// a source-phase import (no --allow-read needed), instantiated on import.",
+    'import source module from "./tessera.wasm";',
+    `import { initSync } from "./${shared}";`,
+    "",
+    "initSync({ module });",
+    "",
+    `export { ${publicNames.join(", ")} } from "./${shared}";`,
+    "",
+  ].join("\n"),
+);
+// CommonJS (require in Node) has no chunks: one whole bundle.
+await esbuild.build({ ...common, ...nodeBuiltins, entryPoints: [entry("file")], format: "cjs", outfile: join(dist, "node.cjs"), plugins: [filePlugin("cjs")] });
 // The stores of their own (`tessera-tokens/redis`, `/d1`, `/deno-kv`,
 // `/remote`): one file each, so that the main entries (and the workerd and
 // edge bundles) never reach them. None has runtime imports: the application
@@ -266,7 +308,7 @@ const storeBundles = STORES.filter(([source]) => existsSync(join(pkg, "src", sou
   `${name}.mjs`,
   `${name}.cjs`,
 ]);
-for (const name of ["index.mjs", "node.cjs", "workerd.mjs", "edge-light.mjs", ...storeBundles]) {
+for (const name of ["index.mjs", shared, "node.cjs", "workerd.mjs", "edge-light.mjs", ...storeBundles]) {
   const text = readFileSync(join(dist, name), "utf8");
   if (text.includes("import.meta")) {
     throw new Error(`${name} refers to import.meta, which some bundlers and CommonJS reject`);
@@ -274,7 +316,7 @@ for (const name of ["index.mjs", "node.cjs", "workerd.mjs", "edge-light.mjs", ..
 }
 // These load the shipped file; embedded, the module would make each of them
 // larger than the file itself (base64 adds a third).
-for (const name of ["node.mjs", "node.cjs", "workerd.mjs", "edge-light.mjs"]) {
+for (const name of ["node.mjs", "node.cjs", "deno.mjs", "workerd.mjs", "edge-light.mjs", shared]) {
   if (statSync(join(dist, name)).size >= statSync(wasm).size) {
     throw new Error(`${name} embeds the module: it should load tessera.wasm`);
   }

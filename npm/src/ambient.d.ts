@@ -9,7 +9,13 @@ declare module "tessera:wasm-bytes" {
 }
 
 declare module "tessera:wasm-module" {
-  /** The module compiled by the runtime from a `.wasm` import (workerd, Vercel Edge). */
+  /** The module compiled by the runtime from a `.wasm` import (workerd). */
+  const module: WebAssembly.Module;
+  export default module;
+}
+
+declare module "tessera:wasm-edge-module" {
+  /** The module compiled by Vercel's bundler from a `.wasm?module` import. */
   const module: WebAssembly.Module;
   export default module;
 }
