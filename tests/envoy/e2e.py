@@ -112,6 +112,13 @@ def main():
               is_401(status, headers, text, error_attr=False), (status, headers, text))
         check("the upstream saw none of the refused requests", stack.upstream.count() == 1)
 
+        # The filter removes identity headers only when a request has them
+        # (it reads every header at once): a forged one never passes.
+        status, _, _ = call(api + "/healthz", headers={"X-Tessera-User-Id": "mallory", "x-tessera-token-id": "f"})
+        seen = stack.upstream.seen[-1][2]
+        check("a public rule forwards no forged identity header",
+              status == 200 and "x-tessera-user-id" not in seen and "x-tessera-token-id" not in seen, seen)
+
         read, read_id = make_token(stack, {"preset": "read"})
         tokens.append(read)
         bad_checksum = read[:-1] + ("A" if read[-1] != "A" else "B")

@@ -25,6 +25,7 @@ use crate::cache::LocalCache;
 use crate::config::Settings;
 use crate::decide::{self, Lookup, Reply, Start};
 use crate::feed::{Feed, Forget};
+use crate::head::Head;
 use crate::uses::Uses;
 
 /// How often the root context polls while requests wait on another worker.
@@ -411,11 +412,13 @@ impl HttpContext for Filter {
         let Some(settings) = settings() else {
             return apply(&decide::unconfigured(), false);
         };
-        let method = self.get_http_request_header(":method").unwrap_or_default();
-        let path = self.get_http_request_header(":path").unwrap_or_default();
-        let authorization = self.get_http_request_header("authorization");
+        let head =
+            Head::new(hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default());
+        let method = head.value(":method").unwrap_or_default();
+        let path = head.value(":path").unwrap_or_default();
+        let authorization = head.value("authorization");
         let mut lookup = match decide::start(&settings, &method, &path, authorization.as_deref()) {
-            Start::Reply(reply) => return apply(&reply, false),
+            Start::Reply(reply) => return apply_to(&reply, &head),
             Start::Lookup(lookup) => lookup,
         };
         let now = now_ms();
@@ -429,9 +432,9 @@ impl HttpContext for Filter {
             if decide::needs_ip(answer.record()) {
                 lookup.ip = self.client_ip();
             }
-            return apply(
+            return apply_to(
                 &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
-                false,
+                &head,
             );
         }
         // The record is yet to come (and this stream may be resumed from
@@ -453,9 +456,9 @@ impl HttpContext for Filter {
                     w.cache.insert(hash, answer.clone(), until, now);
                 });
                 self.waiting = None;
-                apply(
+                apply_to(
                     &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
-                    false,
+                    &head,
                 )
             }
             Shared::PendingElsewhere => {
@@ -632,9 +635,24 @@ fn settle(hash: &TokenHash, result: Result<(Rc<Answer>, i64), Failure>, since: i
 /// Carries out a reply in the effective context; `resume` for a request
 /// that was paused.
 fn apply(reply: &Reply, resume: bool) -> Action {
+    carry_out(reply, resume, None)
+}
+
+/// [`apply`] to a request not paused, whose headers were read into `head`:
+/// removing a header it does not have is skipped (a host call saved).
+fn apply_to(reply: &Reply, head: &Head) -> Action {
+    carry_out(reply, false, Some(head))
+}
+
+/// Sets and removes the reply's headers and forwards, or answers; with the
+/// request's `head`, skips removing headers it does not have.
+fn carry_out(reply: &Reply, resume: bool, head: Option<&Head>) -> Action {
     match reply {
         Reply::Forward { headers, token_id } => {
             for (name, value) in headers {
+                if value.is_none() && head.is_some_and(|head| !head.has(name)) {
+                    continue;
+                }
                 let _ =
                     hostcalls::set_map_value(MapType::HttpRequestHeaders, name, value.as_deref());
             }
