@@ -14,7 +14,7 @@ use std::path::Path;
 use common::{Server, add_user_db, basic, bearer, temp_dir};
 use serde_json::{Value, json};
 
-const SERVICE: &str = "a-long-service-credential";
+const SERVICE: &str = common::GATEWAY_CREDENTIAL;
 
 /// Sends `method path` with a token, as if from `from` (reported by the
 /// trusted proxy in `X-Forwarded-For`), or from the loopback peer.
@@ -68,25 +68,12 @@ fn start(name: &str, trusted: bool) -> (Server, String) {
 }
 
 fn serve(db: &str, dir: &Path, trusted: bool) -> Server {
-    let secret = dir.join("secret");
-    std::fs::write(&secret, SERVICE).unwrap();
-    let gate = dir.join("ext_authz.json");
-    let filter = json!({
-        "deployment": tessera_host::config::default_config(),
-        "tokenService": { "cluster": "tessera", "credential": SERVICE },
-        "rules": [{ "prefix": "/api/apps", "action": "apps.read" }],
-    });
-    std::fs::write(&gate, filter.to_string()).unwrap();
-    let mut args = vec![
-        "--introspection-secret-file",
-        secret.to_str().unwrap(),
-        "--ext-authz-config",
-        gate.to_str().unwrap(),
-    ];
-    if trusted {
-        args.extend(["--trusted-proxy", "127.0.0.1"]);
-    }
-    Server::start_logged_db(db, dir, &[], &args)
+    let trust: &[&str] = if trusted {
+        &["--trusted-proxy", "127.0.0.1"]
+    } else {
+        &[]
+    };
+    common::serve_gateways(db, dir, trust)
 }
 
 #[test]

@@ -31,26 +31,7 @@ fn gate(server: &Server, token: &str) -> u16 {
 /// Starts a host on `db` serving gateways (introspection, the feed,
 /// ext_authz), with its log kept.
 fn serve(db: &str, dir: &Path) -> Server {
-    let secret = dir.join("secret");
-    std::fs::write(&secret, "a-long-service-credential").unwrap();
-    let gate = dir.join("ext_authz.json");
-    let filter = json!({
-        "deployment": tessera_host::config::default_config(),
-        "tokenService": { "cluster": "tessera", "credential": "a-long-service-credential" },
-        "rules": [{ "prefix": "/api/apps", "action": "apps.read" }],
-    });
-    std::fs::write(&gate, filter.to_string()).unwrap();
-    Server::start_logged_db(
-        db,
-        dir,
-        &[],
-        &[
-            "--introspection-secret-file",
-            secret.to_str().unwrap(),
-            "--ext-authz-config",
-            gate.to_str().unwrap(),
-        ],
-    )
+    common::serve_gateways(db, dir, &[])
 }
 
 fn introspect(server: &Server, token: &str) -> Value {

@@ -87,6 +87,21 @@ def make_token(stack, scope, expires=None, allowed_ips=None):
     return answer["token"], answer["record"]["id"]
 
 
+# An Authorization value with bytes that are not UTF-8 (obs-text in HTTP/1.1).
+NOT_UTF8 = "Bearer tsr_\xff\xfe"
+
+
+def call_latin1(port, path, headers):
+    """A GET whose header values go out as Latin-1 bytes, as they are."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        connection.close()
+
+
 def is_401(status, headers, text, error_attr=True):
     www = {k.lower(): v for k, v in headers.items()}.get("www-authenticate", "")
     body = json.loads(text) if text.startswith("{") else {}
@@ -126,6 +141,13 @@ def main():
                              ("another prefix", "Bearer ghp_" + read[4:])]:
             status, headers, text = call(api + "/api/apps", headers={"authorization": value})
             check(f"{label} token -> 401 UNAUTHENTICATED", is_401(status, headers, text), (status, text))
+        # Header values may carry bytes that are not UTF-8 (obs-text): such a
+        # token is malformed, and the filter keeps serving.
+        status, headers, text = call_latin1(stack.port, "/api/apps", {"authorization": NOT_UTF8})
+        check("a token with bytes that are not UTF-8 -> 401 UNAUTHENTICATED",
+              is_401(status, headers, text), (status, headers, text))
+        status, _, _ = call(api + "/healthz")
+        check("... and the filter still serves the next request", status == 200, status)
         check("malformed and bad-checksum tokens made no callout", stack.proxy.count() == 0, stack.proxy.seen)
 
         status, _, text = call(api + "/api/apps/7?x=1", headers={
@@ -382,6 +404,9 @@ def main():
         status, headers, text = call(gate + "/api/apps", headers={"authorization": "Bearer " + bad_checksum})
         check("ext_authz: a bad checksum -> 401 UNAUTHENTICATED", is_401(status, headers, text),
               (status, headers, text))
+        status, headers, text = call_latin1(stack.port, "/api/apps", {"authorization": NOT_UTF8})
+        check("ext_authz: a token with bytes that are not UTF-8 -> 401 UNAUTHENTICATED, as from the filter",
+              is_401(status, headers, text), (status, headers, text))
         token, token_id = make_token(stack, {"preset": "read"})
         tokens.append(token)
         before = stack.upstream.count()

@@ -83,10 +83,17 @@ pub async fn check(
         .map_or("/", |p| p.as_str())
         .strip_prefix(PREFIX)
         .unwrap_or("/");
+    // A value that is not text is a token presented malformed, as the
+    // filter reads it (bytes that are not UTF-8 become U+FFFD).
     let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let mut lookup = match decide::start(settings, method.as_str(), original, authorization) {
+        .map(|v| String::from_utf8_lossy(v.as_bytes()));
+    let mut lookup = match decide::start(
+        settings,
+        method.as_str(),
+        original,
+        authorization.as_deref(),
+    ) {
         Start::Reply(reply) => return respond(&reply),
         Start::Lookup(lookup) => lookup,
     };

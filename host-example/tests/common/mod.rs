@@ -321,6 +321,47 @@ pub fn request(
     parse_response(&raw)
 }
 
+/// Sends `head` (a request line and headers, `\r\n`-separated, without
+/// the blank line) byte for byte, with no body, and reads the whole answer:
+/// for header values that are not text.
+pub fn request_bytes(addr: SocketAddr, head: &[u8]) -> Response {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let _ = stream.write_all(head);
+    let _ = stream.write_all(b"\r\nConnection: close\r\n\r\n");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse_response(&raw)
+}
+
+/// The credential gateways present in tests that start a host serving them.
+pub const GATEWAY_CREDENTIAL: &str = "a-long-service-credential";
+
+/// Starts a host on `db` serving gateways (introspection, the feed and
+/// ext_authz for one rule, `/api/apps` needing `apps.read`), with its log
+/// kept and `extra` serve arguments.
+pub fn serve_gateways(db: &str, dir: &Path, extra: &[&str]) -> Server {
+    let secret = dir.join("secret");
+    std::fs::write(&secret, GATEWAY_CREDENTIAL).unwrap();
+    let gate = dir.join("ext_authz.json");
+    let filter = serde_json::json!({
+        "deployment": tessera_host::config::default_config(),
+        "tokenService": { "cluster": "tessera", "credential": GATEWAY_CREDENTIAL },
+        "rules": [{ "prefix": "/api/apps", "action": "apps.read" }],
+    });
+    std::fs::write(&gate, filter.to_string()).unwrap();
+    let mut args = vec![
+        "--introspection-secret-file",
+        secret.to_str().unwrap(),
+        "--ext-authz-config",
+        gate.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Server::start_logged_db(db, dir, &[], &args)
+}
+
 fn parse_response(raw: &[u8]) -> Response {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
