@@ -1,13 +1,17 @@
-"""Envoy without the filter vs Envoy with the filter and a warm cache vs
-Envoy's ext_authz filter calling tessera-host.
+"""Envoy without the filter vs a no-op wasm filter vs the Tessera filter with
+a warm cache vs Envoy's ext_authz filter calling tessera-host.
 
 One run, same route (a direct 200 answer, so only Envoy and the filter are
-measured), wrk on loopback: first under load (`connections` connections,
-for throughput and loaded latency), then with one connection (for the
-latency a single request sees, without queueing). Prints req/s, p50 and p99
-of each, the throughput ratio and the added p50, then the filter's size.
+measured), wrk on loopback: under load (`connections` connections, for
+throughput and loaded latency), then with one connection (for the latency
+a single request sees, without queueing). The Envoys all run at once and
+are measured in alternating rounds, one short wrk run each per round, so
+that a machine that slows down or speeds up mid-run moves them alike: each
+ratio is the median of the ratios within the rounds. Prints the median
+req/s, p50 and p99 of each, the ratios and the added p50, then the
+filter's size.
 
-Usage: python3 tests/envoy/bench.py [seconds] [connections] [envoy workers]
+Usage: python3 tests/envoy/bench.py [seconds per run] [connections] [envoy workers] [rounds]
 """
 
 import gzip
@@ -39,10 +43,16 @@ def wrk(url, seconds, connections, headers=()):
     return rps, p50, p99, int(bad.group(1)) if bad else 0
 
 
+def median(values):
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
 def main():
-    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     connections = int(sys.argv[2]) if len(sys.argv) > 2 else 16
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 5
     stack = harness.Stack()
     try:
         stack.start_host(cache_seconds=3600)
@@ -54,60 +64,70 @@ def main():
         with urllib.request.urlopen(request) as r:
             token = json.load(r)["token"]
         header = f"Authorization: Bearer {token}"
-        print(f"wrk -t1 -c{connections} -d{seconds}s on loopback; Envoy --concurrency {workers}; "
-              "route: direct 200 answer; 2 cores shared by Envoy and wrk")
+        print(f"wrk -t1 -c{connections} -d{seconds}s (and -c1) on loopback, {rounds} alternating rounds; "
+              f"Envoy --concurrency {workers}; route: direct 200 answer; 2 cores shared by Envoy and wrk")
 
-        plain = stack.start_envoy(None, name="envoy-plain", direct=True, concurrency=workers)
-        base = wrk(f"http://127.0.0.1:{stack.port}/api/apps", seconds, connections, [header])
-        base1 = wrk(f"http://127.0.0.1:{stack.port}/api/apps", seconds, 1, [header])
-        stack.stop(plain)
-
+        ports = {}
+        stack.start_envoy(None, name="envoy-plain", direct=True, concurrency=workers)
+        ports["plain"] = stack.port
         # A wasm filter that does nothing: what any wasm filter costs here.
-        noop = stack.start_envoy({}, name="envoy-noop", direct=True, concurrency=workers, wasm=harness.NOOP)
-        floor = wrk(f"http://127.0.0.1:{stack.port}/api/apps", seconds, connections, [header])
-        floor1 = wrk(f"http://127.0.0.1:{stack.port}/api/apps", seconds, 1, [header])
-        stack.stop(noop)
-
+        stack.start_envoy({}, name="envoy-noop", direct=True, concurrency=workers, wasm=harness.NOOP)
+        ports["noop"] = stack.port
         plugin = harness.filter_config({"cache": {"positiveSeconds": 3600, "negativeSeconds": 5}})
         stack.start_envoy(plugin, name="envoy-filter", direct=True, concurrency=workers)
-        url = f"http://127.0.0.1:{stack.port}/api/apps"
-        for _ in range(4 * workers):  # warm every worker's cache
-            with urllib.request.urlopen(urllib.request.Request(url, headers={"authorization": f"Bearer {token}"})) as r:
-                assert r.status == 200
-        callouts = stack.proxy.count()
-        filtered = wrk(url, seconds, connections, [header])
-        filtered1 = wrk(url, seconds, 1, [header])
-        # The same Envoy on a public rule: the filter runs but does no token
-        # work, which shows what proxy-wasm itself costs per request.
-        public = wrk(f"http://127.0.0.1:{stack.port}/healthz", seconds, connections)
-        assert stack.proxy.count() == callouts, "the cache went cold during the run"
-
+        ports["filter"] = stack.port
         # Envoy's own ext_authz filter asking tessera-host over HTTP for every
         # request: what users without wasm would run.
         stack.start_envoy(None, name="envoy-ext-authz", direct=True, concurrency=workers, ext_authz=True)
-        url = f"http://127.0.0.1:{stack.port}/api/apps"
-        ext = wrk(url, seconds, connections, [header])
-        ext1 = wrk(url, seconds, 1, [header])
+        ports["ext"] = stack.port
+        url = {name: f"http://127.0.0.1:{port}/api/apps" for name, port in ports.items()}
+        for _ in range(4 * workers):  # warm every worker's cache
+            with urllib.request.urlopen(urllib.request.Request(
+                    url["filter"], headers={"authorization": f"Bearer {token}"})) as r:
+                assert r.status == 200
+        callouts = stack.proxy.count()
 
-        runs = [(f"no filter, c={connections}", base), (f"no-op wasm filter, c={connections}", floor),
-                (f"filter (warm), c={connections}", filtered),
-                (f"filter, public, c={connections}", public), (f"ext_authz, c={connections}", ext),
-                ("no filter, c=1", base1), ("no-op wasm filter, c=1", floor1),
-                ("filter (warm), c=1", filtered1), ("ext_authz, c=1", ext1)]
-        for label, (rps, p50, p99, bad) in runs:
-            print(f"{label:<26} {rps:>10.0f} req/s   p50 {p50:>7.0f} us   p99 {p99:>7.0f} us   non-2xx {bad}")
-        print(f"throughput with / without the filter (c={connections}): {filtered[0] / base[0]:.2f}")
+        # The filter on a public rule (no token work) shows what proxy-wasm
+        # itself costs per request.
+        loaded = {"plain": [], "noop": [], "filter": [], "public": [], "ext": []}
+        lone = {"plain": [], "noop": [], "filter": [], "ext": []}
+        for _ in range(rounds):
+            for name in loaded:
+                target = f"http://127.0.0.1:{ports['filter']}/healthz" if name == "public" else url[name]
+                loaded[name].append(wrk(target, seconds, connections, [] if name == "public" else [header]))
+            for name in lone:
+                lone[name].append(wrk(url[name], seconds, 1, [header]))
+        assert stack.proxy.count() == callouts, "the cache went cold during the run"
+
+        labels = {"plain": "no filter", "noop": "no-op wasm filter", "filter": "filter (warm)",
+                  "public": "filter, public", "ext": "ext_authz"}
+        runs = [(f"{labels[n]}, c={connections}", r) for n, r in loaded.items()]
+        runs += [(f"{labels[n]}, c=1", r) for n, r in lone.items()]
+        for label, samples in runs:
+            rps, p50, p99 = (median([s[i] for s in samples]) for i in range(3))
+            print(f"{label:<26} {rps:>10.0f} req/s   p50 {p50:>7.0f} us   p99 {p99:>7.0f} us   "
+                  f"non-2xx {sum(s[3] for s in samples)}   req/s by round: "
+                  + ", ".join(f"{s[0]:.0f}" for s in samples))
+
+        def ratio(a, b, table=loaded, index=0):
+            return median([x[index] / y[index] for x, y in zip(table[a], table[b])])
+
+        def added(a, b):
+            return median([x[1] - y[1] for x, y in zip(lone[a], lone[b])])
+
+        print(f"throughput with / without the filter (c={connections}): {ratio('filter', 'plain'):.2f}")
         print(f"throughput of the filter / ext_authz calling tessera-host (c={connections}): "
-              f"{filtered[0] / ext[0]:.2f}")
-        print(f"throughput of the filter / the no-op wasm filter (c={connections}): "
-              f"{filtered[0] / floor[0]:.2f}")
-        print(f"added p50: {filtered[1] - base[1]:.0f} us under load (c={connections}), "
-              f"{filtered1[1] - base1[1]:.0f} us for a lone request (c=1); "
-              f"no-op filter {floor1[1] - base1[1]:.0f} us, ext_authz {ext1[1] - base1[1]:.0f} us (c=1)")
+              f"{ratio('filter', 'ext'):.2f}")
+        print(f"throughput of the filter / the no-op wasm filter (c={connections}): {ratio('filter', 'noop'):.2f}")
+        print(f"throughput of a public rule / the no-op wasm filter (c={connections}): "
+              f"{ratio('public', 'noop'):.2f}")
+        print(f"added p50 for a lone request (c=1), median within rounds: filter {added('filter', 'plain'):.0f} us, "
+              f"no-op filter {added('noop', 'plain'):.0f} us, ext_authz {added('ext', 'plain'):.0f} us; "
+              f"the filter over the no-op filter {added('filter', 'noop'):.0f} us")
         raw = harness.WASM.read_bytes()
         print(f"filter: {harness.WASM.name} {len(raw) / 1024:.1f} KiB raw, "
               f"{len(gzip.compress(raw, 9)) / 1024:.1f} KiB gzipped")
-        if any(run[1][3] for run in runs):
+        if any(s[3] for _, samples in runs for s in samples):
             print("some responses were not 2xx")
             return 1
     finally:
