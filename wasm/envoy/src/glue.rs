@@ -25,7 +25,6 @@ use crate::cache::LocalCache;
 use crate::config::Settings;
 use crate::decide::{self, Lookup, Reply, Start};
 use crate::feed::{Feed, Forget};
-use crate::head::Head;
 use crate::uses::Uses;
 
 /// How often the root context polls while requests wait on another worker.
@@ -412,13 +411,11 @@ impl HttpContext for Filter {
         let Some(settings) = settings() else {
             return apply(&decide::unconfigured(), false);
         };
-        let head =
-            Head::new(hostcalls::get_map_bytes(MapType::HttpRequestHeaders).unwrap_or_default());
-        let method = head.value(":method").unwrap_or_default();
-        let path = head.value(":path").unwrap_or_default();
-        let authorization = head.value("authorization");
+        let method = request_header(":method").unwrap_or_default();
+        let path = request_header(":path").unwrap_or_default();
+        let authorization = request_header("authorization");
         let mut lookup = match decide::start(&settings, &method, &path, authorization.as_deref()) {
-            Start::Reply(reply) => return apply_to(&reply, &head),
+            Start::Reply(reply) => return apply(&reply, false),
             Start::Lookup(lookup) => lookup,
         };
         let now = now_ms();
@@ -432,9 +429,9 @@ impl HttpContext for Filter {
             if decide::needs_ip(answer.record()) {
                 lookup.ip = self.client_ip();
             }
-            return apply_to(
+            return apply(
                 &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
-                &head,
+                false,
             );
         }
         // The record is yet to come (and this stream may be resumed from
@@ -456,9 +453,9 @@ impl HttpContext for Filter {
                     w.cache.insert(hash, answer.clone(), until, now);
                 });
                 self.waiting = None;
-                apply_to(
+                apply(
                     &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
-                    &head,
+                    false,
                 )
             }
             Shared::PendingElsewhere => {
@@ -632,27 +629,22 @@ fn settle(hash: &TokenHash, result: Result<(Rc<Answer>, i64), Failure>, since: i
     let _ = hostcalls::set_effective_context(current);
 }
 
+/// A request header's value. Its bytes are read as they are: what is not
+/// UTF-8 (obs-text, which HTTP/1.1 allows) becomes U+FFFD, so such a token
+/// is malformed, where proxy-wasm's string getter would panic the VM.
+fn request_header(name: &str) -> Option<String> {
+    hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name)
+        .ok()
+        .flatten()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Carries out a reply in the effective context; `resume` for a request
 /// that was paused.
 fn apply(reply: &Reply, resume: bool) -> Action {
-    carry_out(reply, resume, None)
-}
-
-/// [`apply`] to a request not paused, whose headers were read into `head`:
-/// removing a header it does not have is skipped (a host call saved).
-fn apply_to(reply: &Reply, head: &Head) -> Action {
-    carry_out(reply, false, Some(head))
-}
-
-/// Sets and removes the reply's headers and forwards, or answers; with the
-/// request's `head`, skips removing headers it does not have.
-fn carry_out(reply: &Reply, resume: bool, head: Option<&Head>) -> Action {
     match reply {
         Reply::Forward { headers, token_id } => {
             for (name, value) in headers {
-                if value.is_none() && head.is_some_and(|head| !head.has(name)) {
-                    continue;
-                }
                 let _ =
                     hostcalls::set_map_value(MapType::HttpRequestHeaders, name, value.as_deref());
             }

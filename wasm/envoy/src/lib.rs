@@ -27,7 +27,6 @@ pub mod cache;
 pub mod config;
 pub mod decide;
 pub mod feed;
-pub mod head;
 pub mod json;
 
 /// A hash map keyed with std's random SipHash, over the `hashbrown` tables
