@@ -1,18 +1,16 @@
 //! Lowercase hex, for hashes in records and peppers in configuration.
 
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// Encodes bytes as lowercase hex.
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = vec![0u8; bytes.len() * 2];
-    for (pair, &byte) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
     }
-    // Every byte written is an ASCII digit or letter.
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
 /// The lowercase hex digits, by value.

@@ -629,14 +629,15 @@ fn settle(hash: &TokenHash, result: Result<(Rc<Answer>, i64), Failure>, since: i
     let _ = hostcalls::set_effective_context(current);
 }
 
-/// A request header's value. Its bytes are read as they are: what is not
-/// UTF-8 (obs-text, which HTTP/1.1 allows) becomes U+FFFD, so such a token
-/// is malformed, where proxy-wasm's string getter would panic the VM.
+/// A request header's value. Its bytes are read as they are: a value that
+/// is not UTF-8 (obs-text, which HTTP/1.1 allows) reads as U+FFFD, so such
+/// a token is malformed, where proxy-wasm's string getter would panic the
+/// VM.
 fn request_header(name: &str) -> Option<String> {
     hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name)
         .ok()
         .flatten()
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .map(|bytes| String::from_utf8(bytes).unwrap_or_else(|_| "\u{fffd}".into()))
 }
 
 /// Carries out a reply in the effective context; `resume` for a request
