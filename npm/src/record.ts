@@ -149,11 +149,36 @@ export function storedMembers(stored: unknown): StoredMembers {
   };
 }
 
-/*
- * Lists cross into the module as one string, their items joined by
- * newlines, with the number of items: one crossing instead of one per item.
- * The module refuses a list whose count disagrees (an item with a newline).
+/**
+ * The members of a record the core parses (hash, status, scope, allowed IP
+ * ranges) as they cross into the module: one string of newline-separated
+ * items, and how many items each list has (`-1` for an absent scope list).
+ * One crossing instead of one per member and item; the module refuses a
+ * record whose pieces outnumber the counts (an item with a newline).
  */
+export interface JoinedMembers {
+  readonly text: string;
+  readonly preset: boolean;
+  readonly actions: number;
+  readonly resources: number;
+  readonly allowedIps: number;
+}
+
+/** The members of `m` the core parses, joined (see {@link JoinedMembers}). */
+export function joinedMembers(m: StoredMembers): JoinedMembers {
+  let text = `${m.hash}\n${m.status}`;
+  if (m.preset !== undefined) text += `\n${m.preset}`;
+  if (m.actions !== undefined && m.actions.length > 0) text += `\n${m.actions.join("\n")}`;
+  if (m.resources !== undefined && m.resources.length > 0) text += `\n${m.resources.join("\n")}`;
+  if (m.allowedIps.length > 0) text += `\n${m.allowedIps.join("\n")}`;
+  return {
+    text,
+    preset: m.preset !== undefined,
+    actions: m.actions?.length ?? -1,
+    resources: m.resources?.length ?? -1,
+    allowedIps: m.allowedIps.length,
+  };
+}
 
 /**
  * A stored record as the core's `Record`, checked as strictly as the core
@@ -162,6 +187,7 @@ export function storedMembers(stored: unknown): StoredMembers {
  */
 export function toRecord(stored: unknown): Record {
   const m = storedMembers(stored);
+  const j = joinedMembers(m);
   return call(
     () =>
       new Record(
@@ -169,23 +195,19 @@ export function toRecord(stored: unknown): Record {
         m.userId,
         m.name,
         m.description,
-        m.hash,
         m.hint,
         m.creatorKind,
         m.creatorId,
         m.createdAt,
         m.expiresAt,
-        m.preset,
-        m.actions?.join("\n"),
-        m.actions?.length ?? 0,
-        m.resources?.join("\n"),
-        m.resources?.length ?? 0,
-        m.allowedIps.join("\n"),
-        m.allowedIps.length,
-        m.status,
         m.lastUsedAt,
         m.rotatedFrom,
         m.replacedBy,
+        j.text,
+        j.preset,
+        j.actions,
+        j.resources,
+        j.allowedIps,
       ),
   );
 }

@@ -22,7 +22,7 @@ import type {
   Updated,
   VerifyRequest,
 } from "./types.js";
-import { type StoredMembers, scopeMembers, storedMembers, stringList, toRecord } from "./record.js";
+import { type StoredMembers, joinedMembers, scopeMembers, storedMembers, stringList, toRecord } from "./record.js";
 import { Deployment, IssueInput, Owner, RecordSet, rfc3339_millis } from "./wasm.js";
 
 /** Options of a `TokenService`. */
@@ -536,20 +536,16 @@ export class TokenService {
     }
     // The owner is handed over (and freed) by the call. Only what the core
     // decides from crosses into it; the principal is read from the record.
-    const m = members;
+    const j = members === undefined ? undefined : joinedMembers(members);
     const result = this.#deployment.check_stored(
-      key,
-      m?.hash,
-      m?.status ?? "",
-      m?.expiresAt,
-      m?.lastUsedAt,
-      m?.preset,
-      m?.actions?.join("\n"),
-      m?.actions?.length ?? 0,
-      m?.resources?.join("\n"),
-      m?.resources?.length ?? 0,
-      m?.allowedIps.join("\n") ?? "",
-      m?.allowedIps.length ?? 0,
+      j === undefined ? key : `${key}\n${j.text}`,
+      j !== undefined,
+      members?.expiresAt,
+      members?.lastUsedAt,
+      j?.preset ?? false,
+      j?.actions ?? -1,
+      j?.resources ?? -1,
+      j?.allowedIps ?? 0,
       owner,
       action,
       resource,

@@ -544,6 +544,9 @@ describe("a failing store fails closed", () => {
       ["scope", { actions: ["apps.read\napps.write"] }],
       ["scope", { preset: "all", resources: ["apps/a\napps/b"] }],
       ["allowedIps", ["10.0.0.1\n10.0.0.2"]],
+      // The hash, the status and the preset cross in the same string: a
+      // status holding a newline is not read as a status and a preset.
+      ["status", "active\nall"],
     ];
     for (const [member, value] of [...Object.entries(corruptions), ...more]) {
       const store = new MapStore();

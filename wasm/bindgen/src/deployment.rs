@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use crate::fail::{denial, fail, millis};
 use crate::index::RecordIndex;
 use crate::owner::{Owner, owner_of};
-use crate::record::{Decided, Joined, client_ip, joined, scope_spec};
+use crate::record::{Decided, Joined, client_ip, scope_spec};
 
 /// A configured deployment, built once and shared by every call.
 #[wasm_bindgen]
@@ -101,27 +101,25 @@ impl Deployment {
     /// With an action it verifies; without one it only authenticates (any
     /// active, unexpired token, whatever its scope). Of the record, only
     /// the members verification reads cross into the module (the
-    /// TypeScript layer has checked the whole record's shape); `hash` is
-    /// `None` when the store had no record. Taking the key rather than the
-    /// token again spares a second parse and hash. Returns 1 when last-used
-    /// is worth writing, 0 when not, or `-1 - i` for the `i`-th code; a
-    /// malformed member is `RECORD_INVALID`. It does not throw, because
-    /// garbage and attack traffic come through here.
+    /// TypeScript layer has checked the whole record's shape): `members`
+    /// is the key alone when the store had no record, else the key, a
+    /// newline and the members the core parses, joined (see [`Joined`]).
+    /// Taking the key rather than the token again spares a second parse
+    /// and hash. Returns 1 when last-used is worth writing, 0 when not, or
+    /// `-1 - i` for the `i`-th code; a malformed member is
+    /// `RECORD_INVALID`. It does not throw, because garbage and attack
+    /// traffic come through here.
     #[allow(clippy::too_many_arguments)] // The members and the request, flat.
     pub fn check_stored(
         &self,
-        key: &str,
-        hash: Option<String>,
-        status: &str,
+        members: &str,
+        found: bool,
         expires_at: Option<f64>,
         last_used_at: Option<f64>,
-        scope_preset: Option<String>,
-        scope_actions: Option<String>,
-        scope_actions_count: u32,
-        scope_resources: Option<String>,
-        scope_resources_count: u32,
-        allowed_ips: &str,
-        allowed_ips_count: u32,
+        preset: bool,
+        actions: i32,
+        resources: i32,
+        allowed_ips: u32,
         owner: Option<Owner>,
         action: Option<String>,
         resource: Option<String>,
@@ -129,22 +127,19 @@ impl Deployment {
         now: f64,
     ) -> i32 {
         let owner = owner_of(owner);
-        let record = match hash {
-            None => None,
-            Some(hash) => match Decided::read(
-                &hash,
-                status,
-                scope_preset,
-                joined(scope_actions.as_deref(), scope_actions_count),
-                joined(scope_resources.as_deref(), scope_resources_count),
-                Joined {
-                    text: allowed_ips,
-                    count: allowed_ips_count,
-                },
-            ) {
-                Some(decided) => Some(decided.record(expires_at, last_used_at)),
+        let (key, record) = match (found, members.split_once('\n')) {
+            (false, None) => (members, None),
+            (true, Some((key, text))) => match Decided::read(Joined {
+                text,
+                preset,
+                actions,
+                resources,
+                allowed_ips,
+            }) {
+                Some(decided) => (key, Some(decided.record(expires_at, last_used_at))),
                 None => return denial(code::RECORD_INVALID),
             },
+            _ => return denial(code::BAD_REQUEST),
         };
         let (hash, ip) = match keyed(key, ip.as_deref()) {
             Ok(read) => read,

@@ -43,31 +43,67 @@ pub(crate) fn scope_spec(
     })
 }
 
-/// A list of strings as the TypeScript layer passes it: its items joined
-/// by newlines, and how many there are. One string crosses into the module
-/// instead of one value per item. An item that holds a newline splits in
-/// two, so the count disagrees and the list is refused rather than read as
-/// other items.
+/// The members of a stored record that the core parses, as the TypeScript
+/// layer passes them: one string of newline-separated items (the hash, the
+/// status, the preset if there is one, then the scope's actions and
+/// resources and the allowed IP ranges), with how many items each list has
+/// (`-1` for an absent scope list). One string crosses into the module
+/// instead of one value per member and item. An item that holds a newline
+/// splits in two, so the pieces outnumber the counts and the record is
+/// refused rather than read as other items.
 #[derive(Clone, Copy)]
 pub(crate) struct Joined<'a> {
     pub(crate) text: &'a str,
-    pub(crate) count: u32,
+    pub(crate) preset: bool,
+    pub(crate) actions: i32,
+    pub(crate) resources: i32,
+    pub(crate) allowed_ips: u32,
 }
 
-impl Joined<'_> {
-    /// The items, or `None` when their number is not the count.
-    pub(crate) fn items(self) -> Option<Vec<String>> {
-        if self.count == 0 {
-            return self.text.is_empty().then(Vec::new);
-        }
-        let items: Vec<String> = self.text.split('\n').map(String::from).collect();
-        (usize::try_from(self.count).ok() == Some(items.len())).then_some(items)
+/// The members [`Joined`] carries, split and counted.
+struct Split<'a> {
+    hash: &'a str,
+    status: &'a str,
+    preset: Option<&'a str>,
+    actions: Option<Vec<String>>,
+    resources: Option<Vec<String>>,
+    allowed_ips: Vec<String>,
+}
+
+impl<'a> Joined<'a> {
+    /// The members, or `None` when the pieces do not match the counts.
+    fn split(self) -> Option<Split<'a>> {
+        let mut pieces = self.text.split('\n');
+        let hash = pieces.next()?;
+        let status = pieces.next()?;
+        let preset = if self.preset {
+            Some(pieces.next()?)
+        } else {
+            None
+        };
+        let mut list = |count: i64| -> Option<Vec<String>> {
+            let count = usize::try_from(count).ok()?;
+            let items: Vec<String> = pieces.by_ref().take(count).map(String::from).collect();
+            (items.len() == count).then_some(items)
+        };
+        let actions = match self.actions {
+            -1 => None,
+            count => Some(list(i64::from(count))?),
+        };
+        let resources = match self.resources {
+            -1 => None,
+            count => Some(list(i64::from(count))?),
+        };
+        let allowed_ips = list(i64::from(self.allowed_ips))?;
+        pieces.next().is_none().then_some(Split {
+            hash,
+            status,
+            preset,
+            actions,
+            resources,
+            allowed_ips,
+        })
     }
-}
-
-/// An optional list as the TypeScript layer passes it (see [`Joined`]).
-pub(crate) fn joined(text: Option<&str>, count: u32) -> Option<Joined<'_>> {
-    text.map(|text| Joined { text, count })
 }
 
 /// The members of a stored record that verification reads and the core
@@ -81,27 +117,20 @@ pub(crate) struct Decided {
 }
 
 impl Decided {
-    pub(crate) fn read(
-        hash: &str,
-        status: &str,
-        scope_preset: Option<String>,
-        scope_actions: Option<Joined<'_>>,
-        scope_resources: Option<Joined<'_>>,
-        allowed_ips: Joined<'_>,
-    ) -> Option<Self> {
-        let scope_actions = match scope_actions {
-            Some(list) => Some(list.items()?),
-            None => None,
+    pub(crate) fn read(joined: Joined<'_>) -> Option<Self> {
+        let members = joined.split()?;
+        let spec = ScopeSpec {
+            preset: match members.preset {
+                Some(name) => Some(preset(name)?),
+                None => None,
+            },
+            actions: members.actions,
+            resources: members.resources,
         };
-        let scope_resources = match scope_resources {
-            Some(list) => Some(list.items()?),
-            None => None,
-        };
-        let allowed_ips = allowed_ips.items()?;
-        let spec = scope_spec(scope_preset, scope_actions, scope_resources)?;
+        let allowed_ips = members.allowed_ips;
         Some(Self {
-            hash: TokenHash::from_hex(hash)?,
-            status: match status {
+            hash: TokenHash::from_hex(members.hash)?,
+            status: match members.status {
                 "active" => Status::Active,
                 "inactive" => Status::Inactive,
                 _ => return None,
@@ -141,7 +170,8 @@ fn invalid() -> JsValue {
 #[wasm_bindgen]
 impl Record {
     /// Builds a record from its fields (the TypeScript layer has checked
-    /// their types). A malformed hash, scope, allowed IP range, status or
+    /// their types); the members the core parses come joined (see
+    /// [`Joined`]). A malformed hash, scope, allowed IP range, status or
     /// creator is `RECORD_INVALID`.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)] // One argument per record field.
@@ -150,35 +180,27 @@ impl Record {
         user_id: String,
         name: String,
         description: Option<String>,
-        hash: &str,
         hint: String,
         creator_kind: &str,
         creator_id: Option<String>,
         created_at: f64,
         expires_at: Option<f64>,
-        scope_preset: Option<String>,
-        scope_actions: Option<String>,
-        scope_actions_count: u32,
-        scope_resources: Option<String>,
-        scope_resources_count: u32,
-        allowed_ips: &str,
-        allowed_ips_count: u32,
-        status: &str,
         last_used_at: Option<f64>,
         rotated_from: Option<String>,
         replaced_by: Option<String>,
+        decided: &str,
+        preset: bool,
+        actions: i32,
+        resources: i32,
+        allowed_ips: u32,
     ) -> Result<Record, JsValue> {
-        let decided = Decided::read(
-            hash,
-            status,
-            scope_preset,
-            joined(scope_actions.as_deref(), scope_actions_count),
-            joined(scope_resources.as_deref(), scope_resources_count),
-            Joined {
-                text: allowed_ips,
-                count: allowed_ips_count,
-            },
-        )
+        let decided = Decided::read(Joined {
+            text: decided,
+            preset,
+            actions,
+            resources,
+            allowed_ips,
+        })
         .ok_or_else(invalid)?;
         let parts = RecordParts {
             id,
@@ -223,23 +245,79 @@ impl Record {
 mod tests {
     use super::*;
 
-    fn items(text: &str, count: u32) -> Option<Vec<String>> {
-        Joined { text, count }.items()
+    const HASH: &str = "00000000000000000000000000000000000000000000000000000000000000ff";
+
+    fn read(text: &str, preset: bool, actions: i32, resources: i32, ips: u32) -> Option<Decided> {
+        Decided::read(Joined {
+            text,
+            preset,
+            actions,
+            resources,
+            allowed_ips: ips,
+        })
     }
 
     #[test]
-    fn joined_lists_read_back_only_when_the_count_agrees() {
-        assert_eq!(items("", 0), Some(vec![]));
-        assert_eq!(items("", 1), Some(vec![String::new()]));
-        assert_eq!(items("\n", 2), Some(vec![String::new(), String::new()]));
-        assert_eq!(
-            items("apps.read\ndeploy.run", 2),
-            Some(vec!["apps.read".into(), "deploy.run".into()])
+    fn joined_members_read_back_only_when_the_counts_agree() {
+        let text = format!("{HASH}\nactive\napps.read\ndeploy.run\n10.0.0.0/8");
+        let decided = read(&text, false, 2, -1, 1).expect("the counts agree");
+        assert_eq!(decided.hash.to_hex(), HASH);
+        assert_eq!(decided.allowed_ips.ranges().len(), 1);
+        let preset = format!("{HASH}\ninactive\nread");
+        let decided = read(&preset, true, -1, -1, 0).expect("a preset");
+        assert_eq!(decided.status, Status::Inactive);
+        // An item holding a newline is two items: refused, not read as two.
+        assert!(read(&text, false, 1, -1, 1).is_none());
+        assert!(read(&text, false, 2, -1, 0).is_none());
+        assert!(read(&text, false, 3, -1, 1).is_none());
+        assert!(read(&text, false, 2, 0, 1).is_none());
+        // An empty item is an item; an empty list has none.
+        assert!(read(&format!("{HASH}\nactive\n"), false, 1, -1, 0).is_none());
+        assert!(read(&format!("{HASH}\nactive"), false, 0, -1, 0).is_none());
+        /// The preset and the three lists, as split.
+        type Lists<'a> = (
+            Option<&'a str>,
+            Option<Vec<String>>,
+            Option<Vec<String>>,
+            Vec<String>,
         );
-        // One item holding a newline is two items: refused, not read as two.
-        assert_eq!(items("apps.read\napps.write", 1), None);
-        assert_eq!(items("apps.read", 2), None);
-        assert_eq!(items("x", 0), None);
-        assert_eq!(items("a\nb\nc", u32::MAX), None);
+        fn split(
+            text: &str,
+            preset: bool,
+            actions: i32,
+            resources: i32,
+            ips: u32,
+        ) -> Option<Lists<'_>> {
+            Joined {
+                text,
+                preset,
+                actions,
+                resources,
+                allowed_ips: ips,
+            }
+            .split()
+            .map(|s| (s.preset, s.actions, s.resources, s.allowed_ips))
+        }
+        assert_eq!(
+            split(&format!("{HASH}\nactive\nread"), true, 0, 0, 0),
+            Some((Some("read"), Some(vec![]), Some(vec![]), vec![]))
+        );
+        assert_eq!(
+            split(&format!("{HASH}\nactive\n\n"), false, 1, -1, 1),
+            Some((None, Some(vec![String::new()]), None, vec![String::new()]))
+        );
+        assert!(read(&format!("{HASH}\nactive"), true, -1, -1, 0).is_none());
+        assert!(read(HASH, false, -1, -1, 0).is_none());
+        assert!(
+            read(
+                &format!("{HASH}\nactive\nread"),
+                true,
+                i32::MIN,
+                -1,
+                u32::MAX
+            )
+            .is_none()
+        );
+        assert!(read(&format!("{HASH}\nrevoked\nread"), true, -1, -1, 0).is_none());
     }
 }
