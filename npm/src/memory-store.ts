@@ -8,9 +8,10 @@ import { RecordIndex } from "./wasm.js";
 /** @internal What `TokenService` reads of a `MemoryStore` to verify in one call. */
 export interface MemoryFastPath {
   readonly index: RecordIndex;
+  /** The principal of the record in `slot`, built the first time it is asked for. */
   principal(slot: number): Principal | undefined;
-  /** Caches the principal of a record the service stored in `index` itself. */
-  adopt(slot: number, record: TokenInfo): void;
+  /** Forgets the principal of `slot`, where the service has just stored a record in `index` itself. */
+  stored(slot: number): void;
   /** The record stored under `id` now, read at once (no `await`). */
   storedNow(id: string): StoredRecord | null;
 }
@@ -109,6 +110,11 @@ function frozenList(list: unknown): unknown {
  */
 export class MemoryStore implements TokenStore {
   readonly #index = new RecordIndex();
+  /**
+   * Each slot's principal, built from the record in the index the first
+   * time a verification asks for it: most tokens issued are verified
+   * seldom or never, so issuing and putting build none.
+   */
   readonly #principals: (Principal | undefined)[] = [];
 
   static {
@@ -131,9 +137,17 @@ export class MemoryStore implements TokenStore {
       const index = store.#index;
       return {
         index,
-        principal: (slot) => principals[slot],
-        adopt: (slot, record) => {
-          principals[slot] = principalOf(record);
+        principal: (slot) => {
+          const known = principals[slot];
+          if (known !== undefined) return known;
+          const info = index.info_at(slot);
+          if (info === undefined) return undefined;
+          const principal = principalOf(JSON.parse(info) as TokenInfo);
+          principals[slot] = principal;
+          return principal;
+        },
+        stored: (slot) => {
+          principals[slot] = undefined;
         },
         storedNow: (id) => parse(index.get_by_id(id)),
       };
@@ -185,7 +199,7 @@ export class MemoryStore implements TokenStore {
 
   #put(record: StoredRecord): void {
     const slot = withRecord(record, (checked) => call(() => this.#index.put(checked)));
-    this.#principals[slot] = principalOf(record);
+    this.#principals[slot] = undefined;
   }
 
   #delete(id: string): boolean {

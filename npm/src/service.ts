@@ -23,7 +23,7 @@ import type {
   VerifyRequest,
 } from "./types.js";
 import { type StoredMembers, joinedMembers, scopeMembers, storedMembers, stringList, toRecord } from "./record.js";
-import { Deployment, IssueInput, Owner, RecordSet, rfc3339_millis } from "./wasm.js";
+import { Deployment, Owner, RecordSet, rfc3339_millis } from "./wasm.js";
 
 /** Options of a `TokenService`. */
 export interface TokenServiceOptions {
@@ -149,6 +149,17 @@ function clientIp(ip: unknown): string | undefined {
 }
 
 /** The members of a requested scope; a malformed one is `SCOPE_INVALID`. */
+/**
+ * A scope's action and resource items as one newline-joined string: the
+ * module splits it by the two lists' counts, and refuses an item holding
+ * a newline (the pieces then outnumber the counts).
+ */
+function joinedLists(first: readonly string[] | undefined, second: readonly string[] | undefined): string {
+  if (first === undefined || first.length === 0) return second?.join("\n") ?? "";
+  if (second === undefined || second.length === 0) return first.join("\n");
+  return `${first.join("\n")}\n${second.join("\n")}`;
+}
+
 function requestedScope(scope: unknown): [string | undefined, string[] | undefined, string[] | undefined] {
   return scopeMembers(scope, (why) => new TokenError("SCOPE_INVALID", why));
 }
@@ -405,9 +416,12 @@ export class TokenService {
     const [preset, actions, resources] = requestedScope(r.scope);
     const allowedIps = stringList(r.allowedIps, (why) => new TokenError("IPS_INVALID", why), "allowedIps");
     const now = this.#time();
-    const issue = call(
-      () => new IssueInput(name, description, expiry, expiryValue, preset, actions, resources, allowedIps),
-    );
+    // The request crosses as flat arguments, each list joined (see
+    // `joinedLists`): no object is made in the module and freed again.
+    const scopeItems = joinedLists(actions, resources);
+    const actionCount = actions?.length ?? -1;
+    const resourceCount = resources?.length ?? -1;
+    const ips = allowedIps.join("\n");
     const entropy = new Uint8Array(32);
     try {
       this.#entropy(entropy);
@@ -418,21 +432,20 @@ export class TokenService {
         const [userId, tokenId, ip] = actorOf(actor);
         args.string(userId, "userId");
         const out = JSON.parse(
-          call(() => this.#deployment.issue_indexed(memory.index, userId, tokenId, ip, issue, now, entropy)),
+          call(() => this.#deployment.issue_indexed(memory.index, userId, tokenId, ip, name, description, expiry, expiryValue, preset, scopeItems, actionCount, resourceCount, ips, allowedIps.length, now, entropy)),
         ) as Issued & { slot: number };
-        memory.adopt(out.slot, out.record);
+        memory.stored(out.slot);
         return { token: out.token, record: out.record };
       }
       const out = await this.#changing(
         actor,
-        (set, userId, tokenId, ip) => this.#deployment.issue(set, userId, tokenId, ip, issue, now, entropy),
+        (set, userId, tokenId, ip) => this.#deployment.issue(set, userId, tokenId, ip, name, description, expiry, expiryValue, preset, scopeItems, actionCount, resourceCount, ips, allowedIps.length, now, entropy),
         (json) => JSON.parse(json) as Issued & { writes: StoreWrite[] },
         (out) => out.writes,
       );
       return { token: out.token, record: out.record };
     } finally {
       entropy.fill(0);
-      issue.free();
     }
   }
 

@@ -5,7 +5,6 @@
  */
 export {
   Deployment,
-  IssueInput,
   Owner,
   Record,
   RecordIndex,

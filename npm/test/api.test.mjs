@@ -72,6 +72,48 @@ for (const [kind, makeStore] of STORES) {
       assert.deepEqual(await tokens.check(typo, { action: "apps.read" }), { ok: false, code: "TOKEN_CHECKSUM" });
     });
 
+    test("a verification names the token in the store now, whatever was stored before it", async () => {
+      const tokens = service(makeStore(), manualClock());
+      const read = { action: "apps.read" };
+      const a = await tokens.issue("u1", { name: "a", scope: { actions: ["apps.read"] } });
+      assert.equal((await tokens.verify(a.token, read)).tokenId, a.record.id);
+      await tokens.delete("u1", a.record.id);
+      await rejectsWith(tokens.verify(a.token, read), "TOKEN_UNKNOWN");
+      // A MemoryStore gives the freed place to the next record: its
+      // verification must name that record, never the one deleted.
+      const b = await tokens.issue("u2", { name: "b", scope: { actions: ["apps.read", "deploy.run"] } });
+      const principal = await tokens.verify(b.token, read);
+      assert.deepEqual(principal, { userId: "u2", tokenId: b.record.id, scope: { actions: ["apps.read", "deploy.run"] } });
+      // Editing a record keeps its place; the principal stays the token's.
+      await tokens.rename("u2", b.record.id, { name: "renamed" });
+      assert.equal((await tokens.verify(b.token, read)).tokenId, b.record.id);
+      await tokens.update("u2", b.record.id, { status: "inactive" });
+      await rejectsWith(tokens.verify(b.token, read), "TOKEN_INACTIVE");
+    });
+
+    test("a requested list item holding a newline is refused, never read as two items", async () => {
+      const tokens = service(makeStore(), manualClock());
+      for (const [scope, allowedIps, code] of [
+        [{ actions: ["apps.read\ndeploy.run"] }, undefined, "SCOPE_INVALID"],
+        [{ actions: ["apps.read"], resources: ["apps/a\napps/b"] }, undefined, "SCOPE_INVALID"],
+        [{ actions: ["apps.read\n"] }, undefined, "SCOPE_INVALID"],
+        [{ preset: "all", resources: ["\napps/a"] }, undefined, "SCOPE_INVALID"],
+        [{ preset: "all" }, ["10.0.0.1\n10.0.0.2"], "IPS_INVALID"],
+        [{ preset: "all" }, ["10.0.0.1", "\n"], "IPS_INVALID"],
+      ]) {
+        await rejectsWith(tokens.issue("u1", { name: "a", scope, allowedIps }), code);
+      }
+      assert.deepEqual(await tokens.list("u1"), []);
+      // The same lists without the newlines are accepted.
+      const { record } = await tokens.issue("u1", {
+        name: "a",
+        scope: { actions: ["apps.read", "deploy.run"], resources: ["apps/a", "apps/b"] },
+        allowedIps: ["10.0.0.1", "10.0.0.2"],
+      });
+      assert.deepEqual(record.scope, { actions: ["apps.read", "deploy.run"], resources: ["apps/a", "apps/b"] });
+      assert.equal(record.allowedIps.length, 2);
+    });
+
     test("presets follow a catalog that grows after issue; custom scopes do not", async () => {
       const clock = manualClock();
       const store = makeStore();

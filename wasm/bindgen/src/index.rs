@@ -65,6 +65,8 @@ pub struct RecordIndex {
     by_user: HashMap<String, u32>,
     by_hash: HashMap<TokenHash, Place, BuildHasherDefault<FoldHasher>>,
     by_id: HashMap<String, TokenHash>,
+    /// The hash stored in each slot, `None` for a free one.
+    by_slot: Vec<Option<TokenHash>>,
     free_slots: Vec<u32>,
     next_slot: u32,
 }
@@ -129,9 +131,12 @@ impl RecordIndex {
             self.by_hash.remove(&old_hash);
             self.by_hash.insert(*record.hash(), place);
             self.by_id.insert(record.id().into(), *record.hash());
+            let hash = *record.hash();
             let entry = self.entry_mut(place);
             entry.record = Rc::new(record);
-            return Ok(entry.slot);
+            let slot = entry.slot;
+            self.by_slot[slot as usize] = Some(hash);
+            return Ok(slot);
         }
         let slot = match self.remove(record.id()) {
             Some(old) => old.slot,
@@ -156,6 +161,10 @@ impl RecordIndex {
             .map_err(|_| fail(code::STORE_FAILED, "the index is full"))?;
         self.by_id.insert(record.id().into(), *record.hash());
         self.by_hash.insert(*record.hash(), Place { user, at });
+        if self.by_slot.len() <= slot as usize {
+            self.by_slot.resize(slot as usize + 1, None);
+        }
+        self.by_slot[slot as usize] = Some(*record.hash());
         entries.push(Entry {
             record: Rc::new(record),
             slot,
@@ -170,6 +179,9 @@ impl RecordIndex {
         let place = self.by_hash.remove(&hash)?;
         let entries = &mut self.users[place.user as usize];
         let entry = entries.remove(place.at as usize);
+        if let Some(held) = self.by_slot.get_mut(entry.slot as usize) {
+            *held = None;
+        }
         for (at, moved) in entries.iter().enumerate().skip(place.at as usize) {
             if let Some(p) = self.by_hash.get_mut(moved.record.hash()) {
                 p.at = at as u32;
@@ -206,6 +218,14 @@ impl RecordIndex {
         let hash = TokenHash::from_hex(hash)?;
         self.entry_by_hash(&hash)
             .map(|e| json::record(&e.record, true))
+    }
+
+    /// What lists show of the record in this slot (everything but the
+    /// hash), as JSON; `None` for a free slot.
+    pub fn info_at(&self, slot: u32) -> Option<String> {
+        let hash = self.by_slot.get(slot as usize).copied().flatten()?;
+        self.entry_by_hash(&hash)
+            .map(|e| json::record(&e.record, false))
     }
 
     /// Removes the record with this id. Returns its freed slot, or -1 when

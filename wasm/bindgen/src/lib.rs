@@ -37,7 +37,7 @@ mod token;
 
 pub use deployment::Deployment;
 pub use index::RecordIndex;
-pub use lifecycle::{IssueInput, RecordSet};
+pub use lifecycle::RecordSet;
 pub use owner::Owner;
 pub use record::Record;
 pub use token::{hash_token, present, token_pattern};

@@ -85,10 +85,9 @@ fn infos_json(records: &[&TokenRecord]) -> String {
     ["[", &items.join(","), "]"].concat()
 }
 
-/// An issue request, checked once and handed to [`Deployment::issue`] or
-/// [`Deployment::issue_indexed`].
-#[wasm_bindgen]
-pub struct IssueInput {
+/// An issue request, read from the flat arguments of [`Deployment::issue`]
+/// and [`Deployment::issue_indexed`].
+struct IssueInput {
     name: String,
     description: Option<String>,
     expires: Expiry,
@@ -96,31 +95,49 @@ pub struct IssueInput {
     allowed_ips: Vec<String>,
 }
 
-#[wasm_bindgen]
 impl IssueInput {
     /// The request. `expiry` is `"never"`, `"days"` or `"at"`, with
     /// `expiry_value` the days or time (`None` with `"at"`: a year ahead);
-    /// `BAD_REQUEST` for another kind, `SCOPE_INVALID` for an unknown preset.
-    #[wasm_bindgen(constructor)]
+    /// `BAD_REQUEST` for another kind. The scope's action and resource
+    /// items come as one newline-joined string with each list's count
+    /// (`-1` for an absent list), the allowed IP ranges as another; an
+    /// item holding a newline makes the pieces disagree with the counts:
+    /// `SCOPE_INVALID` (as an unknown preset is) or `IPS_INVALID`.
     #[allow(clippy::too_many_arguments)] // One argument per request field.
-    pub fn new(
+    fn read(
         name: String,
         description: Option<String>,
         expiry: &str,
         expiry_value: Option<f64>,
         scope_preset: Option<String>,
-        scope_actions: Option<Vec<String>>,
-        scope_resources: Option<Vec<String>>,
-        allowed_ips: Vec<String>,
-    ) -> Result<IssueInput, JsValue> {
+        scope_items: &str,
+        scope_actions: i32,
+        scope_resources: i32,
+        allowed_ips: &str,
+        allowed_ips_count: u32,
+    ) -> Result<Self, JsValue> {
         let expires = match (expiry, expiry_value) {
             ("never", _) => Expiry::Never,
             ("days", Some(days)) => Expiry::Days(millis(days)),
             ("at", at) => Expiry::At(at.map(millis)),
             _ => return Err(fail(code::BAD_REQUEST, "expires is never, days or at")),
         };
-        let spec = scope_spec(scope_preset, scope_actions, scope_resources)
-            .ok_or_else(|| fail(code::SCOPE_INVALID, "a preset is all, read or cli"))?;
+        let scope_invalid = || fail(code::SCOPE_INVALID, "a preset is all, read or cli");
+        let (actions, resources) = split_lists(scope_items, scope_actions, scope_resources)
+            .ok_or_else(|| {
+                fail(
+                    code::SCOPE_INVALID,
+                    "an action or resource pattern holds a newline",
+                )
+            })?;
+        let spec = scope_spec(scope_preset, actions, resources).ok_or_else(scope_invalid)?;
+        let allowed_ips = split_lists(
+            allowed_ips,
+            i32::try_from(allowed_ips_count).unwrap_or(-2),
+            -1,
+        )
+        .and_then(|(ips, _)| ips)
+        .ok_or_else(|| fail(code::IPS_INVALID, "an allowed IP range holds a newline"))?;
         Ok(Self {
             name,
             description,
@@ -129,6 +146,36 @@ impl IssueInput {
             allowed_ips,
         })
     }
+}
+
+/// A list that may be absent.
+type List = Option<Vec<String>>;
+
+/// Two lists joined by newlines into one string, split by their counts
+/// (`-1`: the list is absent); `None` when the pieces do not match the
+/// counts.
+fn split_lists(text: &str, first: i32, second: i32) -> Option<(List, List)> {
+    let total = first.max(0).checked_add(second.max(0))?;
+    let mut pieces = if total == 0 {
+        Vec::new()
+    } else {
+        text.split('\n').map(String::from).collect()
+    };
+    if total == 0 && !text.is_empty() || pieces.len() != usize::try_from(total).ok()? {
+        return None;
+    }
+    let count = |n: i32| usize::try_from(n).ok();
+    let second_list = match count(second) {
+        Some(n) => Some(pieces.split_off(pieces.len() - n)),
+        None if second == -1 => None,
+        None => return None,
+    };
+    let first_list = match count(first) {
+        Some(_) => Some(pieces),
+        None if first == -1 => None,
+        None => return None,
+    };
+    Some((first_list, second_list))
 }
 
 impl Deployment {
@@ -206,16 +253,37 @@ impl Deployment {
         user_id: &str,
         token_id: Option<String>,
         ip: Option<String>,
-        request: &IssueInput,
+        name: String,
+        description: Option<String>,
+        expiry: &str,
+        expiry_value: Option<f64>,
+        scope_preset: Option<String>,
+        scope_items: &str,
+        scope_actions: i32,
+        scope_resources: i32,
+        allowed_ips: &str,
+        allowed_ips_count: u32,
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
+        let request = IssueInput::read(
+            name,
+            description,
+            expiry,
+            expiry_value,
+            scope_preset,
+            scope_items,
+            scope_actions,
+            scope_resources,
+            allowed_ips,
+            allowed_ips_count,
+        )?;
         let minted = self.create(
             &set.refs(),
             user_id,
             token_id,
             ip,
-            request,
+            &request,
             now,
             entropy_bytes,
         )?;
@@ -232,17 +300,38 @@ impl Deployment {
         user_id: &str,
         token_id: Option<String>,
         ip: Option<String>,
-        request: &IssueInput,
+        name: String,
+        description: Option<String>,
+        expiry: &str,
+        expiry_value: Option<f64>,
+        scope_preset: Option<String>,
+        scope_items: &str,
+        scope_actions: i32,
+        scope_resources: i32,
+        allowed_ips: &str,
+        allowed_ips_count: u32,
         now: f64,
         entropy_bytes: &[u8],
     ) -> Result<String, JsValue> {
+        let request = IssueInput::read(
+            name,
+            description,
+            expiry,
+            expiry_value,
+            scope_preset,
+            scope_items,
+            scope_actions,
+            scope_resources,
+            allowed_ips,
+            allowed_ips_count,
+        )?;
         let set = index.user_set(user_id);
         let minted = self.create(
             &set.refs(),
             user_id,
             token_id,
             ip,
-            request,
+            &request,
             now,
             entropy_bytes,
         )?;
@@ -393,4 +482,41 @@ fn minted_json(minted: &tessera_core::Minted) -> String {
     json.key("writes").raw(&writes_json(&minted.writes));
     json.close();
     json.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_lists;
+
+    fn strings(items: &[&str]) -> Option<Vec<String>> {
+        Some(items.iter().map(|s| String::from(*s)).collect())
+    }
+
+    #[test]
+    fn two_joined_lists_split_only_when_the_counts_agree() {
+        assert_eq!(split_lists("", -1, -1), Some((None, None)));
+        assert_eq!(split_lists("", 0, -1), Some((strings(&[]), None)));
+        assert_eq!(split_lists("", 1, -1), Some((strings(&[""]), None)));
+        assert_eq!(
+            split_lists("a\nb\nc", 1, 2),
+            Some((strings(&["a"]), strings(&["b", "c"])))
+        );
+        assert_eq!(
+            split_lists("b\nc", -1, 2),
+            Some((None, strings(&["b", "c"])))
+        );
+        assert_eq!(
+            split_lists("a\nb", 2, 0),
+            Some((strings(&["a", "b"]), strings(&[])))
+        );
+        // An item holding a newline adds a piece: refused.
+        assert_eq!(split_lists("a\nb", 1, -1), None);
+        assert_eq!(split_lists("a\nb", 1, 0), None);
+        assert_eq!(split_lists("a", 0, -1), None);
+        assert_eq!(split_lists("a", 2, -1), None);
+        // Counts below -1 mean nothing: refused.
+        assert_eq!(split_lists("", -2, -1), None);
+        assert_eq!(split_lists("a", 1, -7), None);
+        assert_eq!(split_lists("a", i32::MAX, i32::MAX), None);
+    }
 }
