@@ -91,6 +91,22 @@ for (const [kind, makeStore] of STORES) {
       await rejectsWith(tokens.verify(b.token, read), "TOKEN_INACTIVE");
     });
 
+    test("names beyond ASCII come back as they were given", async () => {
+      const store = makeStore();
+      const tokens = service(store, manualClock());
+      const name = "Déploiement \u2603 \u{1F600} \"quoted\" \\ back";
+      const description = "\u00e9t\u00e9 \u4e2d\u6587";
+      const { record } = await tokens.issue("u\u00e9", { name, description, scope: { preset: "read" } });
+      assert.equal(record.name, name);
+      assert.equal(record.description, description);
+      assert.equal(record.hint.endsWith("\u2026"), true);
+      const [listed] = await tokens.list("u\u00e9");
+      assert.deepEqual(listed, record);
+      const stored = await store.getById(record.id);
+      assert.equal(stored.name, name);
+      assert.equal(stored.userId, "u\u00e9");
+    });
+
     test("a requested list item holding a newline is refused, never read as two items", async () => {
       const tokens = service(makeStore(), manualClock());
       for (const [scope, allowedIps, code] of [
