@@ -148,7 +148,6 @@ function clientIp(ip: unknown): string | undefined {
   return ip;
 }
 
-/** The members of a requested scope; a malformed one is `SCOPE_INVALID`. */
 /**
  * A scope's action and resource items as one newline-joined string: the
  * module splits it by the two lists' counts, and refuses an item holding
@@ -160,6 +159,7 @@ function joinedLists(first: readonly string[] | undefined, second: readonly stri
   return `${first.join("\n")}\n${second.join("\n")}`;
 }
 
+/** The members of a requested scope; a malformed one is `SCOPE_INVALID`. */
 function requestedScope(scope: unknown): [string | undefined, string[] | undefined, string[] | undefined] {
   return scopeMembers(scope, (why) => new TokenError("SCOPE_INVALID", why));
 }
@@ -432,14 +432,51 @@ export class TokenService {
         const [userId, tokenId, ip] = actorOf(actor);
         args.string(userId, "userId");
         const out = JSON.parse(
-          call(() => this.#deployment.issue_indexed(memory.index, userId, tokenId, ip, name, description, expiry, expiryValue, preset, scopeItems, actionCount, resourceCount, ips, allowedIps.length, now, entropy)),
+          call(() =>
+            this.#deployment.issue_indexed(
+              memory.index,
+              userId,
+              tokenId,
+              ip,
+              name,
+              description,
+              expiry,
+              expiryValue,
+              preset,
+              scopeItems,
+              actionCount,
+              resourceCount,
+              ips,
+              allowedIps.length,
+              now,
+              entropy,
+            ),
+          ),
         ) as Issued & { slot: number };
         memory.stored(out.slot);
         return { token: out.token, record: out.record };
       }
       const out = await this.#changing(
         actor,
-        (set, userId, tokenId, ip) => this.#deployment.issue(set, userId, tokenId, ip, name, description, expiry, expiryValue, preset, scopeItems, actionCount, resourceCount, ips, allowedIps.length, now, entropy),
+        (set, userId, tokenId, ip) =>
+          this.#deployment.issue(
+            set,
+            userId,
+            tokenId,
+            ip,
+            name,
+            description,
+            expiry,
+            expiryValue,
+            preset,
+            scopeItems,
+            actionCount,
+            resourceCount,
+            ips,
+            allowedIps.length,
+            now,
+            entropy,
+          ),
         (json) => JSON.parse(json) as Issued & { writes: StoreWrite[] },
         (out) => out.writes,
       );
