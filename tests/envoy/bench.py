@@ -8,14 +8,16 @@ a single request sees, without queueing). The Envoys all run at once and
 are measured in alternating rounds, one short wrk run each per round, so
 that a machine that slows down or speeds up mid-run moves them alike: each
 ratio is the median of the ratios within the rounds. Prints the median
-req/s, p50 and p99 of each, the ratios and the added p50, then the
-filter's size.
+req/s, p50 and p99 of each, the CPU time Envoy spent per request under
+load (read from /proc around each run), the ratios and the added p50,
+then the filter's size.
 
 Usage: python3 tests/envoy/bench.py [seconds per run] [connections] [envoy workers] [rounds]
 """
 
 import gzip
 import json
+import os
 import re
 import subprocess
 import sys
@@ -31,16 +33,33 @@ def micros(text):
     return float(number) * UNITS[unit]
 
 
-def wrk(url, seconds, connections, headers=()):
+def cpu_micros(pid):
+    """The CPU time all of a process's threads have used, in microseconds."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total * 1e6 / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, seconds, connections, headers=(), pid=None):
+    """req/s, p50, p99, non-2xx and, given the server's pid, the server's
+    CPU microseconds per request (less noisy than throughput on a shared
+    machine: another process's load slows wrk and Envoy alike, but the
+    work Envoy does per request stays)."""
     args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for header in headers:
         args += ["-H", header]
+    before = cpu_micros(pid) if pid else 0
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    used = cpu_micros(pid) - before if pid else 0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = micros(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
     p99 = micros(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return rps, p50, p99, int(bad.group(1)) if bad else 0
+    count = int(re.search(r"(\d+) requests in", out).group(1))
+    return rps, p50, p99, int(bad.group(1)) if bad else 0, used / max(count, 1)
 
 
 def median(values):
@@ -68,17 +87,20 @@ def main():
               f"Envoy --concurrency {workers}; route: direct 200 answer; 2 cores shared by Envoy and wrk")
 
         ports = {}
-        stack.start_envoy(None, name="envoy-plain", direct=True, concurrency=workers)
+        pids = {}
+        pids["plain"] = stack.start_envoy(None, name="envoy-plain", direct=True, concurrency=workers).pid
         ports["plain"] = stack.port
         # A wasm filter that does nothing: what any wasm filter costs here.
-        stack.start_envoy({}, name="envoy-noop", direct=True, concurrency=workers, wasm=harness.NOOP)
+        pids["noop"] = stack.start_envoy({}, name="envoy-noop", direct=True, concurrency=workers,
+                                         wasm=harness.NOOP).pid
         ports["noop"] = stack.port
         plugin = harness.filter_config({"cache": {"positiveSeconds": 3600, "negativeSeconds": 5}})
-        stack.start_envoy(plugin, name="envoy-filter", direct=True, concurrency=workers)
+        pids["filter"] = stack.start_envoy(plugin, name="envoy-filter", direct=True, concurrency=workers).pid
         ports["filter"] = stack.port
         # Envoy's own ext_authz filter asking tessera-host over HTTP for every
         # request: what users without wasm would run.
-        stack.start_envoy(None, name="envoy-ext-authz", direct=True, concurrency=workers, ext_authz=True)
+        pids["ext"] = stack.start_envoy(None, name="envoy-ext-authz", direct=True, concurrency=workers,
+                                        ext_authz=True).pid
         ports["ext"] = stack.port
         url = {name: f"http://127.0.0.1:{port}/api/apps" for name, port in ports.items()}
         for _ in range(4 * workers):  # warm every worker's cache
@@ -94,7 +116,8 @@ def main():
         for _ in range(rounds):
             for name in loaded:
                 target = f"http://127.0.0.1:{ports['filter']}/healthz" if name == "public" else url[name]
-                loaded[name].append(wrk(target, seconds, connections, [] if name == "public" else [header]))
+                pid = pids["filter" if name == "public" else name]
+                loaded[name].append(wrk(target, seconds, connections, [] if name == "public" else [header], pid))
             for name in lone:
                 lone[name].append(wrk(url[name], seconds, 1, [header]))
         assert stack.proxy.count() == callouts, "the cache went cold during the run"
@@ -115,6 +138,11 @@ def main():
         def added(a, b):
             return median([x[1] - y[1] for x, y in zip(lone[a], lone[b])])
 
+        cpu = {name: median([s[4] for s in samples]) for name, samples in loaded.items()}
+        print(f"Envoy CPU per request (c={connections}, median of rounds; ext_authz without tessera-host's): "
+              + ", ".join(f"{labels[n]} {cpu[n]:.1f} us" for n in loaded)
+              + f"; the filter over the no-op filter {cpu['filter'] - cpu['noop']:.1f} us, "
+              f"a public rule over it {cpu['public'] - cpu['noop']:.1f} us")
         print(f"throughput with / without the filter (c={connections}): {ratio('filter', 'plain'):.2f}")
         print(f"throughput of the filter / ext_authz calling tessera-host (c={connections}): "
               f"{ratio('filter', 'ext'):.2f}")
