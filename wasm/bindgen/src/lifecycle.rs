@@ -15,7 +15,7 @@ use crate::deployment::{Deployment, entropy};
 use crate::fail::{fail, millis};
 use crate::index::RecordIndex;
 use crate::json::{self, Json};
-use crate::record::{Record, client_ip, scope_spec};
+use crate::record::{List, Record, client_ip, scope_spec, take_list};
 
 /// The records of one user, handed to a lifecycle operation.
 #[wasm_bindgen]
@@ -148,34 +148,20 @@ impl IssueInput {
     }
 }
 
-/// A list that may be absent.
-type List = Option<Vec<String>>;
-
 /// Two lists joined by newlines into one string, split by their counts
-/// (`-1`: the list is absent); `None` when the pieces do not match the
-/// counts.
+/// (see [`take_list`]; an empty text holds no piece when both lists are
+/// empty or absent); `None` when the pieces do not match the counts.
 fn split_lists(text: &str, first: i32, second: i32) -> Option<(List, List)> {
     let total = first.max(0).checked_add(second.max(0))?;
-    let mut pieces = if total == 0 {
-        Vec::new()
-    } else {
-        text.split('\n').map(String::from).collect()
-    };
-    if total == 0 && !text.is_empty() || pieces.len() != usize::try_from(total).ok()? {
+    if total == 0 && !text.is_empty() {
         return None;
     }
-    let count = |n: i32| usize::try_from(n).ok();
-    let second_list = match count(second) {
-        Some(n) => Some(pieces.split_off(pieces.len() - n)),
-        None if second == -1 => None,
-        None => return None,
-    };
-    let first_list = match count(first) {
-        Some(_) => Some(pieces),
-        None if first == -1 => None,
-        None => return None,
-    };
-    Some((first_list, second_list))
+    let mut pieces = text.split('\n').skip(usize::from(total == 0));
+    let lists = (
+        take_list(&mut pieces, first)?,
+        take_list(&mut pieces, second)?,
+    );
+    pieces.next().is_none().then_some(lists)
 }
 
 impl Deployment {

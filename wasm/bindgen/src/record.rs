@@ -60,6 +60,25 @@ pub(crate) struct Joined<'a> {
     pub(crate) allowed_ips: u32,
 }
 
+/// A list that may be absent.
+pub(crate) type List = Option<Vec<String>>;
+
+/// Takes the next `count` newline-separated pieces as a list: `Some(None)`
+/// for a count of `-1` (the list is absent), `None` when fewer pieces are
+/// left or the count is below `-1`. Readers of joined text end by checking
+/// that no piece is left, so an item that held a newline is refused.
+pub(crate) fn take_list<'a>(
+    pieces: &mut impl Iterator<Item = &'a str>,
+    count: i32,
+) -> Option<List> {
+    if count == -1 {
+        return Some(None);
+    }
+    let count = usize::try_from(count).ok()?;
+    let items: Vec<String> = pieces.by_ref().take(count).map(String::from).collect();
+    (items.len() == count).then_some(Some(items))
+}
+
 /// The members [`Joined`] carries, split and counted.
 struct Split<'a> {
     hash: &'a str,
@@ -81,20 +100,9 @@ impl<'a> Joined<'a> {
         } else {
             None
         };
-        let mut list = |count: i64| -> Option<Vec<String>> {
-            let count = usize::try_from(count).ok()?;
-            let items: Vec<String> = pieces.by_ref().take(count).map(String::from).collect();
-            (items.len() == count).then_some(items)
-        };
-        let actions = match self.actions {
-            -1 => None,
-            count => Some(list(i64::from(count))?),
-        };
-        let resources = match self.resources {
-            -1 => None,
-            count => Some(list(i64::from(count))?),
-        };
-        let allowed_ips = list(i64::from(self.allowed_ips))?;
+        let actions = take_list(&mut pieces, self.actions)?;
+        let resources = take_list(&mut pieces, self.resources)?;
+        let allowed_ips = take_list(&mut pieces, i32::try_from(self.allowed_ips).ok()?)??;
         pieces.next().is_none().then_some(Split {
             hash,
             status,
