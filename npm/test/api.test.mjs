@@ -91,6 +91,20 @@ for (const [kind, makeStore] of STORES) {
       await rejectsWith(tokens.verify(b.token, read), "TOKEN_INACTIVE");
     });
 
+    test("huge requested lists are refused whole, and nothing is stored", async () => {
+      const tokens = service(makeStore(), manualClock());
+      const many = (n, item) => Array.from({ length: n }, (_, i) => item(i));
+      for (const [request, code] of [
+        [{ scope: { actions: many(100_000, () => "apps.read") } }, "SCOPE_INVALID"],
+        [{ scope: { preset: "all", resources: many(100_000, (i) => `apps/${i}`) } }, "SCOPE_INVALID"],
+        [{ scope: { preset: "all" }, allowedIps: many(100_000, (i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`) }, "IPS_INVALID"],
+        [{ name: "x".repeat(1_000_000), scope: { preset: "all" } }, "NAME_INVALID"],
+      ]) {
+        await rejectsWith(tokens.issue("u1", { name: "a", ...request }), code);
+      }
+      assert.deepEqual(await tokens.list("u1"), []);
+    });
+
     test("names beyond ASCII come back as they were given", async () => {
       const store = makeStore();
       const tokens = service(store, manualClock());
