@@ -85,15 +85,12 @@ pub async fn check(
         .unwrap_or("/");
     // A value that is not text is a token presented malformed, as the
     // filter reads it (bytes that are not UTF-8 become U+FFFD).
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()));
-    let mut lookup = match decide::start(
-        settings,
-        method.as_str(),
-        original,
-        authorization.as_deref(),
-    ) {
+    let authorization = || {
+        headers
+            .get(header::AUTHORIZATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+    };
+    let mut lookup = match decide::start(settings, method.as_str(), original, authorization) {
         Start::Reply(reply) => return respond(&reply),
         Start::Lookup(lookup) => lookup,
     };

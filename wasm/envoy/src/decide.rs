@@ -113,9 +113,17 @@ pub enum Start {
 }
 
 /// Decides what can be decided from the request alone: the rule, the
-/// token's shape and checksum. `path` may carry a query string. A lookup
-/// leaves the client's address unread (see [`Lookup::ip`]).
-pub fn start(settings: &Settings, method: &str, path: &str, authorization: Option<&str>) -> Start {
+/// token's shape and checksum. `path` may carry a query string.
+/// `authorization` reads the `Authorization` header; it is called only when
+/// the rule needs a token, so a public rule, a refused path or an unmatched
+/// request costs no header read (a host call in a filter). A lookup leaves
+/// the client's address unread (see [`Lookup::ip`]).
+pub fn start<H: AsRef<str>>(
+    settings: &Settings,
+    method: &str,
+    path: &str,
+    authorization: impl FnOnce() -> Option<H>,
+) -> Start {
     let path = path.split(['?', '#']).next().unwrap_or_default();
     if has_dot_segment(path) {
         return Start::Reply(Reply::Deny(Denied {
@@ -147,14 +155,14 @@ pub fn start(settings: &Settings, method: &str, path: &str, authorization: Optio
             }));
         }
     };
-    let Some(header) = authorization else {
+    let Some(header) = authorization() else {
         return Start::Reply(Reply::Deny(unauthenticated(
             settings,
             code::TOKEN_MALFORMED,
             false,
         )));
     };
-    match settings.deployment.parse(header) {
+    match settings.deployment.parse(header.as_ref()) {
         Ok(presented) => Start::Lookup(Lookup {
             hash: settings.deployment.hash(&presented),
             target,
@@ -455,7 +463,7 @@ mod tests {
 
     fn record(scope: serde_json::Value, status: &str, expires: Option<i64>) -> TokenRecord {
         let s = settings(|_| {});
-        let Start::Lookup(lookup) = start(&s, "GET", "/api/apps", Some(TOKEN)) else {
+        let Start::Lookup(lookup) = start(&s, "GET", "/api/apps", || Some(TOKEN)) else {
             panic!("a well-formed token needs a lookup");
         };
         serde_json::from_value(json!({
@@ -475,7 +483,7 @@ mod tests {
     }
 
     fn lookup(s: &Settings, method: &str, path: &str) -> Lookup {
-        match start(s, method, path, Some(&format!("Bearer {TOKEN}"))) {
+        match start(s, method, path, || Some(format!("Bearer {TOKEN}"))) {
             Start::Lookup(lookup) => lookup,
             Start::Reply(reply) => panic!("expected a lookup, got {reply:?}"),
         }
@@ -491,7 +499,7 @@ mod tests {
             (Some("Basic dTpw"), "TOKEN_MALFORMED", true),
             (Some(bad_checksum.as_str()), "TOKEN_CHECKSUM", true),
         ] {
-            let Start::Reply(reply) = start(&s, "GET", "/api/apps?x=1", header) else {
+            let Start::Reply(reply) = start(&s, "GET", "/api/apps?x=1", || header) else {
                 panic!("{header:?} needs no lookup");
             };
             let d = denied(&reply);
@@ -508,10 +516,16 @@ mod tests {
         }
     }
 
+    /// The header reader for a request whose rule needs no token: it must
+    /// not be called (a public rule, an unmatched request, a dot segment).
+    fn unread() -> Option<&'static str> {
+        panic!("the authorization header was read for a request that needs no token")
+    }
+
     #[test]
     fn public_unmatched_and_dot_paths() {
         let s = settings(|_| {});
-        let Start::Reply(Reply::Forward { headers, .. }) = start(&s, "GET", "/healthz", None)
+        let Start::Reply(Reply::Forward { headers, .. }) = start(&s, "GET", "/healthz", unread)
         else {
             panic!("public rules need no token");
         };
@@ -522,14 +536,14 @@ mod tests {
                 ("x-tessera-token-id".to_owned(), None)
             ]
         );
-        let Start::Reply(reply) = start(&s, "DELETE", "/api/apps", Some(TOKEN)) else {
+        let Start::Reply(reply) = start(&s, "DELETE", "/api/apps", unread) else {
             panic!("unmatched requests are denied by default");
         };
         assert_eq!(
             (denied(&reply).status, denied(&reply).code),
             (403, "FORBIDDEN")
         );
-        let Start::Reply(reply) = start(&s, "GET", "/api/apps/../admin", Some(TOKEN)) else {
+        let Start::Reply(reply) = start(&s, "GET", "/api/apps/../admin", unread) else {
             panic!("dot segments are refused");
         };
         assert_eq!(denied(&reply).status, 400);

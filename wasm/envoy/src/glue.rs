@@ -242,9 +242,8 @@ fn uses_landed(ctx: &dyn Context) {
     }
 }
 
-/// Notes that a token let a request through, for the next report.
-fn note_use(token_id: &str) {
-    let now = now_ms();
+/// Notes that a token let a request through at `now`, for the next report.
+fn note_use(token_id: &str, now: i64) {
     with_worker(|w| {
         if let Some(uses) = w.uses.as_mut() {
             uses.note(token_id, now);
@@ -409,13 +408,13 @@ fn release(settings: &Settings, hash: &TokenHash) {
 impl HttpContext for Filter {
     fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
         let Some(settings) = settings() else {
-            return apply(&decide::unconfigured(), false);
+            return apply(&decide::unconfigured(), false, None);
         };
         let method = request_header(":method").unwrap_or_default();
         let path = request_header(":path").unwrap_or_default();
-        let authorization = request_header("authorization");
-        let mut lookup = match decide::start(&settings, &method, &path, authorization.as_deref()) {
-            Start::Reply(reply) => return apply(&reply, false),
+        let authorization = || request_header("authorization");
+        let mut lookup = match decide::start(&settings, &method, &path, authorization) {
+            Start::Reply(reply) => return apply(&reply, false, None),
             Start::Lookup(lookup) => lookup,
         };
         let now = now_ms();
@@ -432,6 +431,7 @@ impl HttpContext for Filter {
             return apply(
                 &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
                 false,
+                Some(now),
             );
         }
         // The record is yet to come (and this stream may be resumed from
@@ -456,6 +456,7 @@ impl HttpContext for Filter {
                 apply(
                     &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
                     false,
+                    Some(now),
                 )
             }
             Shared::PendingElsewhere => {
@@ -623,7 +624,7 @@ fn settle(hash: &TokenHash, result: Result<(Rc<Answer>, i64), Failure>, since: i
             Err(_) => decide::unavailable(&settings),
         };
         if hostcalls::set_effective_context(id).is_ok() {
-            apply(&reply, true);
+            apply(&reply, true, Some(now));
         }
     }
     let _ = hostcalls::set_effective_context(current);
@@ -641,8 +642,9 @@ fn request_header(name: &str) -> Option<String> {
 }
 
 /// Carries out a reply in the effective context; `resume` for a request
-/// that was paused.
-fn apply(reply: &Reply, resume: bool) -> Action {
+/// that was paused. `now` is the time the caller read for its decision, if
+/// it read one: a token's use is noted at it, without asking Envoy again.
+fn apply(reply: &Reply, resume: bool, now: Option<i64>) -> Action {
     match reply {
         Reply::Forward { headers, token_id } => {
             for (name, value) in headers {
@@ -651,7 +653,7 @@ fn apply(reply: &Reply, resume: bool) -> Action {
             }
             if let Some(id) = token_id {
                 debug!("allow token={id}");
-                note_use(id);
+                note_use(id, now.unwrap_or_else(now_ms));
             }
             if resume {
                 let _ = hostcalls::resume_http_request();

@@ -34,7 +34,7 @@ fn verify_vectors_match_the_core() {
         // No rule matches `/x`, so the token is parsed and looked up; the
         // vector, not a rule, names the action.
         let ip = case["ip"].as_str().map(|ip| ip.parse().unwrap());
-        let reply = match start(&settings, "GET", "/x", Some(input)) {
+        let reply = match start(&settings, "GET", "/x", || Some(input)) {
             Start::Reply(reply) => reply,
             Start::Lookup(mut lookup) => {
                 lookup.ip = ip;
