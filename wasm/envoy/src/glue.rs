@@ -408,13 +408,13 @@ fn release(settings: &Settings, hash: &TokenHash) {
 impl HttpContext for Filter {
     fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
         let Some(settings) = settings() else {
-            return apply(&decide::unconfigured(), false, None);
+            return apply_early(&decide::unconfigured());
         };
         let method = request_header(":method").unwrap_or_default();
         let path = request_header(":path").unwrap_or_default();
         let authorization = || request_header("authorization");
         let mut lookup = match decide::start(&settings, &method, &path, authorization) {
-            Start::Reply(reply) => return apply(&reply, false, None),
+            Start::Reply(reply) => return apply_early(&reply),
             Start::Lookup(lookup) => lookup,
         };
         let now = now_ms();
@@ -431,7 +431,7 @@ impl HttpContext for Filter {
             return apply(
                 &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
                 false,
-                Some(now),
+                now,
             );
         }
         // The record is yet to come (and this stream may be resumed from
@@ -456,7 +456,7 @@ impl HttpContext for Filter {
                 apply(
                     &decide::finish(&settings, &lookup, answer.record(), answer.owner(), now),
                     false,
-                    Some(now),
+                    now,
                 )
             }
             Shared::PendingElsewhere => {
@@ -624,7 +624,7 @@ fn settle(hash: &TokenHash, result: Result<(Rc<Answer>, i64), Failure>, since: i
             Err(_) => decide::unavailable(&settings),
         };
         if hostcalls::set_effective_context(id).is_ok() {
-            apply(&reply, true, Some(now));
+            apply(&reply, true, now);
         }
     }
     let _ = hostcalls::set_effective_context(current);
@@ -641,10 +641,23 @@ fn request_header(name: &str) -> Option<String> {
         .map(|bytes| String::from_utf8(bytes).unwrap_or_else(|_| "\u{fffd}".into()))
 }
 
+/// Carries out a reply decided before any token was looked up (a refusal, or
+/// a public rule's forward), which names no token.
+fn apply_early(reply: &Reply) -> Action {
+    debug_assert!(!matches!(
+        reply,
+        Reply::Forward {
+            token_id: Some(_),
+            ..
+        }
+    ));
+    apply(reply, false, 0)
+}
+
 /// Carries out a reply in the effective context; `resume` for a request
-/// that was paused. `now` is the time the caller read for its decision, if
-/// it read one: a token's use is noted at it, without asking Envoy again.
-fn apply(reply: &Reply, resume: bool, now: Option<i64>) -> Action {
+/// that was paused. A reply that names a token notes its use at `now`, the
+/// time the decision was made at (so Envoy is not asked again).
+fn apply(reply: &Reply, resume: bool, now: i64) -> Action {
     match reply {
         Reply::Forward { headers, token_id } => {
             for (name, value) in headers {
@@ -653,7 +666,7 @@ fn apply(reply: &Reply, resume: bool, now: Option<i64>) -> Action {
             }
             if let Some(id) = token_id {
                 debug!("allow token={id}");
-                note_use(id, now.unwrap_or_else(now_ms));
+                note_use(id, now);
             }
             if resume {
                 let _ = hostcalls::resume_http_request();
