@@ -1,5 +1,6 @@
 import { StoreConflict, stillExpected } from "./conflict.js";
 import { call } from "./errors.js";
+import { withSeed } from "./random.js";
 import { parseStored, withRecord } from "./record.js";
 import type { TokenStore } from "./store.js";
 import type { Principal, ScopeSpec, StoreWrite, StoredRecord, TokenInfo } from "./types.js";
@@ -109,7 +110,11 @@ function frozenList(list: unknown): unknown {
  * format when put (`RECORD_INVALID`).
  */
 export class MemoryStore implements TokenStore {
-  readonly #index = new RecordIndex();
+  /**
+   * The records. Its maps of user ids and token ids hash under keys drawn
+   * for this store, so no one can choose ids that collide in them.
+   */
+  readonly #index = withSeed((seed) => new RecordIndex(seed));
   /**
    * Each slot's principal, built from the record in the index the first
    * time a verification asks for it: most tokens issued are verified

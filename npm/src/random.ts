@@ -25,3 +25,21 @@ export function randomSource(): (bytes: Uint8Array) => void {
     used += bytes.length;
   };
 }
+
+/**
+ * Builds something from 16 fresh bytes of `crypto.getRandomValues` (the
+ * keys of a `MemoryStore`'s maps of user ids and token ids, which callers
+ * may choose), then zeroes them.
+ */
+export function withSeed<T>(build: (seed: Uint8Array) => T): T {
+  const crypto = globalThis.crypto;
+  if (typeof crypto?.getRandomValues !== "function") {
+    throw new TypeError("this runtime has no crypto.getRandomValues");
+  }
+  const seed = crypto.getRandomValues(new Uint8Array(16));
+  try {
+    return build(seed);
+  } finally {
+    seed.fill(0);
+  }
+}

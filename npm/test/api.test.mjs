@@ -711,6 +711,47 @@ describe("a failing store fails closed", () => {
   });
 });
 
+describe("MemoryStore's index", () => {
+  test("each MemoryStore keys its maps of ids with 16 fresh random bytes, zeroed once used", async () => {
+    const handed = [];
+    const crypto = globalThis.crypto;
+    const own = Object.hasOwn(crypto, "getRandomValues");
+    const original = crypto.getRandomValues;
+    crypto.getRandomValues = function (bytes) {
+      const out = original.call(this, bytes);
+      handed.push({ bytes, copy: Uint8Array.from(bytes) });
+      return out;
+    };
+    let stores;
+    try {
+      stores = [new MemoryStore(), new MemoryStore()];
+    } finally {
+      if (own) crypto.getRandomValues = original;
+      else delete crypto.getRandomValues;
+    }
+    assert.equal(handed.length, 2, "one draw per store");
+    for (const { bytes, copy } of handed) {
+      assert.equal(copy.length, 16);
+      assert.ok(copy.some((b) => b !== 0), "the seed is random bytes");
+      assert.ok(bytes.every((b) => b === 0), "the seed is zeroed once the index holds its keys");
+    }
+    assert.notDeepEqual(handed[0].copy, handed[1].copy, "each store draws its own seed");
+    // Both stores keep and find tokens of many users under those keys.
+    for (const store of stores) {
+      const tokens = service(store, manualClock());
+      const issued = [];
+      for (let i = 0; i < 50; i++) {
+        issued.push(await tokens.issue(`user ${i}`, { name: "a", scope: { preset: "all" } }));
+      }
+      for (const [i, { token, record }] of issued.entries()) {
+        const principal = await tokens.verify(token, { action: "apps.read" });
+        assert.deepEqual([principal.userId, principal.tokenId], [`user ${i}`, record.id]);
+        assert.equal((await store.listByUser(`user ${i}`)).length, 1);
+      }
+    }
+  });
+});
+
 describe("arguments", () => {
   test("TypeError for the wrong type, RangeError for a bad value", async () => {
     const store = new MemoryStore();

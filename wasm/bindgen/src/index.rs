@@ -6,7 +6,9 @@
 //! the slot of the record, whose principal the TypeScript layer has cached.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+#[allow(deprecated)] // See `Keyed`.
+use std::hash::SipHasher;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use tessera_core::{TokenHash, TokenRecord, code};
@@ -37,6 +39,42 @@ impl Hasher for FoldHasher {
     }
 }
 
+/// SipHash under keys drawn at random when the index is made: for keys a
+/// caller may choose (user ids) or that come from records put (token ids).
+///
+/// On `wasm32-unknown-unknown` the standard library has no random source,
+/// so `RandomState` derives its keys from memory addresses, which are the
+/// same in every instance of the module: anyone could compute which user ids
+/// collide and slow every lookup of a user down to a scan. `std`'s keyed
+/// SipHash is deprecated only in favour of `RandomState`, which cannot be
+/// given keys.
+#[derive(Clone, Copy)]
+struct Keyed {
+    k0: u64,
+    k1: u64,
+}
+
+impl Keyed {
+    /// The keys in `seed`, which must be 16 random bytes.
+    fn from_seed(seed: &[u8]) -> Option<Self> {
+        let seed: &[u8; 16] = seed.try_into().ok()?;
+        let (k0, k1) = seed.split_at(8);
+        Some(Self {
+            k0: u64::from_le_bytes(k0.try_into().ok()?),
+            k1: u64::from_le_bytes(k1.try_into().ok()?),
+        })
+    }
+}
+
+#[allow(deprecated)] // See the type's documentation.
+impl BuildHasher for Keyed {
+    type Hasher = SipHasher;
+
+    fn build_hasher(&self) -> SipHasher {
+        SipHasher::new_with_keys(self.k0, self.k1)
+    }
+}
+
 /// A record and the slot it occupies. The record is shared with the sets
 /// lifecycle operations read (see [`RecordIndex::user_set`]).
 struct Entry {
@@ -59,12 +97,11 @@ struct Place {
 /// records lie in one list the core reads as it is: no lookup per record.
 /// A verification finds its record with one probe by hash and two indexings.
 #[wasm_bindgen]
-#[derive(Default)]
 pub struct RecordIndex {
     users: Vec<Vec<Entry>>,
-    by_user: HashMap<String, u32>,
+    by_user: HashMap<String, u32, Keyed>,
     by_hash: HashMap<TokenHash, Place, BuildHasherDefault<FoldHasher>>,
-    by_id: HashMap<String, TokenHash>,
+    by_id: HashMap<String, TokenHash, Keyed>,
     /// The hash stored in each slot, `None` for a free one.
     by_slot: Vec<Option<TokenHash>>,
     free_slots: Vec<u32>,
@@ -193,10 +230,22 @@ impl RecordIndex {
 
 #[wasm_bindgen]
 impl RecordIndex {
-    /// An empty index.
+    /// An empty index whose maps of user ids and token ids are keyed by
+    /// `seed`: 16 bytes from a cryptographic random source, never reused.
+    /// Any other length is refused (`INTERNAL`).
     #[wasm_bindgen(constructor)]
-    pub fn new() -> RecordIndex {
-        Self::default()
+    pub fn new(seed: &[u8]) -> Result<RecordIndex, JsValue> {
+        let keyed = Keyed::from_seed(seed)
+            .ok_or_else(|| fail(code::INTERNAL, "an index needs a seed of 16 random bytes"))?;
+        Ok(RecordIndex {
+            users: Vec::new(),
+            by_user: HashMap::with_hasher(keyed),
+            by_hash: HashMap::default(),
+            by_id: HashMap::with_hasher(keyed),
+            by_slot: Vec::new(),
+            free_slots: Vec::new(),
+            next_slot: 0,
+        })
     }
 
     /// Inserts a record, or replaces the one with the same id (keeping its
@@ -271,5 +320,37 @@ impl RecordIndex {
     /// How many records the index holds.
     pub fn size(&self) -> u32 {
         u32::try_from(self.by_hash.len()).unwrap_or(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ids_hash_by_the_seed() {
+        let seed: Vec<u8> = (1..=16).collect();
+        let a = Keyed::from_seed(&seed).unwrap();
+        let b = Keyed::from_seed(&seed).unwrap();
+        let mut other = seed.clone();
+        other[15] ^= 1;
+        let c = Keyed::from_seed(&other).unwrap();
+        assert_eq!(a.hash_one("alice"), b.hash_one("alice"));
+        assert_ne!(a.hash_one("alice"), c.hash_one("alice"));
+        // Each half of the seed is a key.
+        other = seed.clone();
+        other[0] ^= 1;
+        assert_ne!(
+            a.hash_one("alice"),
+            Keyed::from_seed(&other).unwrap().hash_one("alice")
+        );
+    }
+
+    #[test]
+    fn a_seed_is_exactly_sixteen_bytes() {
+        assert!(Keyed::from_seed(&[7; 15]).is_none());
+        assert!(Keyed::from_seed(&[7; 17]).is_none());
+        assert!(Keyed::from_seed(&[]).is_none());
+        assert!(Keyed::from_seed(&[7; 16]).is_some());
     }
 }
