@@ -115,9 +115,10 @@ pub enum Start {
 /// Decides what can be decided from the request alone: the rule, the
 /// token's shape and checksum. `path` may carry a query string.
 /// `authorization` reads the `Authorization` header; it is called only when
-/// the rule needs a token, so a public rule, a refused path or an unmatched
-/// request costs no header read (a host call in a filter). A lookup leaves
-/// the client's address unread (see [`Lookup::ip`]).
+/// the rule needs a token, so a public rule, a refused path or a request
+/// no rule matches (while such requests are denied) costs no header read
+/// (a host call in a filter). A lookup leaves the client's address unread
+/// (see [`Lookup::ip`]).
 pub fn start<H: AsRef<str>>(
     settings: &Settings,
     method: &str,
@@ -517,7 +518,8 @@ mod tests {
     }
 
     /// The header reader for a request whose rule needs no token: it must
-    /// not be called (a public rule, an unmatched request, a dot segment).
+    /// not be called (a public rule, a request no rule matches while such
+    /// requests are denied, a dot segment).
     fn unread() -> Option<&'static str> {
         panic!("the authorization header was read for a request that needs no token")
     }

@@ -408,13 +408,13 @@ fn release(settings: &Settings, hash: &TokenHash) {
 impl HttpContext for Filter {
     fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
         let Some(settings) = settings() else {
-            return apply_early(&decide::unconfigured());
+            return apply(&decide::unconfigured(), false, 0);
         };
         let method = request_header(":method").unwrap_or_default();
         let path = request_header(":path").unwrap_or_default();
         let authorization = || request_header("authorization");
         let mut lookup = match decide::start(&settings, &method, &path, authorization) {
-            Start::Reply(reply) => return apply_early(&reply),
+            Start::Reply(reply) => return apply(&reply, false, 0),
             Start::Lookup(lookup) => lookup,
         };
         let now = now_ms();
@@ -641,23 +641,13 @@ fn request_header(name: &str) -> Option<String> {
         .map(|bytes| String::from_utf8(bytes).unwrap_or_else(|_| "\u{fffd}".into()))
 }
 
-/// Carries out a reply decided before any token was looked up (a refusal, or
-/// a public rule's forward), which names no token.
-fn apply_early(reply: &Reply) -> Action {
-    debug_assert!(!matches!(
-        reply,
-        Reply::Forward {
-            token_id: Some(_),
-            ..
-        }
-    ));
-    apply(reply, false, 0)
-}
-
 /// Carries out a reply in the effective context; `resume` for a request
-/// that was paused. A reply that names a token notes its use at `now`, the
-/// time the decision was made at (so Envoy is not asked again).
-fn apply(reply: &Reply, resume: bool, now: i64) -> Action {
+/// that was paused. `decided_at` is the time (ms since the epoch) a
+/// lookup's decision was made at, or 0 for a reply decided before any
+/// lookup. A reply that names a token notes its use at that time (Envoy is
+/// not asked again); without a time (0, also what a failed clock reads) no
+/// use is noted, rather than one dated 1970.
+fn apply(reply: &Reply, resume: bool, decided_at: i64) -> Action {
     match reply {
         Reply::Forward { headers, token_id } => {
             for (name, value) in headers {
@@ -666,7 +656,9 @@ fn apply(reply: &Reply, resume: bool, now: i64) -> Action {
             }
             if let Some(id) = token_id {
                 debug!("allow token={id}");
-                note_use(id, now);
+                if decided_at > 0 {
+                    note_use(id, decided_at);
+                }
             }
             if resume {
                 let _ = hostcalls::resume_http_request();
