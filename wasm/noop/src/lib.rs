@@ -20,7 +20,8 @@ mod glue {
         proxy_wasm::set_root_context(|_| Box::new(Root { authenticate: false }));
     }}
 
-    /// The plugin: whether its requests are passed on untouched.
+    /// The plugin: whether it authenticates its requests (the floor of a
+    /// token filter) or passes them on untouched.
     struct Root {
         authenticate: bool,
     }
@@ -30,6 +31,10 @@ mod glue {
     impl RootContext for Root {
         fn on_configure(&mut self, _: usize) -> bool {
             let config = self.get_plugin_configuration().unwrap_or_default();
+            // A plain text match, not a JSON reader: this filter exists for
+            // the bench, which writes `{"authenticate": true}` and checks
+            // that a request without a token is refused (401) before it
+            // measures anything.
             let text = String::from_utf8_lossy(&config);
             self.authenticate = text.replace(' ', "").contains("\"authenticate\":true");
             true
