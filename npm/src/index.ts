@@ -11,7 +11,7 @@
  */
 export { TOKEN_ERROR_CODES, type TokenErrorCode, isUnauthenticated } from "./codes.js";
 export { TokenError } from "./errors.js";
-export { MemoryStore } from "./memory-store.js";
+export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export { TokenService, type TokenServiceOptions } from "./service.js";
 export type { MaybePromise, TokenStore } from "./store.js";
 export { Presented, errorCodes, hashToken, parseToken, tokenPattern } from "./token.js";

@@ -1,3 +1,4 @@
+import * as args from "./args.js";
 import { StoreConflict, stillExpected } from "./conflict.js";
 import { call } from "./errors.js";
 import { withSeed } from "./random.js";
@@ -101,6 +102,16 @@ function frozenList(list: unknown): unknown {
   return Array.isArray(list) ? Object.freeze(list.slice()) : list;
 }
 
+/** What a `MemoryStore` may be given. */
+export interface MemoryStoreOptions {
+  /**
+   * Fills 16 bytes with randomness, once: the secret keys under which the
+   * store's maps of user ids and token ids hash. `crypto.getRandomValues`
+   * by default; pass it only where the runtime has none.
+   */
+  entropy?: (bytes: Uint8Array) => void;
+}
+
 /**
  * A `TokenStore` that keeps records in memory, inside the WebAssembly
  * module: for tests, single-process services and caches of nothing.
@@ -114,13 +125,25 @@ export class MemoryStore implements TokenStore {
    * The records. Its maps of user ids and token ids hash under keys drawn
    * for this store, so no one can choose ids that collide in them.
    */
-  readonly #index = withSeed((seed) => new RecordIndex(seed));
+  readonly #index: RecordIndex;
   /**
    * Each slot's principal, built from the record in the index the first
    * time a verification asks for it: most tokens issued are verified
    * seldom or never, so issuing and putting build none.
    */
   readonly #principals: (Principal | undefined)[] = [];
+
+  /**
+   * An empty store. It draws 16 random bytes once, as the secret keys of
+   * its maps of user ids and token ids; a `TypeError` when the runtime has
+   * no `crypto.getRandomValues` and no `options.entropy` is given.
+   */
+  constructor(options?: MemoryStoreOptions) {
+    const o: { entropy?: unknown } = options == null ? {} : args.object(options, "options");
+    const fill =
+      o.entropy === undefined ? undefined : args.func<(bytes: Uint8Array) => void>(o.entropy, "entropy");
+    this.#index = withSeed(fill, (seed) => new RecordIndex(seed));
+  }
 
   static {
     fastPathOf = (store) => {

@@ -27,17 +27,27 @@ export function randomSource(): (bytes: Uint8Array) => void {
 }
 
 /**
- * Builds something from 16 fresh bytes of `crypto.getRandomValues` (the
- * keys of a `MemoryStore`'s maps of user ids and token ids, which callers
- * may choose), then zeroes them.
+ * Builds something from 16 fresh random bytes (the keys of a
+ * `MemoryStore`'s maps of user ids and token ids, which callers may
+ * choose), then zeroes this copy of them. The bytes come from `fill` when
+ * given, else from `crypto.getRandomValues`; a `fill` that leaves them all
+ * zero is refused, since keys anyone can guess protect nothing.
  */
-export function withSeed<T>(build: (seed: Uint8Array) => T): T {
-  const crypto = globalThis.crypto;
-  if (typeof crypto?.getRandomValues !== "function") {
-    throw new TypeError("this runtime has no crypto.getRandomValues");
-  }
-  const seed = crypto.getRandomValues(new Uint8Array(16));
+export function withSeed<T>(fill: ((bytes: Uint8Array) => void) | undefined, build: (seed: Uint8Array) => T): T {
+  const seed = new Uint8Array(16);
   try {
+    if (fill !== undefined) {
+      fill(seed);
+      if (seed.every((b) => b === 0)) {
+        throw new TypeError("the entropy option left all 16 bytes zero");
+      }
+    } else {
+      const crypto = globalThis.crypto;
+      if (typeof crypto?.getRandomValues !== "function") {
+        throw new TypeError("this runtime has no crypto.getRandomValues: pass the entropy option");
+      }
+      crypto.getRandomValues(seed);
+    }
     return build(seed);
   } finally {
     seed.fill(0);

@@ -712,7 +712,7 @@ describe("a failing store fails closed", () => {
 });
 
 describe("MemoryStore's index", () => {
-  test("each MemoryStore keys its maps of ids with 16 fresh random bytes, zeroed once used", async () => {
+  test("each MemoryStore keys its maps of ids with 16 fresh random bytes; its JavaScript copy is zeroed", async () => {
     const handed = [];
     const crypto = globalThis.crypto;
     const own = Object.hasOwn(crypto, "getRandomValues");
@@ -733,7 +733,7 @@ describe("MemoryStore's index", () => {
     for (const { bytes, copy } of handed) {
       assert.equal(copy.length, 16);
       assert.ok(copy.some((b) => b !== 0), "the seed is random bytes");
-      assert.ok(bytes.every((b) => b === 0), "the seed is zeroed once the index holds its keys");
+      assert.ok(bytes.every((b) => b === 0), "the JavaScript copy of the seed is zeroed once the index holds its keys");
     }
     assert.notDeepEqual(handed[0].copy, handed[1].copy, "each store draws its own seed");
     // Both stores keep and find tokens of many users under those keys.
@@ -748,6 +748,37 @@ describe("MemoryStore's index", () => {
         assert.deepEqual([principal.userId, principal.tokenId], [`user ${i}`, record.id]);
         assert.equal((await store.listByUser(`user ${i}`)).length, 1);
       }
+    }
+  });
+
+  test("the entropy option seeds the index where a runtime has no crypto.getRandomValues", async () => {
+    const calls = [];
+    const store = new MemoryStore({
+      entropy(bytes) {
+        calls.push(bytes.length);
+        for (let i = 0; i < bytes.length; i++) bytes[i] = i + 1;
+      },
+    });
+    assert.deepEqual(calls, [16]);
+    const tokens = service(store, manualClock());
+    const { token, record } = await tokens.issue("u1", { name: "a", scope: { preset: "all" } });
+    assert.equal((await tokens.verify(token, { action: "apps.read" })).tokenId, record.id);
+    assert.throws(() => new MemoryStore({ entropy() {} }), {
+      name: "TypeError",
+      message: /left all 16 bytes zero/,
+    });
+    assert.throws(() => new MemoryStore({ entropy: 42 }), { name: "TypeError", message: /entropy must be a function/ });
+    assert.throws(() => new MemoryStore(7), { name: "TypeError", message: /options must be an object/ });
+    const crypto = globalThis.crypto;
+    const own = Object.hasOwn(crypto, "getRandomValues");
+    const original = crypto.getRandomValues;
+    crypto.getRandomValues = undefined;
+    try {
+      assert.throws(() => new MemoryStore(), { name: "TypeError", message: /pass the entropy option/ });
+      assert.ok(new MemoryStore({ entropy: (bytes) => bytes.fill(9) }), "the option serves instead");
+    } finally {
+      if (own) crypto.getRandomValues = original;
+      else delete crypto.getRandomValues;
     }
   });
 });

@@ -6,7 +6,7 @@
 //! the slot of the record, whose principal the TypeScript layer has cached.
 
 use std::collections::HashMap;
-#[allow(deprecated)] // See `Keyed`.
+#[allow(deprecated)] // See `SeededSipHash`.
 use std::hash::SipHasher;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::rc::Rc;
@@ -21,7 +21,10 @@ use crate::record::Record;
 
 /// A hasher for keys that are already uniform: SHA-256 outputs. It folds the
 /// bytes it is given into one word, which is as good as any keyed hash here
-/// because nobody can choose a key (the hash of a token no one can predict).
+/// because nobody can choose a key: the module issues tokens from fresh
+/// entropy, and records that `MemoryStore.put` is given come from the
+/// application, which this index trusts (a lookup by a client's hash only
+/// probes; it adds no key).
 #[derive(Default)]
 struct FoldHasher(u64);
 
@@ -46,15 +49,15 @@ impl Hasher for FoldHasher {
 /// so `RandomState` derives its keys from memory addresses, which are the
 /// same in every instance of the module: anyone could compute which user ids
 /// collide and slow every lookup of a user down to a scan. `std`'s keyed
-/// SipHash is deprecated only in favour of `RandomState`, which cannot be
-/// given keys.
+/// `SipHasher` is deprecated in favour of `DefaultHasher`, which cannot be
+/// given keys either.
 #[derive(Clone, Copy)]
-struct Keyed {
+struct SeededSipHash {
     k0: u64,
     k1: u64,
 }
 
-impl Keyed {
+impl SeededSipHash {
     /// The keys in `seed`, which must be 16 random bytes.
     fn from_seed(seed: &[u8]) -> Option<Self> {
         let seed: &[u8; 16] = seed.try_into().ok()?;
@@ -67,7 +70,7 @@ impl Keyed {
 }
 
 #[allow(deprecated)] // See the type's documentation.
-impl BuildHasher for Keyed {
+impl BuildHasher for SeededSipHash {
     type Hasher = SipHasher;
 
     fn build_hasher(&self) -> SipHasher {
@@ -99,9 +102,9 @@ struct Place {
 #[wasm_bindgen]
 pub struct RecordIndex {
     users: Vec<Vec<Entry>>,
-    by_user: HashMap<String, u32, Keyed>,
+    by_user: HashMap<String, u32, SeededSipHash>,
     by_hash: HashMap<TokenHash, Place, BuildHasherDefault<FoldHasher>>,
-    by_id: HashMap<String, TokenHash, Keyed>,
+    by_id: HashMap<String, TokenHash, SeededSipHash>,
     /// The hash stored in each slot, `None` for a free one.
     by_slot: Vec<Option<TokenHash>>,
     free_slots: Vec<u32>,
@@ -235,7 +238,7 @@ impl RecordIndex {
     /// Any other length is refused (`INTERNAL`).
     #[wasm_bindgen(constructor)]
     pub fn new(seed: &[u8]) -> Result<RecordIndex, JsValue> {
-        let keyed = Keyed::from_seed(seed)
+        let keyed = SeededSipHash::from_seed(seed)
             .ok_or_else(|| fail(code::INTERNAL, "an index needs a seed of 16 random bytes"))?;
         Ok(RecordIndex {
             users: Vec::new(),
@@ -330,11 +333,11 @@ mod tests {
     #[test]
     fn user_ids_hash_by_the_seed() {
         let seed: Vec<u8> = (1..=16).collect();
-        let a = Keyed::from_seed(&seed).unwrap();
-        let b = Keyed::from_seed(&seed).unwrap();
+        let a = SeededSipHash::from_seed(&seed).unwrap();
+        let b = SeededSipHash::from_seed(&seed).unwrap();
         let mut other = seed.clone();
         other[15] ^= 1;
-        let c = Keyed::from_seed(&other).unwrap();
+        let c = SeededSipHash::from_seed(&other).unwrap();
         assert_eq!(a.hash_one("alice"), b.hash_one("alice"));
         assert_ne!(a.hash_one("alice"), c.hash_one("alice"));
         // Each half of the seed is a key.
@@ -342,15 +345,15 @@ mod tests {
         other[0] ^= 1;
         assert_ne!(
             a.hash_one("alice"),
-            Keyed::from_seed(&other).unwrap().hash_one("alice")
+            SeededSipHash::from_seed(&other).unwrap().hash_one("alice")
         );
     }
 
     #[test]
     fn a_seed_is_exactly_sixteen_bytes() {
-        assert!(Keyed::from_seed(&[7; 15]).is_none());
-        assert!(Keyed::from_seed(&[7; 17]).is_none());
-        assert!(Keyed::from_seed(&[]).is_none());
-        assert!(Keyed::from_seed(&[7; 16]).is_some());
+        assert!(SeededSipHash::from_seed(&[7; 15]).is_none());
+        assert!(SeededSipHash::from_seed(&[7; 17]).is_none());
+        assert!(SeededSipHash::from_seed(&[]).is_none());
+        assert!(SeededSipHash::from_seed(&[7; 16]).is_some());
     }
 }
