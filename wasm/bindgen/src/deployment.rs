@@ -33,7 +33,7 @@ fn checked_scope(
     actions: Option<Vec<String>>,
     resources: Option<Vec<String>>,
 ) -> Result<Scope, JsValue> {
-    let spec = scope_spec(preset, actions, resources)
+    let spec = scope_spec(preset.as_deref(), actions, resources)
         .ok_or_else(|| fail(code::SCOPE_INVALID, "a preset is all, read or cli"))?;
     Scope::resolve(&spec, deployment.catalog()).map_err(|e| fail(e.code(), e))
 }

@@ -130,7 +130,8 @@ impl IssueInput {
                     "an action or resource pattern holds a newline",
                 )
             })?;
-        let spec = scope_spec(scope_preset, actions, resources).ok_or_else(scope_invalid)?;
+        let spec =
+            scope_spec(scope_preset.as_deref(), actions, resources).ok_or_else(scope_invalid)?;
         let allowed_ips = split_lists(
             allowed_ips,
             i32::try_from(allowed_ips_count).unwrap_or(-2),

@@ -28,12 +28,12 @@ pub(crate) fn preset(name: &str) -> Option<Preset> {
 /// A scope specification from its three JSON members; an unknown preset
 /// name is `None`.
 pub(crate) fn scope_spec(
-    preset_name: Option<String>,
+    preset_name: Option<&str>,
     actions: Option<Vec<String>>,
     resources: Option<Vec<String>>,
 ) -> Option<ScopeSpec> {
     let preset = match preset_name {
-        Some(name) => Some(preset(&name)?),
+        Some(name) => Some(preset(name)?),
         None => None,
     };
     Some(ScopeSpec {
@@ -127,14 +127,7 @@ pub(crate) struct Decided {
 impl Decided {
     pub(crate) fn read(joined: Joined<'_>) -> Option<Self> {
         let members = joined.split()?;
-        let spec = ScopeSpec {
-            preset: match members.preset {
-                Some(name) => Some(preset(name)?),
-                None => None,
-            },
-            actions: members.actions,
-            resources: members.resources,
-        };
+        let spec = scope_spec(members.preset, members.actions, members.resources)?;
         let allowed_ips = members.allowed_ips;
         Some(Self {
             hash: TokenHash::from_hex(members.hash)?,
