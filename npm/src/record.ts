@@ -164,12 +164,23 @@ export interface JoinedMembers {
   readonly allowedIps: number;
 }
 
+/**
+ * A scope's action and resource items as one newline-joined string, an
+ * empty or absent list adding nothing: the module splits it by the two
+ * lists' counts, and refuses an item holding a newline (the pieces then
+ * outnumber the counts).
+ */
+export function joinedLists(first: readonly string[] | undefined, second: readonly string[] | undefined): string {
+  if (first === undefined || first.length === 0) return second?.join("\n") ?? "";
+  if (second === undefined || second.length === 0) return first.join("\n");
+  return `${first.join("\n")}\n${second.join("\n")}`;
+}
+
 /** The members of `m` the core parses, joined (see {@link JoinedMembers}). */
 export function joinedMembers(m: StoredMembers): JoinedMembers {
   let text = `${m.hash}\n${m.status}`;
   if (m.preset !== undefined) text += `\n${m.preset}`;
-  if (m.actions !== undefined && m.actions.length > 0) text += `\n${m.actions.join("\n")}`;
-  if (m.resources !== undefined && m.resources.length > 0) text += `\n${m.resources.join("\n")}`;
+  if ((m.actions?.length ?? 0) + (m.resources?.length ?? 0) > 0) text += `\n${joinedLists(m.actions, m.resources)}`;
   if (m.allowedIps.length > 0) text += `\n${m.allowedIps.join("\n")}`;
   return {
     text,

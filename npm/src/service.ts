@@ -22,7 +22,15 @@ import type {
   Updated,
   VerifyRequest,
 } from "./types.js";
-import { type StoredMembers, joinedMembers, scopeMembers, storedMembers, stringList, toRecord } from "./record.js";
+import {
+  type StoredMembers,
+  joinedLists,
+  joinedMembers,
+  scopeMembers,
+  storedMembers,
+  stringList,
+  toRecord,
+} from "./record.js";
 import { Deployment, Owner, RecordSet, rfc3339_millis } from "./wasm.js";
 
 /** Options of a `TokenService`. */
@@ -146,17 +154,6 @@ function clientIp(ip: unknown): string | undefined {
   if (ip == null) return undefined;
   if (typeof ip !== "string") throw new TypeError("the request's ip must be a string");
   return ip;
-}
-
-/**
- * A scope's action and resource items as one newline-joined string: the
- * module splits it by the two lists' counts, and refuses an item holding
- * a newline (the pieces then outnumber the counts).
- */
-function joinedLists(first: readonly string[] | undefined, second: readonly string[] | undefined): string {
-  if (first === undefined || first.length === 0) return second?.join("\n") ?? "";
-  if (second === undefined || second.length === 0) return first.join("\n");
-  return `${first.join("\n")}\n${second.join("\n")}`;
 }
 
 /** The members of a requested scope; a malformed one is `SCOPE_INVALID`. */
@@ -417,11 +414,20 @@ export class TokenService {
     const allowedIps = stringList(r.allowedIps, (why) => new TokenError("IPS_INVALID", why), "allowedIps");
     const now = this.#time();
     // The request crosses as flat arguments, each list joined (see
-    // `joinedLists`): no object is made in the module and freed again.
-    const scopeItems = joinedLists(actions, resources);
-    const actionCount = actions?.length ?? -1;
-    const resourceCount = resources?.length ?? -1;
-    const ips = allowedIps.join("\n");
+    // `joinedLists`): no object is made in the module and freed again. Both
+    // ways of issuing take them in this order.
+    const flat = [
+      name,
+      description,
+      expiry,
+      expiryValue,
+      preset,
+      joinedLists(actions, resources),
+      actions?.length ?? -1,
+      resources?.length ?? -1,
+      allowedIps.join("\n"),
+      allowedIps.length,
+    ] as const;
     const entropy = new Uint8Array(32);
     try {
       this.#entropy(entropy);
@@ -433,24 +439,7 @@ export class TokenService {
         args.string(userId, "userId");
         const out = JSON.parse(
           call(() =>
-            this.#deployment.issue_indexed(
-              memory.index,
-              userId,
-              tokenId,
-              ip,
-              name,
-              description,
-              expiry,
-              expiryValue,
-              preset,
-              scopeItems,
-              actionCount,
-              resourceCount,
-              ips,
-              allowedIps.length,
-              now,
-              entropy,
-            ),
+            this.#deployment.issue_indexed(memory.index, userId, tokenId, ip, ...flat, now, entropy),
           ),
         ) as Issued & { slot: number };
         memory.stored(out.slot);
@@ -458,25 +447,7 @@ export class TokenService {
       }
       const out = await this.#changing(
         actor,
-        (set, userId, tokenId, ip) =>
-          this.#deployment.issue(
-            set,
-            userId,
-            tokenId,
-            ip,
-            name,
-            description,
-            expiry,
-            expiryValue,
-            preset,
-            scopeItems,
-            actionCount,
-            resourceCount,
-            ips,
-            allowedIps.length,
-            now,
-            entropy,
-          ),
+        (set, userId, tokenId, ip) => this.#deployment.issue(set, userId, tokenId, ip, ...flat, now, entropy),
         (json) => JSON.parse(json) as Issued & { writes: StoreWrite[] },
         (out) => out.writes,
       );
