@@ -808,6 +808,20 @@ describe("arguments", () => {
     await assert.rejects(ok.check("x", {}), TypeError);
     await assert.rejects(ok.issue("u1", { name: "a", scope: { preset: "all" }, expires: { days: 1.5 } }), RangeError);
     await assert.rejects(ok.issue(1, { name: "a", scope: { preset: "all" } }), TypeError);
+    // A request of the wrong shape, whatever member is wrong, is refused
+    // before anything crosses into the module, and nothing is stored.
+    await assert.rejects(ok.issue("u1", null), { name: "TypeError", message: /request must be an object/ });
+    await assert.rejects(ok.issue("u1", 7), { name: "TypeError", message: /request must be an object/ });
+    await assert.rejects(ok.issue("u1", { name: 42, scope: { preset: "all" } }), { name: "TypeError", message: /name/ });
+    await assert.rejects(ok.issue("u1", { name: "a", scope: { preset: "all" }, description: 5 }), {
+      name: "TypeError",
+      message: /description/,
+    });
+    await assert.rejects(ok.issue("u1", { name: "a", scope: { actions: "apps.read" } }), { code: "SCOPE_INVALID" });
+    await assert.rejects(ok.issue("u1", { name: "a", scope: { preset: "all" }, allowedIps: "10.0.0.0/8" }), {
+      code: "IPS_INVALID",
+    });
+    assert.deepEqual(await store.listByUser("u1"), []);
     await assert.rejects(ok.setStatus("u1", "x", "paused"), TypeError);
     await assert.rejects(ok.list({ userId: "u1", tokenId: "x", scope: { preset: "all" } }), TypeError);
     await assert.rejects(ok.delete("u1", "x", { cascade: "yes" }), TypeError);
